@@ -1,0 +1,326 @@
+/*
+ * Choosing a server: MX-style priority tiers, then the farm's algorithm
+ * within the lowest tier that has a server available.
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime.h"
+
+const char *const refusal_names[REFUSE_MAX] = {
+	"no-server", "queue-timeout", "frontend-maxconn", "source-maxconn",
+	"source-rate", "denied-source", "shutdown",
+};
+const char *const admin_names[] = { "ready", "drain", "maint" };
+const char *const pstate_names[] = { "up", "down", "nolb" };
+
+#define STICK_MS	(30 * 60 * 1000)	/* documented in mxlbd(8) */
+#define STICK_MAX	(1 << 20)		/* entries: bounds memory */
+
+bool
+server_available(const struct rt_server *s)
+{
+	return !s->removed && s->conf->status == STATUS_ACTIVE &&
+	    s->conf->weight > 0 && s->admin == ADMIN_READY &&
+	    s->pstate == PSTATE_UP;
+}
+
+bool
+server_has_slot(const struct rt_server *s)
+{
+	const struct fieldset *fs = &server_fields;
+
+	return !field_isset(fs, s->conf, fieldset_find(fs, "maxconn")) ||
+	    s->nsess < (uint32_t)s->conf->maxconn;
+}
+
+static long
+server_tier(const struct rt_server *s)
+{
+	return s->conf->backup ? LONG_MAX : s->conf->priority;
+}
+
+static bool
+was_tried(const struct rt_server *s, struct rt_server *const *tried, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (tried[i] == s)
+			return true;
+	return false;
+}
+
+/* nginx's smooth weighted round-robin: exact shares, well interleaved. */
+static struct rt_server *
+pick_roundrobin(struct rt_server **c, size_t n)
+{
+	struct rt_server *best = NULL;
+	long total = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		c[i]->swrr += c[i]->conf->weight;
+		total += c[i]->conf->weight;
+		if (best == NULL || c[i]->swrr > best->swrr)
+			best = c[i];
+	}
+	best->swrr -= total;
+	return best;
+}
+
+/* Fewest sessions (and queued ones) per unit of weight; ties rotate. */
+static struct rt_server *
+pick_leastconn(struct rt_farm *f, struct rt_server **c, size_t n)
+{
+	struct rt_server *best = NULL;
+	size_t start = f->rotor++ % n;
+
+	for (size_t k = 0; k < n; k++) {
+		struct rt_server *s = c[(start + k) % n];
+		uint64_t load = (uint64_t)s->nsess + s->st.qcur;
+		if (best == NULL || load * (uint64_t)best->conf->weight <
+		    ((uint64_t)best->nsess + best->st.qcur) *
+		    (uint64_t)s->conf->weight)
+			best = s;
+	}
+	return best;
+}
+
+static uint64_t
+hash64(const void *p, size_t len, uint64_t h)
+{
+	const unsigned char *b = p;
+
+	/* FNV-1a, then a final mix so close inputs land far apart. */
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t
+addr_hash(const struct mxaddr *a)
+{
+	return hash64(a->family == AF_INET ? (const void *)&a->v4 :
+	    (const void *)&a->v6, a->family == AF_INET ? 4 : 16,
+	    0xcbf29ce484222325ULL);
+}
+
+/* Weighted rendezvous hashing: a client keeps its server while that server
+ * stays, and only the clients of a server that goes move elsewhere. */
+static struct rt_server *
+pick_source(struct rt_server **c, size_t n, const struct mxaddr *client)
+{
+	uint64_t ch = addr_hash(client);
+	struct rt_server *best = NULL;
+	double best_score = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *name = server_name(c[i]->conf);
+		uint64_t h = hash64(name, strlen(name), ch);
+		double u = ((double)(h >> 11) + 0.5) / 9007199254740992.0;
+		double score = (double)c[i]->conf->weight / -log(u);
+		if (score > best_score) {
+			best_score = score;
+			best = c[i];
+		}
+	}
+	return best;
+}
+
+static struct rt_server *
+pick(struct rt_farm *f, struct rt_server **c, size_t n,
+    const struct mxaddr *client)
+{
+	switch (f->conf->balance) {
+	case BAL_LEASTCONN:
+		return pick_leastconn(f, c, n);
+	case BAL_SOURCE:
+		return pick_source(c, n, client);
+	case BAL_FIRST:
+		return c[0];	/* candidates keep config order */
+	default:
+		return pick_roundrobin(c, n);
+	}
+}
+
+/* The servers of the lowest tier with one available; returns their count. */
+static size_t
+tier_candidates(struct rt_farm *f, struct rt_server *const *tried,
+    size_t ntried, struct rt_server **out)
+{
+	long tier = LONG_MAX;
+	bool any = false;
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->nservers; i++) {
+		struct rt_server *s = f->servers[i];
+		if (server_available(s) && !was_tried(s, tried, ntried) &&
+		    (!any || server_tier(s) < tier)) {
+			tier = server_tier(s);
+			any = true;
+		}
+	}
+	for (size_t i = 0; any && i < f->nservers; i++) {
+		struct rt_server *s = f->servers[i];
+		if (server_available(s) && !was_tried(s, tried, ntried) &&
+		    server_tier(s) == tier)
+			out[n++] = s;
+	}
+	return n;
+}
+
+static struct rt_server *stick_get(struct rt_farm *, const struct mxaddr *,
+    uint64_t);
+static void stick_put(struct rt_farm *, const struct mxaddr *,
+    struct rt_server *, uint64_t);
+
+static bool
+in_set(struct rt_server *s, struct rt_server **c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (c[i] == s)
+			return true;
+	return false;
+}
+
+struct rt_server *
+balance_pick(struct rt_farm *f, const struct mxaddr *client,
+    struct rt_server *const *tried, size_t ntried, bool *queue, uint64_t now)
+{
+	struct rt_server *small[64], **cand = small, **free_, *s = NULL;
+	size_t n, nfree = 0;
+
+	*queue = false;
+	if (f->nservers == 0)
+		return NULL;
+	/* Most farms are small: no allocation on the hot path for them. */
+	if (f->nservers > nitems(small) / 2)
+		cand = xreallocarray(NULL, f->nservers, 2 * sizeof *cand);
+	free_ = cand + f->nservers;
+	n = tier_candidates(f, tried, ntried, cand);
+	for (size_t i = 0; i < n; i++)
+		if (server_has_slot(cand[i]))
+			free_[nfree++] = cand[i];
+	if (n > 0 && f->conf->stickiness == STICK_SOURCE) {
+		s = stick_get(f, client, now);
+		if (s != NULL && !in_set(s, cand, n))
+			s = NULL;
+	}
+	if (s == NULL && nfree > 0)
+		s = pick(f, free_, nfree, client);
+	else if (s == NULL && n > 0)
+		s = pick(f, cand, n, client);
+	if (s != NULL) {
+		*queue = !server_has_slot(s);
+		if (f->conf->stickiness == STICK_SOURCE)
+			stick_put(f, client, s, now);
+		s->picked++;
+	}
+	if (cand != small)
+		free(cand);
+	return s;
+}
+
+/*
+ * The stick table: client address -> server, kept STICK_MS after last use.
+ * Open addressing with linear probing; expired entries are reused.
+ */
+struct stick_entry {
+	struct mxaddr	  addr;
+	struct rt_server *srv;
+	uint64_t	  expire;
+};
+
+struct stick {
+	struct stick_entry *v;
+	size_t		    size;	/* power of two */
+	size_t		    used;
+};
+
+static struct stick_entry *
+stick_slot(struct stick *t, const struct mxaddr *a, uint64_t now, bool create)
+{
+	size_t mask = t->size - 1, i = addr_hash(a) & mask;
+	struct stick_entry *reuse = NULL;
+
+	for (size_t k = 0; k < t->size; k++, i = (i + 1) & mask) {
+		struct stick_entry *e = &t->v[i];
+		if (e->srv == NULL)
+			return create ? (reuse ? reuse : e) : NULL;
+		if (addr_cmp(&e->addr, a) == 0)
+			return e;
+		if (reuse == NULL && e->expire <= now)
+			reuse = e;
+	}
+	return create ? reuse : NULL;
+}
+
+static void
+stick_grow(struct stick *t, uint64_t now)
+{
+	struct stick old = *t;
+
+	t->size = old.size ? old.size * 2 : 256;
+	t->v = xcalloc(t->size, sizeof *t->v);
+	t->used = 0;
+	for (size_t i = 0; i < old.size; i++) {
+		if (old.v[i].srv != NULL && old.v[i].expire > now) {
+			*stick_slot(t, &old.v[i].addr, now, true) = old.v[i];
+			t->used++;
+		}
+	}
+	free(old.v);
+}
+
+static struct rt_server *
+stick_get(struct rt_farm *f, const struct mxaddr *a, uint64_t now)
+{
+	struct stick_entry *e;
+
+	if (f->stick == NULL)
+		return NULL;
+	e = stick_slot(f->stick, a, now, false);
+	return e != NULL && e->expire > now ? e->srv : NULL;
+}
+
+static void
+stick_put(struct rt_farm *f, const struct mxaddr *a, struct rt_server *s,
+    uint64_t now)
+{
+	struct stick_entry *e;
+
+	if (f->stick == NULL)
+		f->stick = xcalloc(1, sizeof *f->stick);
+	if ((f->stick->used + 1) * 4 > f->stick->size * 3 &&
+	    f->stick->size < STICK_MAX)
+		stick_grow(f->stick, now);
+	if ((e = stick_slot(f->stick, a, now, true)) == NULL)
+		return;		/* full of live entries: no stickiness */
+	if (e->srv == NULL)
+		f->stick->used++;
+	e->addr = *a;
+	e->srv = s;
+	e->expire = now + STICK_MS;
+}
+
+/* A server leaving the farm must not be found by its old clients. */
+void
+stick_forget(struct rt_farm *f, const struct rt_server *s)
+{
+	if (f->stick == NULL)
+		return;
+	for (size_t i = 0; i < f->stick->size; i++)
+		if (f->stick->v[i].srv == s)
+			f->stick->v[i].expire = 0;
+}
+
+void
+stick_free(struct stick *t)
+{
+	if (t != NULL)
+		free(t->v);
+	free(t);
+}

@@ -1,0 +1,383 @@
+/*
+ * The zone's live objects and the switch from one config to the next.
+ * Everything that can fail (listening sockets) is done before anything
+ * changes; then the new objects replace the old in one step.  Objects are
+ * matched by name, so counters, probe and admin state, stick tables and
+ * listening sockets carry over, and sessions keep the objects they hold.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine.h"
+
+struct engine *
+engine_new(struct event_base *base, const char *zone)
+{
+	struct engine *eng = xcalloc(1, sizeof *eng);
+
+	eng->base = base;
+	eng->zone = xstrdup(zone);
+	if (gethostname(eng->hostname, sizeof eng->hostname - 1) == -1)
+		strlcpy_(eng->hostname, "localhost", sizeof eng->hostname);
+	eng->started = (uint64_t)time(NULL);
+	return eng;
+}
+
+void
+rt_server_unref(struct rt_server *s)
+{
+	if (--s->refs > 0)
+		return;
+	probe_stop(s);
+	object_free(&server_fields, s->conf);
+	free(s);
+}
+
+void
+rt_farm_unref(struct rt_farm *f)
+{
+	if (--f->refs > 0)
+		return;
+	for (size_t i = 0; i < f->nservers; i++)
+		rt_server_unref(f->servers[i]);
+	free(f->servers);
+	stick_free(f->stick);
+	object_free(&farm_fields, f->conf);
+	free(f);
+}
+
+void
+rt_frontend_unref(struct rt_frontend *fe)
+{
+	if (--fe->refs > 0)
+		return;
+	rt_farm_unref(fe->farm);
+	srctable_free(fe->sources);
+	object_free(&frontend_fields, fe->conf);
+	free(fe);
+}
+
+struct rt_farm *
+engine_farm(struct engine *eng, const char *name)
+{
+	for (size_t i = 0; i < eng->nfarms; i++)
+		if (strcmp(eng->farms[i]->conf->name, name) == 0)
+			return eng->farms[i];
+	return NULL;
+}
+
+static struct rt_frontend *
+engine_frontend(struct engine *eng, const char *name)
+{
+	for (size_t i = 0; i < eng->nfes; i++)
+		if (strcmp(eng->fes[i]->conf->name, name) == 0)
+			return eng->fes[i];
+	return NULL;
+}
+
+/* A server that takes no new sessions hands its queue back. */
+void
+server_set_pstate(struct rt_server *s, enum probe_state st)
+{
+	if (s->pstate == st)
+		return;
+	s->pstate = st;
+	s->changed = (uint64_t)time(NULL);
+	if (!server_available(s))
+		server_requeue(s);
+}
+
+/* The probe restarts when anything it depends on changed. */
+static bool
+probe_changed(const struct farm *a, const struct farm *b,
+    const struct server *sa, const struct server *sb)
+{
+	static const char *const keys[] = { "probe", "probe-interval",
+	    "probe-timeout", "probe-rise", "probe-fall", "probe-port",
+	    "probe-helo", "port" };
+
+	for (size_t i = 0; i < nitems(keys); i++)
+		if (!field_equal(fieldset_find(&farm_fields, keys[i]), a, b))
+			return true;
+	return !object_equal(&server_fields, sa, sb);
+}
+
+static struct rt_server *
+server_build(struct engine *eng, struct rt_farm *f, const struct farm *oldconf,
+    struct rt_server **old, size_t nold, const struct server *conf)
+{
+	struct rt_server *s = NULL;
+
+	for (size_t i = 0; i < nold && s == NULL; i++)
+		if (strcmp(server_name(old[i]->conf), server_name(conf)) == 0)
+			s = old[i];
+	if (s != NULL) {
+		bool restart = probe_changed(oldconf, f->conf, s->conf, conf);
+		s->refs++;
+		object_free(&server_fields, s->conf);
+		s->conf = object_dup(&server_fields, conf);
+		if (restart) {
+			probe_stop(s);
+			probe_start(eng, s);
+		}
+		return s;
+	}
+	s = xcalloc(1, sizeof *s);
+	s->refs = 1;
+	s->conf = object_dup(&server_fields, conf);
+	s->farm = f;
+	s->changed = (uint64_t)time(NULL);
+	TAILQ_INIT(&s->queue);
+	probe_start(eng, s);
+	return s;
+}
+
+/* Out of the config: no new sessions; those it has run to their end. */
+static void
+server_retire(struct rt_server *s)
+{
+	s->removed = true;
+	probe_stop(s);
+	stick_forget(s->farm, s);
+	server_requeue(s);
+}
+
+static bool
+in_list(struct rt_server *s, struct rt_server **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == s)
+			return true;
+	return false;
+}
+
+/* The farm object stays: sessions and counters refer to it. */
+static void
+farm_update(struct engine *eng, struct rt_farm *f, const struct farm *conf)
+{
+	struct farm *oldconf = f->conf;
+	struct rt_server **old = f->servers;
+	size_t nold = f->nservers;
+
+	f->conf = object_dup(&farm_fields, conf);
+	f->conf->servers = NULL;
+	f->conf->nservers = 0;
+	f->servers = xreallocarray(NULL, conf->nservers, sizeof *f->servers);
+	f->nservers = 0;
+	for (size_t i = 0; i < conf->nservers; i++)
+		f->servers[f->nservers++] = server_build(eng, f,
+		    oldconf ? oldconf : f->conf, old, nold, conf->servers[i]);
+	for (size_t i = 0; i < nold; i++) {
+		if (!in_list(old[i], f->servers, f->nservers))
+			server_retire(old[i]);
+		rt_server_unref(old[i]);
+	}
+	free(old);
+	object_free(&farm_fields, oldconf);
+}
+
+static void
+farm_retire(struct rt_farm *f)
+{
+	for (size_t i = 0; i < f->nservers; i++)
+		server_retire(f->servers[i]);
+	rt_farm_unref(f);
+}
+
+static struct listener *
+find_listener(struct listener **v, size_t n, const struct mxaddr *a,
+    uint16_t port)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->port == port && v[i]->addr.family == a->family &&
+		    (a->family == 0 || addr_cmp(&v[i]->addr, a) == 0))
+			return v[i];
+	return NULL;
+}
+
+struct plan {
+	struct listener	**ls;	/* the listeners the new config wants */
+	size_t		  nls;
+	const char	**fe;	/* the frontend each one serves */
+};
+
+static void
+plan_add(struct plan *p, struct listener *l, const char *fe)
+{
+	p->ls = xreallocarray(p->ls, p->nls + 1, sizeof *p->ls);
+	p->fe = xreallocarray(p->fe, p->nls + 1, sizeof *p->fe);
+	p->ls[p->nls] = l;
+	p->fe[p->nls++] = fe;
+}
+
+/* Finds or opens every listener of one frontend address. */
+static void
+plan_address(struct engine *eng, struct plan *p, const struct frontend *fe,
+    const struct mxaddr *a, struct errs *e)
+{
+	for (size_t r = 0; r < fe->bind.n; r++) {
+		for (uint32_t port = fe->bind.v[r].lo; port <= fe->bind.v[r].hi;
+		    port++) {
+			struct listener *l = find_listener(eng->ls, eng->nls, a,
+			    (uint16_t)port);
+			if (l == NULL)
+				l = listener_open(eng, a, (uint16_t)port, e);
+			if (l != NULL)
+				plan_add(p, l, fe->name);
+		}
+	}
+}
+
+/* Opens what is new; on any failure closes it again and changes nothing. */
+static int
+plan_listeners(struct engine *eng, const struct config *cfg, struct plan *p,
+    struct errs *e)
+{
+	size_t before = e->n;
+	struct mxaddr any;
+
+	memset(&any, 0, sizeof any);
+	for (size_t i = 0; i < cfg->nfrontends; i++) {
+		const struct frontend *fe = cfg->frontends[i];
+		if (fe->disabled)
+			continue;
+		if (fe->address.n == 0)
+			plan_address(eng, p, fe, &any, e);
+		for (size_t j = 0; j < fe->address.n; j++)
+			plan_address(eng, p, fe, &fe->address.v[j], e);
+	}
+	if (e->n == before)
+		return 0;
+	for (size_t i = 0; i < p->nls; i++)
+		if (find_listener(eng->ls, eng->nls, &p->ls[i]->addr,
+		    p->ls[i]->port) != p->ls[i])
+			listener_close(p->ls[i]);
+	return -1;
+}
+
+static void
+apply_farms(struct engine *eng, const struct config *cfg)
+{
+	struct rt_farm **farms = xreallocarray(NULL, cfg->nfarms,
+	    sizeof *farms);
+
+	for (size_t i = 0; i < cfg->nfarms; i++) {
+		struct rt_farm *f = engine_farm(eng, cfg->farms[i]->name);
+		if (f == NULL) {
+			f = xcalloc(1, sizeof *f);
+		}
+		f->refs++;
+		farm_update(eng, f, cfg->farms[i]);
+		farms[i] = f;
+	}
+	for (size_t i = 0; i < eng->nfarms; i++) {
+		if (config_farm(cfg, eng->farms[i]->conf->name) == NULL)
+			farm_retire(eng->farms[i]);
+		else
+			rt_farm_unref(eng->farms[i]);
+	}
+	free(eng->farms);
+	eng->farms = farms;
+	eng->nfarms = cfg->nfarms;
+}
+
+static void
+apply_frontends(struct engine *eng, const struct config *cfg)
+{
+	struct rt_frontend **fes = xreallocarray(NULL, cfg->nfrontends,
+	    sizeof *fes);
+
+	for (size_t i = 0; i < cfg->nfrontends; i++) {
+		const struct frontend *conf = cfg->frontends[i];
+		struct rt_frontend *fe = engine_frontend(eng, conf->name);
+		if (fe == NULL) {
+			fe = xcalloc(1, sizeof *fe);
+			fe->sources = srctable_new();
+		} else {
+			object_free(&frontend_fields, fe->conf);
+			rt_farm_unref(fe->farm);
+		}
+		fe->refs++;
+		fe->conf = object_dup(&frontend_fields, conf);
+		fe->farm = engine_farm(eng, conf->farm);
+		fe->farm->refs++;
+		fes[i] = fe;
+	}
+	for (size_t i = 0; i < eng->nfes; i++)
+		rt_frontend_unref(eng->fes[i]);
+	free(eng->fes);
+	eng->fes = fes;
+	eng->nfes = cfg->nfrontends;
+}
+
+/*
+ * Switches the zone to cfg (validated by the caller), which it then owns.
+ * Fails only if a new listening socket cannot be opened, and then nothing
+ * has changed.
+ */
+int
+engine_apply(struct engine *eng, struct config *cfg, struct errs *e)
+{
+	struct plan p = { NULL, 0, NULL };
+
+	if (plan_listeners(eng, cfg, &p, e) == -1) {
+		free(p.ls);
+		free(p.fe);
+		return -1;
+	}
+	apply_farms(eng, cfg);
+	apply_frontends(eng, cfg);
+	for (size_t i = 0; i < p.nls; i++) {
+		p.ls[i]->fe = engine_frontend(eng, p.fe[i]);
+		p.ls[i]->keep = true;
+	}
+	for (size_t i = 0; i < eng->nls; i++)
+		if (!eng->ls[i]->keep)
+			listener_close(eng->ls[i]);
+	for (size_t i = 0; i < p.nls; i++)
+		p.ls[i]->keep = false;
+	free(eng->ls);
+	eng->ls = p.ls;
+	eng->nls = p.nls;
+	free(p.fe);
+	config_free(eng->cfg);
+	eng->cfg = cfg;
+	return 0;
+}
+
+/* Stop listening and refuse whoever waits; sessions in flight go on. */
+void
+engine_stop(struct engine *eng)
+{
+	eng->stopping = true;
+	for (size_t i = 0; i < eng->nls; i++)
+		listener_close(eng->ls[i]);
+	free(eng->ls);
+	eng->ls = NULL;
+	eng->nls = 0;
+	for (size_t i = 0; i < eng->nfarms; i++)
+		for (size_t j = 0; j < eng->farms[i]->nservers; j++)
+			probe_stop(eng->farms[i]->servers[j]);
+	session_shutdown_queued(eng);
+	if (eng->nsessions == 0)
+		event_base_loopexit(eng->base, NULL);
+}
+
+void
+engine_free(struct engine *eng)
+{
+	for (size_t i = 0; i < eng->nls; i++)
+		listener_close(eng->ls[i]);
+	for (size_t i = 0; i < eng->nfes; i++)
+		rt_frontend_unref(eng->fes[i]);
+	for (size_t i = 0; i < eng->nfarms; i++)
+		farm_retire(eng->farms[i]);
+	free(eng->ls);
+	free(eng->fes);
+	free(eng->farms);
+	config_free(eng->cfg);
+	free(eng->zone);
+	free(eng);
+}

@@ -1,0 +1,85 @@
+/* The forwarding engine of one zone: its event loop and live objects. */
+#ifndef MXLB_ENGINE_H
+#define MXLB_ENGINE_H
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/bufferevent.h>
+#include <stdbool.h>
+
+#include "runtime.h"
+
+#define MXLB_VERSION	"0.1.0"
+
+struct listener {
+	struct engine		*eng;
+	struct mxaddr		 addr;	/* family 0: every address */
+	uint16_t		 port;
+	struct evconnlistener	*evl;
+	struct rt_frontend	*fe;
+	struct event		*retry;	/* re-enable after EMFILE */
+	bool			 keep;
+};
+
+struct engine {
+	struct event_base	 *base;
+	char			 *zone;
+	char			  hostname[256];
+	struct config		 *cfg;
+	struct rt_frontend	**fes;
+	size_t			  nfes;
+	struct rt_farm		**farms;
+	size_t			  nfarms;
+	struct listener		**ls;
+	size_t			  nls;
+	uint64_t		  started;	/* wall clock, seconds */
+	uint64_t		  nsessions;	/* open now, all frontends */
+	bool			  stopping;
+	struct event		 *sweep;	/* periodic housekeeping */
+};
+
+/* engine.c */
+struct engine	*engine_new(struct event_base *, const char *);
+int		 engine_apply(struct engine *, struct config *, struct errs *);
+void		 engine_free(struct engine *);
+void		 engine_stop(struct engine *);
+struct rt_farm	*engine_farm(struct engine *, const char *);
+void		 rt_server_unref(struct rt_server *);
+void		 rt_farm_unref(struct rt_farm *);
+void		 rt_frontend_unref(struct rt_frontend *);
+void		 server_set_pstate(struct rt_server *, enum probe_state);
+
+/* listener.c */
+struct listener	*listener_open(struct engine *, const struct mxaddr *,
+		    uint16_t, struct errs *);
+void		 listener_close(struct listener *);
+
+/* session.c */
+void		 session_accept(struct listener *, evutil_socket_t,
+		    const struct sockaddr *, int);
+void		 server_slot_free(struct rt_server *);
+void		 server_requeue(struct rt_server *);
+void		 session_shutdown_queued(struct engine *);
+
+/* limit.c: per-source concurrency and rate */
+struct srctable	*srctable_new(void);
+void		 srctable_free(struct srctable *);
+enum refusal	 srctable_admit(struct srctable *, const struct frontend *,
+		    const struct mxaddr *, uint64_t, bool *);
+void		 srctable_release(struct srctable *, const struct mxaddr *);
+void		 srctable_sweep(struct srctable *, uint64_t);
+
+/* probe.c */
+void		 probe_start(struct engine *, struct rt_server *);
+void		 probe_stop(struct rt_server *);
+
+/* stats.c */
+json_t		*stats_json(const struct engine *);
+
+/* log.c */
+void		 log_init(const char *, bool);
+void		 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void		 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void		 log_flush(void);
+
+#endif

@@ -1,0 +1,133 @@
+/* Listening sockets.  A listener outlives config changes that keep its
+ * address and port, so clients never see a refused connection. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+
+#define LISTEN_BACKLOG	1024
+
+static void
+listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct listener *l = arg;
+
+	(void)evl;
+	session_accept(l, fd, sa, salen);
+}
+
+static void
+listener_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener *l = arg;
+
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(l->evl);
+}
+
+/* Out of descriptors: pause accepting instead of spinning on the error;
+ * sessions in flight go on and free descriptors as they end. */
+static void
+listener_error(struct evconnlistener *evl, void *arg)
+{
+	struct listener *l = arg;
+	struct timeval tv = { 0, 250 * 1000 };
+	int err = EVUTIL_SOCKET_ERROR();
+
+	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+		log_warn("accept: %s: pausing for 250 ms", strerror(err));
+		evconnlistener_disable(evl);
+		evtimer_add(l->retry, &tv);
+	}
+}
+
+static int
+socket_setup(int fd, const struct mxaddr *a)
+{
+	int one = 1, zero = 0;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == -1)
+		return -1;
+	/* Lets keepalived move a VIP here after we started. */
+	if (a->family == AF_INET6 || a->family == 0)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one,
+		    sizeof one);
+	(void)setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof one);
+	/* "All addresses" is one dual-stack socket. */
+	if (a->family == 0 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
+	    sizeof zero) == -1)
+		return -1;
+	if (a->family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
+	    &one, sizeof one) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+socket_listen(const struct mxaddr *a, uint16_t port, char *what, size_t len)
+{
+	struct sockaddr_storage ss;
+	struct mxaddr any;
+	socklen_t sl;
+	int fd, family;
+
+	if (a->family == 0) {
+		memset(&any, 0, sizeof any);
+		any.family = AF_INET6;	/* :: */
+		sl = addr_to_sockaddr(&any, port, &ss);
+	} else
+		sl = addr_to_sockaddr(a, port, &ss);
+	family = ss.ss_family;
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		snprintf(what, len, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (socket_setup(fd, a) == -1 || bind(fd, (struct sockaddr *)&ss, sl)
+	    == -1 || listen(fd, LISTEN_BACKLOG) == -1) {
+		snprintf(what, len, "%s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct listener *
+listener_open(struct engine *eng, const struct mxaddr *a, uint16_t port,
+    struct errs *e)
+{
+	struct listener *l;
+	char what[128], host[ADDR_STRLEN] = "*";
+	int fd;
+
+	if (a->family != 0)
+		addr_format(a, host, sizeof host);
+	if ((fd = socket_listen(a, port, what, sizeof what)) == -1) {
+		errs_add(e, "listen on %s%s%s:%u: %s", a->family == AF_INET6 ?
+		    "[" : "", host, a->family == AF_INET6 ? "]" : "", port,
+		    what);
+		return NULL;
+	}
+	l = xcalloc(1, sizeof *l);
+	l->eng = eng;
+	l->addr = *a;
+	l->port = port;
+	l->evl = evconnlistener_new(eng->base, listener_accept, l,
+	    LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	evconnlistener_set_error_cb(l->evl, listener_error);
+	l->retry = evtimer_new(eng->base, listener_retry, l);
+	return l;
+}
+
+void
+listener_close(struct listener *l)
+{
+	evconnlistener_free(l->evl);
+	event_free(l->retry);
+	free(l);
+}

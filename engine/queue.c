@@ -1,0 +1,133 @@
+/*
+ * Waiting for a server slot.  SMTP senders wait minutes for a greeting
+ * (RFC 5321 §4.5.3.2.1), so a short FIFO queue per server is friendlier
+ * than a refusal; past queue-timeout the client gets the 421.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include "session.h"
+
+static void
+queue_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	session_refuse(arg, REFUSE_QUEUE_TIMEOUT);
+}
+
+/* An SMTP client says nothing before the greeting: readable means it left
+ * (or is talking out of turn, which the server will judge later). */
+static void
+queue_watch(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	char c;
+	ssize_t n;
+
+	(void)what;
+	n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
+		session_end(s, "client-gone-queued");
+	else if (n > 0)
+		event_del(s->watch);
+}
+
+void
+queue_add(struct session *s, struct rt_server *srv)
+{
+	struct counters *sc = &srv->st, *fc = &s->farm->st;
+	uint64_t now = now_ms(), wait;
+	struct timeval tv;
+
+	if (s->queued == 0)
+		s->queued = now;	/* a requeued session keeps its place in time */
+	wait = s->queued + (uint64_t)s->farm->conf->queue_timeout;
+	if (wait <= now) {
+		session_refuse(s, REFUSE_QUEUE_TIMEOUT);
+		return;
+	}
+	s->state = S_QUEUED;
+	s->srv = srv;
+	srv->refs++;
+	TAILQ_INSERT_TAIL(&srv->queue, s, qentry);
+	if (++sc->qcur > sc->qmax)
+		sc->qmax = sc->qcur;
+	if (++fc->qcur > fc->qmax)
+		fc->qmax = fc->qcur;
+	if (s->timer == NULL)
+		s->timer = evtimer_new(s->eng->base, queue_timeout, s);
+	else
+		event_assign(s->timer, s->eng->base, -1, 0, queue_timeout, s);
+	tv.tv_sec = (time_t)((wait - now) / 1000);
+	tv.tv_usec = (suseconds_t)((wait - now) % 1000 * 1000);
+	evtimer_add(s->timer, &tv);
+	if (s->watch == NULL)
+		s->watch = event_new(s->eng->base, s->cfd, EV_READ | EV_PERSIST,
+		    queue_watch, s);
+	event_add(s->watch, NULL);
+}
+
+/* Out of the queue; the caller decides what comes next. */
+void
+queue_remove(struct session *s)
+{
+	struct rt_server *srv = s->srv;
+
+	TAILQ_REMOVE(&srv->queue, s, qentry);
+	srv->st.qcur--;
+	s->farm->st.qcur--;
+	evtimer_del(s->timer);
+	if (s->watch != NULL)
+		event_del(s->watch);
+	s->srv = NULL;
+	s->state = S_NEW;
+	rt_server_unref(srv);
+}
+
+/* A session left srv: the head of its queue may go in. */
+void
+server_slot_free(struct rt_server *srv)
+{
+	struct session *s;
+
+	while (server_has_slot(srv) && (s = TAILQ_FIRST(&srv->queue)) != NULL) {
+		if (!server_available(srv)) {
+			server_requeue(srv);
+			return;
+		}
+		srv->refs++;	/* queue_remove drops the queue's ref */
+		queue_remove(s);
+		forward_connect(s, srv);
+		rt_server_unref(srv);
+	}
+}
+
+/* srv can take no new session: its queue goes back to the balancer. */
+void
+server_requeue(struct rt_server *srv)
+{
+	struct session *s;
+
+	srv->refs++;
+	while ((s = TAILQ_FIRST(&srv->queue)) != NULL) {
+		queue_remove(s);
+		session_dispatch(s);
+	}
+	rt_server_unref(srv);
+}
+
+/* Shutting down: whoever still waits gets the 421 now. */
+void
+session_shutdown_queued(struct engine *eng)
+{
+	struct session *s;
+
+	for (size_t i = 0; i < eng->nfarms; i++) {
+		struct rt_farm *f = eng->farms[i];
+		for (size_t j = 0; j < f->nservers; j++)
+			while ((s = TAILQ_FIRST(&f->servers[j]->queue)) != NULL)
+				session_refuse(s, REFUSE_SHUTDOWN);
+	}
+}

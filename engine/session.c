@@ -1,0 +1,196 @@
+/*
+ * A session's life: admission at accept (source lists, limits), the choice
+ * of a server, the SMTP-correct refusal, and the one log line at the end.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "session.h"
+
+static void
+counters_open(struct counters *c)
+{
+	c->cur++;
+	c->total++;
+	if (c->cur > c->max)
+		c->max = c->cur;
+}
+
+/* The line RFC 5321 §3.8 asks for before a server closes on its own. */
+static void
+send_421(struct engine *eng, evutil_socket_t fd)
+{
+	char line[320];
+	int n;
+
+	n = snprintf(line, sizeof line,
+	    "421 4.3.2 %s Service not available, try again later\r\n",
+	    eng->hostname);
+	/* A fresh socket has room for one line; if not, the client is gone. */
+	(void)send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static void
+log_session(struct engine *eng, const struct sockaddr *client,
+    const char *fe, const char *farm, const char *srv, uint64_t in,
+    uint64_t out, uint64_t ms, const char *end)
+{
+	char caddr[ADDR_STRLEN + 10];
+
+	(void)eng;
+	sockaddr_format(client, caddr, sizeof caddr);
+	log_info("session client=%s frontend=%s farm=%s server=%s bytes_in=%llu "
+	    "bytes_out=%llu duration=%llu.%03llu end=%s", caddr, fe, farm, srv,
+	    (unsigned long long)in, (unsigned long long)out,
+	    (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000),
+	    end);
+}
+
+/* Refused before any session exists: count, answer, log, close. */
+static void
+refuse_fd(struct engine *eng, struct rt_frontend *fe, evutil_socket_t fd,
+    const struct sockaddr *sa, enum refusal why)
+{
+	bool tempfail = fe->farm->conf->on_unavailable == UNAVAIL_TEMPFAIL;
+	char end[48];
+
+	fe->st.refused[why]++;
+	fe->farm->st.refused[why]++;
+	if (tempfail)
+		send_421(eng, fd);
+	close(fd);
+	snprintf(end, sizeof end, "%s:%s", tempfail ? "tempfail" : "close",
+	    refusal_names[why]);
+	log_session(eng, sa, fe->conf->name, fe->farm->conf->name, "-", 0, 0, 0,
+	    end);
+}
+
+static enum refusal
+admit(struct engine *eng, struct rt_frontend *fe, const struct mxaddr *a,
+    bool *counted)
+{
+	const struct frontend *c = fe->conf;
+	const struct fieldset *fs = &frontend_fields;
+
+	if (eng->stopping)
+		return REFUSE_SHUTDOWN;
+	if ((c->allowed_source.n > 0 && !cidrlist_match(&c->allowed_source, a))
+	    || cidrlist_match(&c->denied_source, a))
+		return REFUSE_DENIED_SOURCE;
+	if (field_isset(fs, c, fieldset_find(fs, "maxconn")) &&
+	    fe->st.cur >= (uint64_t)c->maxconn)
+		return REFUSE_FRONTEND_MAXCONN;
+	return srctable_admit(fe->sources, c, a, now_ms(), counted);
+}
+
+void
+session_accept(struct listener *l, evutil_socket_t fd,
+    const struct sockaddr *sa, int salen)
+{
+	struct engine *eng = l->eng;
+	struct rt_frontend *fe = l->fe;
+	struct session *s;
+	struct mxaddr a;
+	enum refusal why;
+	bool counted = false;
+
+	addr_from_sockaddr(&a, sa);
+	if ((why = admit(eng, fe, &a, &counted)) != REFUSE_MAX) {
+		refuse_fd(eng, fe, fd, sa, why);
+		return;
+	}
+	s = xcalloc(1, sizeof *s);
+	s->eng = eng;
+	s->fe = fe;
+	s->farm = fe->farm;
+	fe->refs++;
+	fe->farm->refs++;
+	s->cfd = fd;
+	memcpy(&s->client, sa, (size_t)salen < sizeof s->client ?
+	    (size_t)salen : sizeof s->client);
+	s->caddr = a;
+	s->lport = l->port;
+	s->start = s->last = now_ms();
+	s->src_counted = counted;
+	counters_open(&fe->st);
+	counters_open(&s->farm->st);
+	eng->nsessions++;
+	session_dispatch(s);
+}
+
+void
+session_dispatch(struct session *s)
+{
+	struct rt_server *srv;
+	bool queue;
+
+	srv = balance_pick(s->farm, &s->caddr, s->tried, s->ntried, &queue,
+	    now_ms());
+	if (srv == NULL)
+		session_refuse(s, REFUSE_NO_SERVER);
+	else if (queue)
+		queue_add(s, srv);
+	else
+		forward_connect(s, srv);
+}
+
+void
+session_refuse(struct session *s, enum refusal why)
+{
+	bool tempfail = s->farm->conf->on_unavailable == UNAVAIL_TEMPFAIL;
+	char end[48];
+
+	s->fe->st.refused[why]++;
+	s->farm->st.refused[why]++;
+	if (tempfail)
+		send_421(s->eng, s->cfd);
+	snprintf(end, sizeof end, "%s:%s", tempfail ? "tempfail" : "close",
+	    refusal_names[why]);
+	session_end(s, end);
+}
+
+static void
+session_free(struct session *s)
+{
+	forward_free(s);
+	if (s->cfd != -1)
+		close(s->cfd);
+	if (s->timer != NULL)
+		event_free(s->timer);
+	if (s->watch != NULL)
+		event_free(s->watch);
+	free(s->tried);
+	free(s);
+}
+
+void
+session_end(struct session *s, const char *why)
+{
+	struct engine *eng = s->eng;
+	struct rt_server *srv = s->srv;
+
+	if (s->state == S_QUEUED)
+		queue_remove(s);
+	log_session(eng, (struct sockaddr *)&s->client, s->fe->conf->name,
+	    s->farm->conf->name, srv ? server_name(srv->conf) : "-",
+	    s->bytes_in, s->bytes_out, now_ms() - s->start, why);
+	s->fe->st.cur--;
+	s->farm->st.cur--;
+	if (s->src_counted)
+		srctable_release(s->fe->sources, &s->caddr);
+	rt_frontend_unref(s->fe);
+	rt_farm_unref(s->farm);
+	session_free(s);
+	if (srv != NULL) {
+		srv->nsess--;
+		srv->st.cur--;
+		server_slot_free(srv);
+		rt_server_unref(srv);
+	}
+	if (--eng->nsessions == 0 && eng->stopping)
+		event_base_loopexit(eng->base, NULL);
+}

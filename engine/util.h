@@ -1,0 +1,30 @@
+/* Small helpers shared by the engine, the shell and the tests. */
+#ifndef MXLB_UTIL_H
+#define MXLB_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
+size_t	 strlcpy_(char *, const char *, size_t);
+
+/* Monotonic milliseconds, for durations and timers. */
+uint64_t now_ms(void);
+
+/* A list of error messages; validation reports them all, not just the first. */
+struct errs {
+	char	**v;
+	size_t	  n;
+};
+void	errs_add(struct errs *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	errs_free(struct errs *);
+
+#endif
