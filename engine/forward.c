@@ -1,25 +1,28 @@
 /*
- * Connecting to the chosen server and moving bytes both ways.  Each side's
- * output is capped: a slow reader stops the other side's reading (so memory
- * stays bounded), and a half-close is passed on once the data before it is.
+ * Connecting to the chosen server and moving bytes both ways.
+ *
+ * Writes are speculative: what a read brings is written to the other side
+ * at once, and only what that side cannot take is kept, while reading from
+ * the sender pauses.  So a session needs no poll change per SMTP exchange,
+ * memory per session is bounded by one read, and a slow side slows the
+ * other instead of growing a buffer.  A half-close is passed on when the
+ * bytes before it are.
  */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
-
 #include "proxy.h"
 #include "session.h"
 
-#define FWD_MAX		(256 * 1024)	/* bytes waiting for one side */
+#define FLOW_READ	16384	/* bytes moved per read */
 
-static void fwd_read(struct bufferevent *, void *);
-static void fwd_write(struct bufferevent *, void *);
-static void fwd_event(struct bufferevent *, short, void *);
-static void connect_event(struct bufferevent *, short, void *);
+static void flow_read(evutil_socket_t, short, void *);
+static void flow_write(evutil_socket_t, short, void *);
 
 static uint16_t
 server_port(const struct session *s, const struct rt_server *srv)
@@ -33,24 +36,24 @@ server_port(const struct session *s, const struct rt_server *srv)
 	return s->lport;
 }
 
-/* The header goes first in the output, so it leaves in the first write. */
+/* The header goes alone in the first write on a fresh socket. */
 static void
-add_proxy_header(struct session *s, struct rt_server *srv)
+send_proxy_header(struct session *s)
 {
 	struct sockaddr_storage local;
 	socklen_t len = sizeof local;
 	uint8_t hdr[PROXY_HDR_MAX];
 	ssize_t n;
 
-	if (srv->conf->proxyprotocol == PROXY_NONE)
+	if (s->srv->conf->proxyprotocol == PROXY_NONE)
 		return;
 	if (getsockname(s->cfd, (struct sockaddr *)&local, &len) == -1)
 		return;
-	n = proxy_header((enum proxy_version)srv->conf->proxyprotocol,
+	n = proxy_header((enum proxy_version)s->srv->conf->proxyprotocol,
 	    (struct sockaddr *)&s->client, (struct sockaddr *)&local, hdr,
 	    sizeof hdr);
 	if (n > 0)
-		bufferevent_write(s->sbev, hdr, (size_t)n);
+		(void)send(s->sfd, hdr, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 static void
@@ -62,9 +65,11 @@ connect_failed(struct session *s, const char *why)
 	s->farm->st.connect_fail++;
 	log_info("connect farm=%s server=%s error=\"%s\"", s->farm->conf->name,
 	    server_name(srv->conf), why);
-	bufferevent_free(s->sbev);
-	s->sbev = NULL;
+	event_del(&s->s_wr);
+	close(s->sfd);
+	s->sfd = -1;
 	s->srv = NULL;
+	s->state = S_NEW;
 	srv->nsess--;
 	srv->st.cur--;
 	s->tried = xreallocarray(s->tried, s->ntried + 1, sizeof *s->tried);
@@ -74,56 +79,6 @@ connect_failed(struct session *s, const char *why)
 	/* Redispatch: the client has seen nothing yet. */
 	s->farm->st.redispatch++;
 	session_dispatch(s);
-}
-
-void
-forward_connect(struct session *s, struct rt_server *srv)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	struct timeval tv;
-	long ms = s->farm->conf->connect_timeout;
-
-	s->srv = srv;
-	srv->refs++;
-	srv->nsess++;
-	srv->st.cur++;
-	srv->st.total++;
-	if (srv->st.cur > srv->st.max)
-		srv->st.max = srv->st.cur;
-	s->state = S_CONNECTING;
-	len = addr_to_sockaddr(&srv->conf->address, server_port(s, srv), &ss);
-	s->sbev = bufferevent_socket_new(s->eng->base, -1,
-	    BEV_OPT_CLOSE_ON_FREE);
-	bufferevent_setcb(s->sbev, NULL, NULL, connect_event, s);
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	bufferevent_set_timeouts(s->sbev, NULL, &tv);
-	add_proxy_header(s, srv);
-	if (bufferevent_socket_connect(s->sbev, (struct sockaddr *)&ss,
-	    (int)len) == -1)
-		connect_failed(s, strerror(EVUTIL_SOCKET_ERROR()));
-}
-
-static void
-forward_start(struct session *s)
-{
-	struct timeval tv = { 0, 0 };
-
-	s->state = S_FORWARDING;
-	bufferevent_set_timeouts(s->sbev, NULL, NULL);
-	if (s->watch != NULL)
-		event_del(s->watch);
-	s->cbev = bufferevent_socket_new(s->eng->base, s->cfd,
-	    BEV_OPT_CLOSE_ON_FREE);
-	bufferevent_setcb(s->cbev, fwd_read, fwd_write, fwd_event, s);
-	bufferevent_setcb(s->sbev, fwd_read, fwd_write, fwd_event, s);
-	bufferevent_enable(s->cbev, EV_READ | EV_WRITE);
-	bufferevent_enable(s->sbev, EV_READ | EV_WRITE);
-	s->last = now_ms();
-	tv.tv_sec = s->fe->conf->idle_timeout / 1000;
-	tv.tv_usec = (s->fe->conf->idle_timeout % 1000) * 1000;
-	evtimer_add(s->timer, &tv);
 }
 
 static void
@@ -139,132 +94,228 @@ idle_check(evutil_socket_t fd, short what, void *arg)
 		session_end(s, "idle-timeout");
 		return;
 	}
-	/* Re-armed lazily here rather than on every read: cheaper. */
+	/* Re-armed here rather than on every read: far cheaper. */
 	tv.tv_sec = (time_t)((s->last + idle - now) / 1000);
 	tv.tv_usec = (suseconds_t)((s->last + idle - now) % 1000 * 1000);
-	evtimer_add(s->timer, &tv);
+	evtimer_add(&s->timer, &tv);
 }
 
 static void
-connect_event(struct bufferevent *bev, short what, void *arg)
+flow_init(struct session *s, struct flow *f, evutil_socket_t src,
+    evutil_socket_t dst, struct event *rd, struct event *wr)
 {
-	struct session *s = arg;
+	struct event_base *base = s->eng->base;
 
-	(void)bev;
-	if (what & BEV_EVENT_CONNECTED) {
-		if (s->timer == NULL)
-			s->timer = evtimer_new(s->eng->base, idle_check, s);
-		else
-			event_assign(s->timer, s->eng->base, -1, 0, idle_check,
-			    s);
-		forward_start(s);
-	} else if (what & BEV_EVENT_TIMEOUT)
-		connect_failed(s, "connect timeout");
-	else
-		connect_failed(s, strerror(EVUTIL_SOCKET_ERROR()));
-}
-
-static struct bufferevent *
-other(struct session *s, struct bufferevent *bev)
-{
-	return bev == s->cbev ? s->sbev : s->cbev;
+	f->src = src;
+	f->dst = dst;
+	f->rd = rd;
+	f->wr = wr;
+	event_assign(rd, base, src, EV_READ | EV_PERSIST, flow_read, s);
+	event_assign(wr, base, dst, EV_WRITE | EV_PERSIST, flow_write, s);
+	event_add(rd, NULL);
 }
 
 static void
-fwd_read(struct bufferevent *src, void *arg)
+forward_start(struct session *s)
 {
-	struct session *s = arg;
-	struct bufferevent *dst = other(s, src);
-	struct evbuffer *in = bufferevent_get_input(src);
-	struct evbuffer *out = bufferevent_get_output(dst);
-	size_t n = evbuffer_get_length(in);
+	long ms = s->fe->conf->idle_timeout;
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
-	if (src == s->cbev) {
-		s->bytes_in += n;
-		s->fe->st.bytes_in += n;
-		s->farm->st.bytes_in += n;
-		s->srv->st.bytes_in += n;
-	} else {
-		s->bytes_out += n;
-		s->fe->st.bytes_out += n;
-		s->farm->st.bytes_out += n;
-		s->srv->st.bytes_out += n;
-	}
+	s->state = S_FORWARDING;
+	event_del(&s->c_rd);	/* it watched the client in the queue */
+	flow_init(s, &s->up, s->cfd, s->sfd, &s->c_rd, &s->s_wr);
+	flow_init(s, &s->down, s->sfd, s->cfd, &s->s_rd, &s->c_wr);
 	s->last = now_ms();
-	evbuffer_add_buffer(out, in);
-	if (evbuffer_get_length(out) >= FWD_MAX) {
-		bufferevent_disable(src, EV_READ);
-		bufferevent_setwatermark(dst, EV_WRITE, FWD_MAX / 2, 0);
-	}
+	event_assign(&s->timer, s->eng->base, -1, 0, idle_check, s);
+	evtimer_add(&s->timer, &tv);
 }
 
-static bool *
-shut_flag(struct session *s, struct bufferevent *bev)
+static void
+connect_done(evutil_socket_t fd, short what, void *arg)
 {
-	return bev == s->cbev ? &s->cl_shut : &s->sv_shut;
+	struct session *s = arg;
+	int err = 0;
+	socklen_t len = sizeof err;
+
+	if (what & EV_TIMEOUT) {
+		connect_failed(s, "connect timeout");
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err != 0) {
+		connect_failed(s, strerror(err));
+		return;
+	}
+	event_del(&s->s_wr);
+	send_proxy_header(s);
+	forward_start(s);
+}
+
+void
+forward_connect(struct session *s, struct rt_server *srv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	long ms = s->farm->conf->connect_timeout;
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	int one = 1;
+
+	s->srv = srv;
+	srv->refs++;
+	srv->nsess++;
+	srv->st.cur++;
+	srv->st.total++;
+	if (srv->st.cur > srv->st.max)
+		srv->st.max = srv->st.cur;
+	s->state = S_CONNECTING;
+	len = addr_to_sockaddr(&srv->conf->address, server_port(s, srv), &ss);
+	s->sfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (s->sfd == -1) {
+		connect_failed(s, strerror(errno));
+		return;
+	}
+	/* SMTP is a dialogue of small lines: never hold one back. */
+	(void)setsockopt(s->sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	event_assign(&s->s_wr, s->eng->base, s->sfd, EV_WRITE, connect_done, s);
+	if (connect(s->sfd, (struct sockaddr *)&ss, len) == -1 &&
+	    errno != EINPROGRESS) {
+		connect_failed(s, strerror(errno));
+		return;
+	}
+	event_add(&s->s_wr, &tv);
+}
+
+static void
+count(struct session *s, struct flow *f, size_t n)
+{
+	struct counters *c[3] = { &s->fe->st, &s->farm->st, &s->srv->st };
+
+	f->bytes += n;
+	for (size_t i = 0; i < nitems(c); i++) {
+		if (f == &s->up)
+			c[i]->bytes_in += n;
+		else
+			c[i]->bytes_out += n;
+	}
 }
 
 static bool
-got_eof(struct session *s, struct bufferevent *bev)
+both_done(const struct session *s)
 {
-	return bev == s->cbev ? s->cl_eof : s->sv_eof;
+	return s->up.shut && s->down.shut;
 }
 
-/* dst drained (below its watermark, or empty). */
+/* An error on a socket: a reset after everything was said is how many
+ * clients close, and counts as a normal end. */
 static void
-fwd_write(struct bufferevent *dst, void *arg)
+flow_error(struct session *s, evutil_socket_t fd)
 {
-	struct session *s = arg;
-	struct bufferevent *src = other(s, dst);
+	bool client = fd == s->cfd;
 
-	if (!got_eof(s, src) && !(bufferevent_get_enabled(src) & EV_READ)) {
-		bufferevent_setwatermark(dst, EV_WRITE, 0, 0);
-		bufferevent_enable(src, EV_READ);
-	}
-	if (got_eof(s, src) && !*shut_flag(s, dst) &&
-	    evbuffer_get_length(bufferevent_get_output(dst)) == 0) {
-		shutdown(bufferevent_getfd(dst), SHUT_WR);
-		*shut_flag(s, dst) = true;
-		if (s->cl_shut && s->sv_shut)
+	if (client ? s->down.shut : s->up.shut)
+		session_end(s, "closed");
+	else
+		session_end(s, client ? "client-error" : "server-error");
+}
+
+static void
+flow_eof(struct session *s, struct flow *f)
+{
+	f->eof = true;
+	event_del(f->rd);
+	if (f->len == 0) {
+		shutdown(f->dst, SHUT_WR);
+		f->shut = true;
+		if (both_done(s))
 			session_end(s, "closed");
 	}
 }
 
 static void
-fwd_event(struct bufferevent *bev, short what, void *arg)
+flow_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct session *s = arg;
-	struct bufferevent *dst = other(s, bev);
+	struct flow *f = fd == s->cfd ? &s->up : &s->down;
+	char buf[FLOW_READ];
+	ssize_t n, w;
 
-	if (what & BEV_EVENT_EOF) {
-		if (bev == s->cbev)
-			s->cl_eof = true;
-		else
-			s->sv_eof = true;
-		bufferevent_setwatermark(dst, EV_WRITE, 0, 0);
-		fwd_write(dst, s);	/* pass the half-close on if drained */
+	(void)what;
+	n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+	if (n == 0) {
+		flow_eof(s, f);
 		return;
 	}
-	/* A reset after the other side's last byte and FIN were delivered is
-	 * how many clients close: the session was complete. */
-	if (bev == s->cbev && s->sv_eof && s->cl_shut)
-		session_end(s, "closed");
-	else if (bev == s->sbev && s->cl_eof && s->sv_shut)
-		session_end(s, "closed");
-	else if (what & BEV_EVENT_ERROR)
-		session_end(s, bev == s->cbev ? "client-error" : "server-error");
-	else
-		session_end(s, "error");
+	if (n == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			flow_error(s, fd);
+		return;
+	}
+	count(s, f, (size_t)n);
+	s->last = now_ms();
+	w = send(f->dst, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (w == -1 && errno != EAGAIN && errno != EINTR) {
+		flow_error(s, f->dst);
+		return;
+	}
+	if (w == n)
+		return;
+	/* The other side is slow: keep the rest, stop reading until it is
+	 * written. */
+	if (w < 0)
+		w = 0;
+	f->len = (size_t)(n - w);
+	f->off = 0;
+	f->pend = xmalloc(f->len);
+	memcpy(f->pend, buf + w, f->len);
+	event_del(f->rd);
+	event_add(f->wr, NULL);
 }
 
+static void
+flow_write(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	struct flow *f = fd == s->cfd ? &s->down : &s->up;
+	ssize_t w;
+
+	(void)what;
+	w = send(fd, f->pend + f->off, f->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (w == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			flow_error(s, fd);
+		return;
+	}
+	f->off += (size_t)w;
+	f->len -= (size_t)w;
+	if (f->len > 0)
+		return;
+	free(f->pend);
+	f->pend = NULL;
+	event_del(f->wr);
+	if (!f->eof)
+		event_add(f->rd, NULL);
+	else {
+		shutdown(f->dst, SHUT_WR);
+		f->shut = true;
+		if (both_done(s))
+			session_end(s, "closed");
+	}
+}
+
+/* Releases the server side and the buffers; session.c closes the client. */
 void
 forward_free(struct session *s)
 {
-	if (s->sbev != NULL)
-		bufferevent_free(s->sbev);
-	if (s->cbev != NULL) {
-		bufferevent_free(s->cbev);	/* closes cfd */
-		s->cfd = -1;
-	}
-	s->sbev = s->cbev = NULL;
+	event_del(&s->c_rd);
+	event_del(&s->c_wr);
+	event_del(&s->s_rd);
+	event_del(&s->s_wr);
+	event_del(&s->timer);
+	if (s->sfd != -1)
+		close(s->sfd);
+	s->sfd = -1;
+	free(s->up.pend);
+	free(s->down.pend);
 }

@@ -2,6 +2,7 @@
  * address and port, so clients never see a refused connection. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -53,6 +54,8 @@ socket_setup(int fd, const struct mxaddr *a)
 
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == -1)
 		return -1;
+	/* Accepted sockets inherit it: no call per session. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	/* Lets keepalived move a VIP here after we started. */
 	if (a->family == AF_INET6 || a->family == 0)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one,

@@ -33,17 +33,22 @@ log_init(const char *zone, bool foreground)
 static void
 log_vwrite(int prio, const char *fmt, va_list ap)
 {
+	static time_t last;
+	static char ts[32];
 	struct timeval tv;
 	struct tm tm;
-	char ts[32];
 
 	if (!log_foreground) {
 		vsyslog(prio, fmt, ap);
 		return;
 	}
 	gettimeofday(&tv, NULL);
-	localtime_r(&tv.tv_sec, &tm);
-	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+	/* localtime is costly and changes once a second. */
+	if (tv.tv_sec != last) {
+		last = tv.tv_sec;
+		localtime_r(&tv.tv_sec, &tm);
+		strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+	}
 	fprintf(stderr, "%s.%03ld ", ts, (long)tv.tv_usec / 1000);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);

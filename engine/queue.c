@@ -31,7 +31,7 @@ queue_watch(evutil_socket_t fd, short what, void *arg)
 	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
 		session_end(s, "client-gone-queued");
 	else if (n > 0)
-		event_del(s->watch);
+		event_del(&s->c_rd);
 }
 
 void
@@ -56,17 +56,13 @@ queue_add(struct session *s, struct rt_server *srv)
 		sc->qmax = sc->qcur;
 	if (++fc->qcur > fc->qmax)
 		fc->qmax = fc->qcur;
-	if (s->timer == NULL)
-		s->timer = evtimer_new(s->eng->base, queue_timeout, s);
-	else
-		event_assign(s->timer, s->eng->base, -1, 0, queue_timeout, s);
+	evtimer_assign(&s->timer, s->eng->base, queue_timeout, s);
 	tv.tv_sec = (time_t)((wait - now) / 1000);
 	tv.tv_usec = (suseconds_t)((wait - now) % 1000 * 1000);
-	evtimer_add(s->timer, &tv);
-	if (s->watch == NULL)
-		s->watch = event_new(s->eng->base, s->cfd, EV_READ | EV_PERSIST,
-		    queue_watch, s);
-	event_add(s->watch, NULL);
+	evtimer_add(&s->timer, &tv);
+	event_assign(&s->c_rd, s->eng->base, s->cfd, EV_READ | EV_PERSIST,
+	    queue_watch, s);
+	event_add(&s->c_rd, NULL);
 }
 
 /* Out of the queue; the caller decides what comes next. */
@@ -78,9 +74,8 @@ queue_remove(struct session *s)
 	TAILQ_REMOVE(&srv->queue, s, qentry);
 	srv->st.qcur--;
 	s->farm->st.qcur--;
-	evtimer_del(s->timer);
-	if (s->watch != NULL)
-		event_del(s->watch);
+	evtimer_del(&s->timer);
+	event_del(&s->c_rd);
 	s->srv = NULL;
 	s->state = S_NEW;
 	rt_server_unref(srv);

@@ -87,6 +87,19 @@ admit(struct engine *eng, struct rt_frontend *fe, const struct mxaddr *a,
 	return srctable_admit(fe->sources, c, a, now_ms(), counted);
 }
 
+/* Every embedded event is assigned once, so any may be deleted later. */
+static void
+session_events_init(struct session *s)
+{
+	struct event_base *base = s->eng->base;
+
+	event_assign(&s->c_rd, base, s->cfd, EV_READ, NULL, s);
+	event_assign(&s->c_wr, base, s->cfd, EV_WRITE, NULL, s);
+	event_assign(&s->s_rd, base, -1, EV_READ, NULL, s);
+	event_assign(&s->s_wr, base, -1, EV_WRITE, NULL, s);
+	evtimer_assign(&s->timer, base, NULL, s);
+}
+
 void
 session_accept(struct listener *l, evutil_socket_t fd,
     const struct sockaddr *sa, int salen)
@@ -110,6 +123,8 @@ session_accept(struct listener *l, evutil_socket_t fd,
 	fe->refs++;
 	fe->farm->refs++;
 	s->cfd = fd;
+	s->sfd = -1;
+	session_events_init(s);
 	memcpy(&s->client, sa, (size_t)salen < sizeof s->client ?
 	    (size_t)salen : sizeof s->client);
 	s->caddr = a;
@@ -157,12 +172,7 @@ static void
 session_free(struct session *s)
 {
 	forward_free(s);
-	if (s->cfd != -1)
-		close(s->cfd);
-	if (s->timer != NULL)
-		event_free(s->timer);
-	if (s->watch != NULL)
-		event_free(s->watch);
+	close(s->cfd);
 	free(s->tried);
 	free(s);
 }
@@ -177,7 +187,7 @@ session_end(struct session *s, const char *why)
 		queue_remove(s);
 	log_session(eng, (struct sockaddr *)&s->client, s->fe->conf->name,
 	    s->farm->conf->name, srv ? server_name(srv->conf) : "-",
-	    s->bytes_in, s->bytes_out, now_ms() - s->start, why);
+	    s->up.bytes, s->down.bytes, now_ms() - s->start, why);
 	s->fe->st.cur--;
 	s->farm->st.cur--;
 	if (s->src_counted)

@@ -3,17 +3,30 @@
 #ifndef MXLB_SESSION_H
 #define MXLB_SESSION_H
 
+#include <event2/event_struct.h>
+
 #include "engine.h"
 
 enum sstate { S_NEW, S_QUEUED, S_CONNECTING, S_FORWARDING };
+
+/* One direction of the byte stream.  Bytes normally go straight from a
+ * read to a write; only what the reader could not take waits in `pend`. */
+struct flow {
+	evutil_socket_t	 src, dst;
+	struct event	*rd, *wr;	/* read on src, write on dst */
+	char		*pend;
+	size_t		 off, len;
+	uint64_t	 bytes;
+	bool		 eof;		/* src said it is done */
+	bool		 shut;		/* and dst was told */
+};
 
 struct session {
 	struct engine		*eng;
 	struct rt_frontend	*fe;
 	struct rt_farm		*farm;
 	struct rt_server	*srv;
-	evutil_socket_t		 cfd;
-	struct bufferevent	*cbev, *sbev;
+	evutil_socket_t		 cfd, sfd;
 	struct sockaddr_storage	 client;
 	struct mxaddr		 caddr;
 	uint16_t		 lport;		/* frontend port reached */
@@ -23,12 +36,12 @@ struct session {
 	size_t			 ntried;
 
 	uint64_t		 start, queued, last;	/* ms */
-	uint64_t		 bytes_in, bytes_out;
-	struct event		*timer;		/* queue wait, then idle */
-	struct event		*watch;		/* client EOF while queued */
+	struct flow		 up, down;	/* client->server, server->client */
+	/* Embedded: no allocation per event on the hot path. */
+	struct event		 c_rd, c_wr, s_rd, s_wr;
+	struct event		 timer;		/* queue wait, connect, idle */
 	TAILQ_ENTRY(session)	 qentry;
 	bool			 src_counted;
-	bool			 cl_eof, sv_eof, cl_shut, sv_shut;
 };
 
 void	session_end(struct session *, const char *);
