@@ -17,11 +17,12 @@ B        = build
 # The model: linked by the engine, the shell and the unit tests.
 MODEL_SRCS  = engine/field.c engine/addr.c engine/config.c engine/config-validate.c \
               engine/config-json.c \
-              engine/proxy.c engine/balance.c engine/util.c
+              engine/proxy.c engine/balance.c engine/util.c engine/commit.c
 ENGINE_SRCS = engine/mxlbd.c engine/log.c engine/engine.c engine/listener.c \
               engine/forward.c \
               engine/session.c engine/queue.c engine/limit.c engine/probe.c \
-              engine/stats.c
+              engine/stats.c engine/state.c engine/control.c engine/control-cmd.c \
+              engine/zone.c
 UNIT_SRCS   = $(wildcard tests/unit/test-*.c)
 
 MODEL_OBJS  = $(MODEL_SRCS:%.c=$(B)/%.o)

@@ -2,6 +2,7 @@
  * Whole-config validation.  Every error is reported with its path and what
  * is allowed, so an operator fixes them all in one go.
  */
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +28,13 @@ check_servers(const struct farm *f, struct errs *e)
 	for (size_t i = 0; i < f->nservers; i++) {
 		const struct server *s = f->servers[i];
 		const char *name = server_name(s);
+		bool addressed = s->address.family != 0 || s->name != NULL;
 
-		path = xasprintf("farm %s: server %s", f->name, name);
+		/* Without a name or an address, its place names it. */
+		path = addressed ? xasprintf("farm %s: server %s", f->name, name) :
+		    xasprintf("farm %s: server #%zu", f->name, i + 1);
 		check_required(&server_fields, s, path, e);
-		for (size_t j = 0; j < i; j++)
+		for (size_t j = 0; addressed && j < i; j++)
 			if (strcmp(server_name(f->servers[j]), name) == 0)
 				errs_add(e, "%s: the name is used twice in the "
 				    "farm (give one a name)", path);
@@ -45,9 +49,6 @@ check_farms(const struct config *c, struct errs *e)
 		const struct farm *f = c->farms[i];
 		char *path = xasprintf("farm %s", f->name);
 
-		if (!name_valid(f->name))
-			errs_add(e, "farm \"%s\": name must be 1-63 of "
-			    "A-Z a-z 0-9 _ . -", f->name);
 		check_required(&farm_fields, f, path, e);
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(c->farms[j]->name, f->name) == 0)
@@ -57,8 +58,28 @@ check_farms(const struct config *c, struct errs *e)
 	}
 }
 
-/* Two listeners clash on a port when their addresses are equal, or when one
- * is the wildcard of the other's family (or both families, for "all"). */
+static bool
+addr_unspecified(const struct mxaddr *a)
+{
+	static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
+
+	return a->family == AF_INET ? a->v4.s_addr == INADDR_ANY :
+	    memcmp(&a->v6, &any6, sizeof any6) == 0;
+}
+
+/* Linux refuses a second bind on a port when the addresses are equal, or
+ * one is the wildcard (0.0.0.0, ::) of the other's family. */
+static bool
+addr_clash(const struct mxaddr *a, const struct mxaddr *b)
+{
+	if (a->family != b->family)
+		return false;
+	return addr_unspecified(a) || addr_unspecified(b) ||
+	    addr_cmp(a, b) == 0;
+}
+
+/* Two listeners clash on a port when their addresses clash, or when one
+ * has no address (one socket for every address of both families). */
 static bool
 listen_overlap(const struct frontend *a, const struct frontend *b)
 {
@@ -76,7 +97,7 @@ listen_overlap(const struct frontend *a, const struct frontend *b)
 		return true;
 	for (size_t i = 0; i < a->address.n; i++)
 		for (size_t j = 0; j < b->address.n; j++)
-			if (addr_cmp(&a->address.v[i], &b->address.v[j]) == 0)
+			if (addr_clash(&a->address.v[i], &b->address.v[j]))
 				return true;
 	return false;
 }
@@ -88,9 +109,6 @@ check_frontends(const struct config *c, struct errs *e)
 		const struct frontend *fe = c->frontends[i];
 		char *path = xasprintf("frontend %s", fe->name);
 
-		if (!name_valid(fe->name))
-			errs_add(e, "frontend \"%s\": name must be 1-63 of "
-			    "A-Z a-z 0-9 _ . -", fe->name);
 		check_required(&frontend_fields, fe, path, e);
 		if (fe->farm != NULL && config_farm(c, fe->farm) == NULL)
 			errs_add(e, "%s: farm \"%s\" does not exist in zone %s",
@@ -114,7 +132,9 @@ config_validate(const struct config *c, struct errs *e)
 {
 	size_t before = e->n;
 
-	if (!name_valid(c->zone))
+	/* Object names are checked as they are parsed; a missing zone is
+	 * reported by whoever read the config. */
+	if (*c->zone != '\0' && !name_valid(c->zone))
 		errs_add(e, "zone \"%s\": name must be 1-63 of A-Z a-z 0-9 _ . -",
 		    c->zone);
 	check_farms(c, e);

@@ -244,14 +244,17 @@ farm_server(const struct farm *f, const char *name)
 	return NULL;
 }
 
+/* NULL if the name is not valid: callers check names first. */
 struct farm *
 farm_new(const char *name)
 {
 	struct farm *f = object_new(&farm_fields);
 	char err[FIELD_ERRLEN];
 
-	if (field_parse(&farm_fields, f, &farm_f[0], name, err, sizeof err))
-		f->name = xstrdup(name);	/* validation reports it */
+	if (field_parse(&farm_fields, f, &farm_f[0], name, err, sizeof err)) {
+		object_free(&farm_fields, f);
+		return NULL;
+	}
 	return f;
 }
 
@@ -265,6 +268,7 @@ server_new(const struct mxaddr *a)
 	return s;
 }
 
+/* NULL if the name is not valid. */
 struct frontend *
 frontend_new(const char *name)
 {
@@ -272,8 +276,10 @@ frontend_new(const char *name)
 	char err[FIELD_ERRLEN];
 
 	if (field_parse(&frontend_fields, fe, &frontend_f[0], name, err,
-	    sizeof err))
-		fe->name = xstrdup(name);
+	    sizeof err)) {
+		object_free(&frontend_fields, fe);
+		return NULL;
+	}
 	return fe;
 }
 

@@ -102,7 +102,10 @@ void		 farm_remove_server(struct farm *, const char *);
 
 int		 config_validate(const struct config *, struct errs *);
 
-/* JSON: the engine's import and export format (config-json.c). */
+/* JSON: the engine's import and export format (config-json.c).  Dumps use
+ * these flags so that 0.1 s is written 0.1, not 0.10000000000000001. */
+#define CONFIG_JSON_FLAGS	(JSON_COMPACT | JSON_REAL_PRECISION(9))
+
 json_t		*config_to_json(const struct config *);
 struct config	*config_from_json(json_t *, struct errs *);
 struct config	*config_load_file(const char *, struct errs *);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "proto.h"
 
 struct engine *
 engine_new(struct event_base *base, const char *zone)
@@ -104,6 +105,18 @@ probe_changed(const struct farm *a, const struct farm *b,
 	return !object_equal(&server_fields, sa, sb);
 }
 
+static enum admin_state
+admin_lookup(const struct engine *eng, const char *farm, const char *server)
+{
+	for (size_t i = 0; i < eng->nadmins; i++)
+		if (strcmp(eng->admins[i].farm, farm) == 0 &&
+		    strcmp(eng->admins[i].server, server) == 0)
+			return eng->admins[i].state;
+	return ADMIN_READY;
+}
+
+static void admin_prune(struct engine *);
+
 static struct rt_server *
 server_build(struct engine *eng, struct rt_farm *f, const struct farm *oldconf,
     struct rt_server **old, size_t nold, const struct server *conf)
@@ -129,6 +142,7 @@ server_build(struct engine *eng, struct rt_farm *f, const struct farm *oldconf,
 	s->conf = object_dup(&server_fields, conf);
 	s->farm = f;
 	s->changed = (uint64_t)time(NULL);
+	s->admin = admin_lookup(eng, f->conf->name, server_name(conf));
 	TAILQ_INIT(&s->queue);
 	probe_start(eng, s);
 	return s;
@@ -344,7 +358,110 @@ engine_apply(struct engine *eng, struct config *cfg, struct errs *e)
 	free(p.fe);
 	config_free(eng->cfg);
 	eng->cfg = cfg;
+	admin_prune(eng);
 	return 0;
+}
+
+struct rt_server *
+engine_server(struct engine *eng, const char *farm, const char *server)
+{
+	struct rt_farm *f = engine_farm(eng, farm);
+
+	for (size_t i = 0; f != NULL && i < f->nservers; i++)
+		if (strcmp(server_name(f->servers[i]->conf), server) == 0)
+			return f->servers[i];
+	return NULL;
+}
+
+static void
+admin_remember(struct engine *eng, const char *farm, const char *server,
+    enum admin_state st)
+{
+	size_t i;
+
+	for (i = 0; i < eng->nadmins; i++)
+		if (strcmp(eng->admins[i].farm, farm) == 0 &&
+		    strcmp(eng->admins[i].server, server) == 0)
+			break;
+	if (i == eng->nadmins) {
+		if (st == ADMIN_READY)
+			return;
+		eng->admins = xreallocarray(eng->admins, eng->nadmins + 1,
+		    sizeof *eng->admins);
+		eng->admins[i].farm = xstrdup(farm);
+		eng->admins[i].server = xstrdup(server);
+		eng->nadmins++;
+	}
+	eng->admins[i].state = st;
+	if (st == ADMIN_READY) {
+		free(eng->admins[i].farm);
+		free(eng->admins[i].server);
+		eng->admins[i] = eng->admins[--eng->nadmins];
+	}
+}
+
+/* Admin states of servers the config no longer has are forgotten. */
+static void
+admin_prune(struct engine *eng)
+{
+	for (size_t i = 0; i < eng->nadmins;) {
+		if (engine_server(eng, eng->admins[i].farm,
+		    eng->admins[i].server) == NULL)
+			admin_remember(eng, eng->admins[i].farm,
+			    eng->admins[i].server, ADMIN_READY);
+		else
+			i++;
+	}
+}
+
+int
+engine_admin(struct engine *eng, const char *farm, const char *server,
+    enum admin_state st, char *err, size_t errlen)
+{
+	struct rt_server *s = engine_server(eng, farm, server);
+	struct errs e = { NULL, 0 };
+	enum admin_state was;
+
+	if (s == NULL) {
+		snprintf(err, errlen, "zone %s has no server %s in farm %s",
+		    eng->zone, server, farm);
+		return -1;
+	}
+	was = s->admin;
+	s->admin = st;
+	admin_remember(eng, farm, server, st);
+	if (eng->txn != NULL && state_save(eng, eng->txn, &e) == -1) {
+		s->admin = was;
+		admin_remember(eng, farm, server, was);
+		snprintf(err, errlen, "could not save: %s", e.n ? e.v[0] : "?");
+		errs_free(&e);
+		return -1;
+	}
+	if (was != st) {
+		s->changed = (uint64_t)time(NULL);
+		log_warn("admin farm=%s server=%s state=%s was=%s", farm, server,
+		    admin_names[st], admin_names[was]);
+		engine_event(eng, EV_ADMIN, json_pack("{s:s,s:s,s:s,s:s}",
+		    "farm", farm, "server", server, "state", admin_names[st],
+		    "was", admin_names[was]));
+	}
+	if (!server_available(s))
+		server_requeue(s);
+	return 0;
+}
+
+/* Tells subscribers; takes the event's fields. */
+void
+engine_event(struct engine *eng, const char *name, json_t *fields)
+{
+	if (eng->ctl != NULL) {
+		json_object_set_new(fields, K_EVENT, json_string(name));
+		json_object_set_new(fields, "zone", json_string(eng->zone));
+		json_object_set_new(fields, "time",
+		    json_integer((json_int_t)time(NULL)));
+		control_broadcast(eng->ctl, fields);
+	}
+	json_decref(fields);
 }
 
 /* Stop listening and refuse whoever waits; sessions in flight go on. */
@@ -378,6 +495,12 @@ engine_free(struct engine *eng)
 	free(eng->fes);
 	free(eng->farms);
 	config_free(eng->cfg);
+	for (size_t i = 0; i < eng->nadmins; i++) {
+		free(eng->admins[i].farm);
+		free(eng->admins[i].server);
+	}
+	free(eng->admins);
+	free(eng->statedir);
 	free(eng->zone);
 	free(eng);
 }

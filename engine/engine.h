@@ -21,6 +21,17 @@ struct listener {
 	bool			 keep;
 };
 
+/* Admin states other than ready, by farm and server name: they are not
+ * config, and outlive commits and restarts. */
+struct admin_entry {
+	char		*farm;
+	char		*server;
+	enum admin_state state;
+};
+
+struct control;
+struct txn;
+
 struct engine {
 	struct event_base	 *base;
 	char			 *zone;
@@ -35,7 +46,12 @@ struct engine {
 	uint64_t		  started;	/* wall clock, seconds */
 	uint64_t		  nsessions;	/* open now, all frontends */
 	bool			  stopping;
-	struct event		 *sweep;	/* periodic housekeeping */
+	struct admin_entry	 *admins;
+	size_t			  nadmins;
+	struct txn		 *txn;
+	struct control		 *ctl;
+	char			 *statedir;	/* NULL: nothing is saved */
+	uint64_t		  saved;	/* newest version on disk */
 };
 
 /* engine.c */
@@ -48,6 +64,22 @@ void		 rt_server_unref(struct rt_server *);
 void		 rt_farm_unref(struct rt_farm *);
 void		 rt_frontend_unref(struct rt_frontend *);
 void		 server_set_pstate(struct rt_server *, enum probe_state);
+struct rt_server *engine_server(struct engine *, const char *, const char *);
+int		 engine_admin(struct engine *, const char *, const char *,
+		    enum admin_state, char *, size_t);
+void		 engine_event(struct engine *, const char *, json_t *);
+
+/* state.c: the zone's durable state */
+int		 state_save(void *, const struct txn *, struct errs *);
+int		 state_load(struct engine *, struct errs *);
+int		 state_write_atomic(const char *, const char *, const char *,
+		    size_t, struct errs *);
+
+/* control.c */
+struct control	*control_open(struct engine *, const char *, gid_t, gid_t,
+		    struct errs *);
+void		 control_close(struct control *);
+void		 control_broadcast(struct control *, json_t *);
 
 /* listener.c */
 struct listener	*listener_open(struct engine *, const struct mxaddr *,

@@ -9,12 +9,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "commit.h"
 #include "engine.h"
+#include "zone.h"
 
 #define STOP_GRACE_S	60	/* sessions get this long to end at SIGTERM */
 
 struct mxlbd {
 	struct engine	*eng;
+	struct txn	 txn;
 	const char	*config_path;
 	struct event	*housekeeping;
 	struct event	*deadline;
@@ -25,32 +28,22 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: mxlbd -z ZONE -c FILE.json [-f]   run a zone\n"
-	    "       mxlbd -n -c FILE.json             check a config file\n"
-	    "  -z ZONE  the zone this engine runs\n"
-	    "  -c FILE  the zone's config, as JSON\n"
-	    "  -f       stay in the foreground, log to stderr\n"
-	    "  -n       check the config, report every error, and exit\n");
+	    "usage: mxlbd -z ZONE [-c FILE.json] [-f] [--rundir DIR] "
+	    "[--statedir DIR]\n"
+	    "             [--group GROUP] [--read-group GROUP]\n"
+	    "       mxlbd -n -c FILE.json\n"
+	    "  -z ZONE          the zone this engine runs\n"
+	    "  -c FILE          import FILE as a new version if it differs "
+	    "from the running one\n"
+	    "  -f               stay in the foreground, log to stderr\n"
+	    "  -n               check the config file, report every error, "
+	    "exit\n"
+	    "  --rundir DIR     control socket DIR/ZONE.sock (MXLB_RUNDIR)\n"
+	    "  --statedir DIR   state in DIR/ZONE/ (MXLB_STATEDIR)\n"
+	    "  --group GROUP    may change the zone (default: mxlb, if it "
+	    "exists)\n"
+	    "  --read-group G   may only look\n");
 	exit(2);
-}
-
-static struct config *
-load(const char *path, const char *zone)
-{
-	struct errs e = { NULL, 0 };
-	struct config *c = config_load_file(path, &e);
-
-	if (c != NULL && zone != NULL && strcmp(c->zone, zone) != 0)
-		errs_add(&e, "%s: zone is \"%s\", not \"%s\"", path, c->zone,
-		    zone);
-	for (size_t i = 0; i < e.n; i++)
-		log_warn("config: %s", e.v[i]);
-	if (e.n > 0) {
-		config_free(c);
-		c = NULL;
-	}
-	errs_free(&e);
-	return c;
 }
 
 static int
@@ -74,27 +67,25 @@ check_only(const char *path)
 	return 0;
 }
 
+/* SIGHUP: import the -c file again, as the shell would commit it. */
 static void
 on_reload(evutil_socket_t sig, short what, void *arg)
 {
 	struct mxlbd *d = arg;
-	struct config *c;
 	struct errs e = { NULL, 0 };
 
 	(void)sig;
 	(void)what;
-	if ((c = load(d->config_path, d->eng->zone)) == NULL) {
-		log_warn("reload: %s refused, the running config stays",
-		    d->config_path);
+	if (d->config_path == NULL) {
+		log_warn("reload: no -c file to read");
 		return;
 	}
-	if (engine_apply(d->eng, c, &e) == -1) {
+	if (zone_import(d->eng, d->config_path, &e) == -1) {
 		for (size_t i = 0; i < e.n; i++)
 			log_warn("reload: %s", e.v[i]);
-		log_warn("reload: refused, the running config stays");
-		config_free(c);
-	} else
-		log_warn("reload: %s applied", d->config_path);
+		log_warn("reload: %s refused, the running config stays",
+		    d->config_path);
+	}
 	errs_free(&e);
 }
 
@@ -167,32 +158,77 @@ raise_fd_limit(void)
 }
 
 static int
-run(const char *zone, const char *path, bool foreground)
+apply_hook(void *arg, struct config *c, struct errs *e)
 {
-	struct mxlbd d = { NULL, path, NULL, NULL, 0 };
+	return engine_apply(arg, c, e);
+}
+
+struct options {
+	const char	*zone, *path, *rundir, *statedir, *group, *read_group;
+	bool		 foreground, check;
+};
+
+/* Directories, control socket, state, import: everything before serving. */
+static int
+setup(struct mxlbd *d, const struct options *o, struct errs *e)
+{
+	struct engine *eng = d->eng;
+	gid_t admin = zone_group(o->group ? o->group : "mxlb",
+	    o->group != NULL, e);
+	gid_t reader = zone_group(o->read_group, true, e);
+	char *rundir = zone_rundir(o->rundir), *statedir = zone_statedir(
+	    o->statedir), *sock = xasprintf("%s/%s.sock", rundir, o->zone);
+	gid_t dirgroup = reader != (gid_t)-1 ? reader : admin;
+	int rc = -1;
+
+	eng->statedir = xasprintf("%s/%s", statedir, o->zone);
+	txn_init(&d->txn, o->zone);
+	d->txn.apply = apply_hook;
+	d->txn.save = state_save;
+	d->txn.arg = eng;
+	eng->txn = &d->txn;
+	if (e->n > 0 || zone_mkdir(rundir, 0750, dirgroup, e) == -1 ||
+	    zone_mkdir(eng->statedir, 0750, (gid_t)-1, e) == -1)
+		goto out;
+	if ((eng->ctl = control_open(eng, sock, admin, reader, e)) == NULL)
+		goto out;
+	if (zone_restore(eng, e) == -1)
+		goto out;
+	if (o->path != NULL && zone_import(eng, o->path, e) == -1)
+		goto out;
+	rc = 0;
+out:
+	free(rundir);
+	free(statedir);
+	free(sock);
+	return rc;
+}
+
+static int
+run(const struct options *o)
+{
+	struct mxlbd d;
 	struct event_base *base;
 	struct event *sigs[5];
 	struct timeval hk = { 0, 100 * 1000 };
 	struct errs e = { NULL, 0 };
-	struct config *c;
 	int rc = 0;
 
-	log_init(zone, foreground);
-	if ((c = load(path, zone)) == NULL)
-		return 1;
+	memset(&d, 0, sizeof d);
+	d.config_path = o->path;
+	log_init(o->zone, o->foreground);
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 	srandom((unsigned)(time(NULL) ^ getpid()));
 	base = event_base_new();
-	d.eng = engine_new(base, zone);
-	if (engine_apply(d.eng, c, &e) == -1) {
+	d.eng = engine_new(base, o->zone);
+	if (setup(&d, o, &e) == -1) {
 		for (size_t i = 0; i < e.n; i++)
 			log_warn("start: %s", e.v[i]);
-		config_free(c);
 		rc = 1;
 		goto out;
 	}
-	if (!foreground && daemon(0, 0) == -1) {
+	if (!o->foreground && daemon(0, 0) == -1) {
 		log_warn("daemon: %s", strerror(errno));
 		rc = 1;
 		goto out;
@@ -206,17 +242,20 @@ run(const char *zone, const char *path, bool foreground)
 	for (size_t i = 0; i < 4; i++)
 		evsignal_add(sigs[i], NULL);
 	evtimer_add(sigs[4], &hk);
-	log_warn("ready zone=%s pid=%d version=%s", zone, (int)getpid(),
-	    MXLB_VERSION);
+	log_warn("ready zone=%s pid=%d version=%s running=%llu", o->zone,
+	    (int)getpid(), MXLB_VERSION, (unsigned long long)d.txn.running);
 	event_base_dispatch(base);
-	log_warn("stopped zone=%s", zone);
+	log_warn("stopped zone=%s", o->zone);
 	for (size_t i = 0; i < nitems(sigs); i++)
 		event_free(sigs[i]);
 	if (d.deadline != NULL)
 		event_free(d.deadline);
 out:
 	errs_free(&e);
+	control_close(d.eng->ctl);
+	d.eng->ctl = NULL;
 	engine_free(d.eng);
+	txn_free(&d.txn);
 	event_base_free(base);
 	log_flush();
 	return rc;
@@ -225,33 +264,41 @@ out:
 int
 main(int argc, char **argv)
 {
-	const char *zone = NULL, *path = NULL;
-	bool foreground = false, check = false;
+	static const struct option longopts[] = {
+		{ "rundir", required_argument, NULL, 'R' },
+		{ "statedir", required_argument, NULL, 'S' },
+		{ "group", required_argument, NULL, 'G' },
+		{ "read-group", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct options o;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "c:fhnz:")) != -1) {
+	memset(&o, 0, sizeof o);
+	while ((ch = getopt_long(argc, argv, "c:fhnz:", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'f':
-			foreground = true;
-			break;
-		case 'n':
-			check = true;
-			break;
-		case 'z':
-			zone = optarg;
-			break;
-		default:
-			usage();
+		case 'c': o.path = optarg; break;
+		case 'f': o.foreground = true; break;
+		case 'n': o.check = true; break;
+		case 'z': o.zone = optarg; break;
+		case 'R': o.rundir = optarg; break;
+		case 'S': o.statedir = optarg; break;
+		case 'G': o.group = optarg; break;
+		case 'r': o.read_group = optarg; break;
+		default: usage();
 		}
 	}
-	if (optind != argc || path == NULL)
+	if (optind != argc)
 		usage();
-	if (check)
-		return check_only(path);
-	if (zone == NULL)
+	if (o.check)
+		return o.path ? check_only(o.path) : (usage(), 2);
+	if (o.zone == NULL)
 		usage();
-	return run(zone, path, foreground);
+	if (!name_valid(o.zone)) {
+		fprintf(stderr, "mxlbd: zone \"%s\": a name is 1-63 of "
+		    "A-Z a-z 0-9 _ . -\n", o.zone);
+		return 2;
+	}
+	return run(&o);
 }

@@ -16,6 +16,7 @@
 
 #include "proxy.h"
 #include "engine.h"
+#include "proto.h"
 
 #define PROBE_LINE_MAX	1024	/* longer reply lines are garbage */
 
@@ -92,6 +93,10 @@ set_state(struct probe *p, enum probe_state st)
 	    "latency=%u.%03u", s->farm->conf->name, server_name(s->conf),
 	    pstate_names[st], pstate_names[s->pstate], text, s->check_ms / 1000,
 	    s->check_ms % 1000);
+	engine_event(p->eng, EV_PROBE, json_pack("{s:s,s:s,s:s,s:s,s:s,s:i}",
+	    "farm", s->farm->conf->name, "server", server_name(s->conf),
+	    "state", pstate_names[st], "was", pstate_names[s->pstate],
+	    "check", s->check_text, "latency_ms", (int)s->check_ms));
 	server_set_pstate(s, st);
 }
 

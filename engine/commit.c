@@ -1,0 +1,277 @@
+/* Config transactions: see commit.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commit.h"
+
+void
+txn_init(struct txn *t, const char *zone)
+{
+	memset(t, 0, sizeof *t);
+	t->zone = xstrdup(zone);
+}
+
+static void
+version_free(struct version *v)
+{
+	free(v->user);
+	free(v->comment);
+	free(v->config);
+	memset(v, 0, sizeof *v);
+}
+
+void
+txn_free(struct txn *t)
+{
+	for (size_t i = 0; i < t->nhist; i++)
+		version_free(&t->hist[i]);
+	free(t->zone);
+	memset(t, 0, sizeof *t);
+}
+
+void
+txn_error_free(struct txn_error *e)
+{
+	free(e->message);
+	errs_free(&e->list);
+	e->message = NULL;
+	e->code = NULL;
+}
+
+static int
+fail(struct txn_error *e, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(struct txn_error *e, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	e->code = code;
+	va_start(ap, fmt);
+	if (vasprintf(&e->message, fmt, ap) == -1)
+		e->message = NULL;
+	va_end(ap);
+	return -1;
+}
+
+const struct version *
+txn_find(const struct txn *t, uint64_t number)
+{
+	for (size_t i = 0; i < t->nhist; i++)
+		if (t->hist[i].number == number)
+			return &t->hist[i];
+	return NULL;
+}
+
+/* Adds a version (taking config), dropping the oldest past HISTORY_MAX. */
+void
+txn_record(struct txn *t, uint64_t number, int64_t when, const char *user,
+    const char *comment, char *config)
+{
+	struct version *v;
+
+	if (t->nhist == HISTORY_MAX) {
+		version_free(&t->hist[0]);
+		memmove(&t->hist[0], &t->hist[1],
+		    (HISTORY_MAX - 1) * sizeof t->hist[0]);
+		t->nhist--;
+	}
+	v = &t->hist[t->nhist++];
+	v->number = number;
+	v->time = when;
+	v->user = xstrdup(user ? user : "");
+	v->comment = xstrdup(comment ? comment : "");
+	v->config = config;
+	t->running = number;
+}
+
+char *
+txn_empty_config(const struct txn *t)
+{
+	struct config *c = config_new(t->zone);
+	json_t *j = config_to_json(c);
+	char *s = json_dumps(j, CONFIG_JSON_FLAGS);
+
+	json_decref(j);
+	config_free(c);
+	return s;
+}
+
+static int
+stale(const struct txn *t, uint64_t base, struct txn_error *e)
+{
+	const struct version *v = txn_find(t, t->running);
+	char when[32] = "?";
+
+	if (v != NULL) {
+		time_t tt = (time_t)v->time;
+		struct tm tm;
+		strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S",
+		    localtime_r(&tt, &tm));
+	}
+	return fail(e, E_STALE, "zone %s: your edits are based on version "
+	    "%llu but version %llu is running (committed by %s at %s%s%s); "
+	    "run 'update' to replay them on it", t->zone,
+	    (unsigned long long)base, (unsigned long long)t->running,
+	    v ? v->user : "?", when, v && *v->comment ? ": " : "",
+	    v ? v->comment : "");
+}
+
+static struct config *
+parse_text(const char *text, struct errs *errs)
+{
+	json_error_t jerr;
+	json_t *j = json_loads(text, 0, &jerr);
+	struct config *c;
+
+	if (j == NULL) {
+		errs_add(errs, "stored config: %s", jerr.text);
+		return NULL;
+	}
+	c = config_from_json(j, errs);
+	json_decref(j);
+	return c;
+}
+
+static char *
+running_text(const struct txn *t)
+{
+	const struct version *v = txn_find(t, t->running);
+
+	return v ? xstrdup(v->config) : txn_empty_config(t);
+}
+
+/* Validated before anything changes; the switch is the apply hook. */
+static int
+commit_config(struct txn *t, struct config *c, const char *user,
+    const char *comment, int64_t now, struct txn_error *e)
+{
+	json_t *j = config_to_json(c);
+	char *text = json_dumps(j, CONFIG_JSON_FLAGS);
+	uint64_t prev = t->running;
+	struct config *back;
+
+	json_decref(j);
+	if (t->apply(t->arg, c, &e->list) == -1) {
+		config_free(c);
+		free(text);
+		return fail(e, E_APPLY, "zone %s: the config is valid but could "
+		    "not be switched in; nothing changed", t->zone);
+	}
+	txn_record(t, prev + 1, now, user, comment, text);
+	if (t->save == NULL || t->save(t->arg, t, &e->list) == 0)
+		return 0;
+	/* Not durable, so not acknowledged: go back to what was running. */
+	t->nhist--;
+	version_free(&t->hist[t->nhist]);
+	t->running = prev;
+	text = running_text(t);
+	if ((back = parse_text(text, &e->list)) != NULL &&
+	    t->apply(t->arg, back, &e->list) == -1)
+		config_free(back);
+	free(text);
+	return fail(e, E_STATE, "zone %s: the new version could not be saved; "
+	    "version %llu stays running", t->zone, (unsigned long long)prev);
+}
+
+int
+txn_commit(struct txn *t, json_t *config, uint64_t base, const char *user,
+    const char *comment, long confirm_s, int64_t now, struct txn_error *e)
+{
+	struct config *c;
+	uint64_t prev = t->running;
+
+	if (base != t->running)
+		return stale(t, base, e);
+	if ((c = config_from_json(config, &e->list)) == NULL)
+		return fail(e, E_INVALID, "zone %s: the config has %zu error%s; "
+		    "nothing changed", t->zone, e->list.n,
+		    e->list.n == 1 ? "" : "s");
+	if (strcmp(c->zone, t->zone) != 0) {
+		errs_add(&e->list, "config: zone is \"%s\", this engine runs "
+		    "zone \"%s\"", c->zone, t->zone);
+		config_free(c);
+		return fail(e, E_INVALID, "zone %s: wrong zone", t->zone);
+	}
+	if (commit_config(t, c, user, comment, now, e) == -1)
+		return -1;
+	if (confirm_s > 0) {
+		/* Revert to what ran before the first unconfirmed commit. */
+		if (!t->pending)
+			t->revert_to = prev;
+		t->pending = true;
+		t->deadline = now + confirm_s;
+	} else
+		t->pending = false;	/* a plain commit keeps what it builds on */
+	return 0;
+}
+
+int
+txn_confirm(struct txn *t, struct txn_error *e)
+{
+	if (!t->pending)
+		return fail(e, E_NO_PENDING, "zone %s: no confirmed commit is "
+		    "waiting", t->zone);
+	t->pending = false;
+	if (t->save != NULL && t->save(t->arg, t, &e->list) == -1) {
+		t->pending = true;
+		return fail(e, E_STATE, "zone %s: could not save", t->zone);
+	}
+	return 0;
+}
+
+/* Version `number` as a new commit on top of `base`. */
+int
+txn_rollback(struct txn *t, uint64_t number, uint64_t base, const char *user,
+    const char *comment, int64_t now, struct txn_error *e)
+{
+	const struct version *v = txn_find(t, number);
+	struct config *c;
+	char *why;
+	int rc;
+
+	if (base != t->running)
+		return stale(t, base, e);
+	if (v == NULL && number != 0)
+		return fail(e, E_NOT_FOUND, "zone %s: version %llu is not in the "
+		    "history (the last %d are kept)", t->zone,
+		    (unsigned long long)number, HISTORY_MAX);
+	if (v != NULL)
+		c = parse_text(v->config, &e->list);
+	else
+		c = config_new(t->zone);
+	if (c == NULL)
+		return fail(e, E_INVALID, "zone %s: version %llu does not load",
+		    t->zone, (unsigned long long)number);
+	why = comment && *comment ? xstrdup(comment) :
+	    xasprintf("rollback to version %llu", (unsigned long long)number);
+	rc = commit_config(t, c, user, why, now, e);
+	free(why);
+	if (rc == 0)
+		t->pending = false;
+	return rc;
+}
+
+/* The engine's own revert when a confirmed commit was not confirmed in
+ * time; true if it reverted (the caller tells subscribers). */
+bool
+txn_tick(struct txn *t, int64_t now, struct txn_error *e)
+{
+	uint64_t from = t->running;
+	char *why;
+	int rc;
+
+	if (!t->pending || now < t->deadline)
+		return false;
+	t->pending = false;
+	why = xasprintf("revert: version %llu was not confirmed in time",
+	    (unsigned long long)from);
+	rc = txn_rollback(t, t->revert_to, t->running, "mxlbd", why, now, e);
+	free(why);
+	if (rc == -1)
+		t->pending = true;	/* try again at the next tick */
+	return rc == 0;
+}

@@ -1,0 +1,400 @@
+/*
+ * The control commands.  Each checks its arguments and answers exactly
+ * once (a `wait` answers later); the table says who may run it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "control.h"
+
+struct command {
+	const char	*name;
+	bool		 admin;
+	void		(*fn)(struct client *, json_t *, json_t *);
+};
+
+/* A string argument, or NULL after answering bad-request. */
+static const char *
+arg_string(struct client *c, json_t *req, json_t *id, const char *key)
+{
+	json_t *v = json_object_get(req, key);
+
+	if (json_is_string(v))
+		return json_string_value(v);
+	reply_error(c, id, E_BAD_REQUEST, NULL, "%s needs \"%s\" (a string)",
+	    json_string_value(json_object_get(req, K_CMD)), key);
+	return NULL;
+}
+
+/* An optional non-negative integer; -1 after answering bad-request. */
+static json_int_t
+arg_uint(struct client *c, json_t *req, json_t *id, const char *key,
+    json_int_t def)
+{
+	json_t *v = json_object_get(req, key);
+
+	if (v == NULL || json_is_null(v))
+		return def;
+	if (json_is_integer(v) && json_integer_value(v) >= 0)
+		return json_integer_value(v);
+	reply_error(c, id, E_BAD_REQUEST, NULL, "\"%s\" must be a number >= 0",
+	    key);
+	return -1;
+}
+
+static void
+reply_txn_error(struct client *c, json_t *id, struct txn_error *e)
+{
+	reply_error(c, id, e->code ? e->code : E_STATE, &e->list, "%s",
+	    e->message ? e->message : "failed");
+	txn_error_free(e);
+}
+
+static void
+cmd_hello(struct client *c, json_t *req, json_t *id)
+{
+	(void)req;
+	reply_ok(c, id, json_pack("{s:i,s:s,s:s,s:s,s:s,s:i}", "protocol",
+	    PROTO_VERSION, "zone", c->ctl->eng->zone, "version", MXLB_VERSION,
+	    "access", c->admin ? "admin" : "read", "user", c->user, "pid",
+	    (int)getpid()));
+}
+
+static void
+cmd_get(struct client *c, json_t *req, json_t *id)
+{
+	struct txn *t = c->ctl->eng->txn;
+	json_int_t n = arg_uint(c, req, id, K_VERSION, (json_int_t)t->running);
+	const struct version *v;
+	json_t *cfg;
+
+	if (n < 0)
+		return;
+	v = txn_find(t, (uint64_t)n);
+	if (v == NULL && n != 0) {
+		reply_error(c, id, E_NOT_FOUND, NULL, "zone %s: no version %lld "
+		    "in the history", t->zone, (long long)n);
+		return;
+	}
+	if (v != NULL)
+		cfg = json_loads(v->config, 0, NULL);
+	else {
+		char *empty = txn_empty_config(t);
+		cfg = json_loads(empty, 0, NULL);
+		free(empty);
+	}
+	reply_ok(c, id, json_pack("{s:o,s:I,s:I}", K_CONFIG, cfg, K_VERSION,
+	    (json_int_t)n, "running", (json_int_t)t->running));
+}
+
+static void
+cmd_stats(struct client *c, json_t *req, json_t *id)
+{
+	(void)req;
+	reply_ok(c, id, stats_json(c->ctl->eng));
+}
+
+static void
+cmd_history(struct client *c, json_t *req, json_t *id)
+{
+	struct txn *t = c->ctl->eng->txn;
+	json_t *a = json_array();
+
+	(void)req;
+	for (size_t i = 0; i < t->nhist; i++)
+		json_array_append_new(a, json_pack("{s:I,s:I,s:s,s:s}",
+		    K_VERSION, (json_int_t)t->hist[i].number, "time",
+		    (json_int_t)t->hist[i].time, "user", t->hist[i].user,
+		    K_COMMENT, t->hist[i].comment));
+	reply_ok(c, id, json_pack("{s:o,s:I,s:b,s:I}", "versions", a, "running",
+	    (json_int_t)t->running, "pending", t->pending, "deadline",
+	    (json_int_t)(t->pending ? t->deadline : 0)));
+}
+
+static void
+cmd_subscribe(struct client *c, json_t *req, json_t *id)
+{
+	(void)req;
+	c->subscribed = true;
+	reply_ok(c, id, NULL);
+}
+
+static void
+committed(struct client *c, json_t *id, const char *what)
+{
+	struct engine *eng = c->ctl->eng;
+	struct txn *t = eng->txn;
+	const struct version *v = txn_find(t, t->running);
+
+	log_warn("%s zone=%s version=%llu user=%s comment=\"%s\"%s", what,
+	    eng->zone, (unsigned long long)t->running, v->user, v->comment,
+	    t->pending ? " confirm=pending" : "");
+	engine_event(eng, EV_COMMIT, json_pack("{s:I,s:s,s:s,s:b}", K_VERSION,
+	    (json_int_t)t->running, "user", v->user, K_COMMENT, v->comment,
+	    "pending", t->pending));
+	reply_ok(c, id, json_pack("{s:I,s:b,s:I}", K_VERSION,
+	    (json_int_t)t->running, "pending", t->pending, "deadline",
+	    (json_int_t)(t->pending ? t->deadline : 0)));
+}
+
+static void
+cmd_commit(struct client *c, json_t *req, json_t *id)
+{
+	struct txn *t = c->ctl->eng->txn;
+	struct txn_error e = { NULL, NULL, { NULL, 0 } };
+	json_t *cfg = json_object_get(req, K_CONFIG);
+	json_t *comment = json_object_get(req, K_COMMENT);
+	json_int_t base = arg_uint(c, req, id, K_BASE, -2), confirm;
+
+	if (base == -1)
+		return;
+	if (base == -2 || !json_is_object(cfg)) {
+		reply_error(c, id, E_BAD_REQUEST, NULL, "commit needs \"config\" "
+		    "(an object) and \"base\" (the version it was based on)");
+		return;
+	}
+	if (comment != NULL && !json_is_string(comment)) {
+		reply_error(c, id, E_BAD_REQUEST, NULL, "\"comment\" must be a "
+		    "string");
+		return;
+	}
+	if ((confirm = arg_uint(c, req, id, K_CONFIRMED, 0)) == -1)
+		return;
+	if (txn_commit(t, cfg, (uint64_t)base, c->user,
+	    comment ? json_string_value(comment) : "", (long)confirm,
+	    (int64_t)time(NULL), &e) == -1) {
+		reply_txn_error(c, id, &e);
+		return;
+	}
+	committed(c, id, "commit");
+}
+
+static void
+cmd_confirm(struct client *c, json_t *req, json_t *id)
+{
+	struct engine *eng = c->ctl->eng;
+	struct txn_error e = { NULL, NULL, { NULL, 0 } };
+
+	(void)req;
+	if (txn_confirm(eng->txn, &e) == -1) {
+		reply_txn_error(c, id, &e);
+		return;
+	}
+	log_warn("confirm zone=%s version=%llu user=%s", eng->zone,
+	    (unsigned long long)eng->txn->running, c->user);
+	engine_event(eng, EV_CONFIRM, json_pack("{s:I,s:s}", K_VERSION,
+	    (json_int_t)eng->txn->running, "user", c->user));
+	reply_ok(c, id, json_pack("{s:I}", K_VERSION,
+	    (json_int_t)eng->txn->running));
+}
+
+static void
+cmd_rollback(struct client *c, json_t *req, json_t *id)
+{
+	struct txn *t = c->ctl->eng->txn;
+	struct txn_error e = { NULL, NULL, { NULL, 0 } };
+	json_int_t n = arg_uint(c, req, id, K_VERSION, -2);
+	json_int_t base = n < 0 ? -1 : arg_uint(c, req, id, K_BASE,
+	    (json_int_t)t->running);
+	json_t *comment = json_object_get(req, K_COMMENT);
+
+	if (n == -2)
+		reply_error(c, id, E_BAD_REQUEST, NULL, "rollback needs "
+		    "\"version\"");
+	if (n < 0 || base < 0)
+		return;
+	if (txn_rollback(t, (uint64_t)n, (uint64_t)base, c->user,
+	    json_is_string(comment) ? json_string_value(comment) : NULL,
+	    (int64_t)time(NULL), &e) == -1) {
+		reply_txn_error(c, id, &e);
+		return;
+	}
+	committed(c, id, "rollback");
+}
+
+static void
+cmd_admin(struct client *c, json_t *req, json_t *id)
+{
+	const char *farm, *server, *state;
+	char err[256];
+	int st;
+
+	if ((farm = arg_string(c, req, id, K_FARM)) == NULL ||
+	    (server = arg_string(c, req, id, K_SERVER)) == NULL ||
+	    (state = arg_string(c, req, id, K_STATE)) == NULL)
+		return;
+	for (st = ADMIN_READY; st <= ADMIN_MAINT; st++)
+		if (strcmp(state, admin_names[st]) == 0)
+			break;
+	if (st > ADMIN_MAINT) {
+		reply_error(c, id, E_BAD_REQUEST, NULL, "state \"%s\" is not one "
+		    "of ready|drain|maint", state);
+		return;
+	}
+	if (engine_admin(c->ctl->eng, farm, server, (enum admin_state)st, err,
+	    sizeof err) == -1) {
+		reply_error(c, id, E_NOT_FOUND, NULL, "%s", err);
+		return;
+	}
+	reply_ok(c, id, json_pack("{s:s,s:s,s:s}", K_FARM, farm, K_SERVER,
+	    server, K_STATE, state));
+}
+
+static void
+waiter_free(struct control *ctl, struct waiter *w)
+{
+	TAILQ_REMOVE(&ctl->waiters, w, entry);
+	json_decref(w->id);
+	free(w->farm);
+	free(w->server);
+	free(w);
+}
+
+/* Answers the wait if it is over; true if it was. */
+static bool
+waiter_check(struct control *ctl, struct waiter *w, uint64_t now)
+{
+	struct rt_server *s = engine_server(ctl->eng, w->farm, w->server);
+
+	if (s == NULL || s->nsess == 0) {
+		reply_ok(w->client, w->id, json_pack("{s:s,s:s,s:i}", K_FARM,
+		    w->farm, K_SERVER, w->server, "sessions", 0));
+		return true;
+	}
+	if (w->deadline != 0 && now >= w->deadline) {
+		reply_error(w->client, w->id, E_TIMEOUT, NULL, "server %s/%s "
+		    "still has %u session%s", w->farm, w->server, s->nsess,
+		    s->nsess == 1 ? "" : "s");
+		return true;
+	}
+	return false;
+}
+
+static void
+cmd_wait(struct client *c, json_t *req, json_t *id)
+{
+	struct control *ctl = c->ctl;
+	const char *farm, *server;
+	json_int_t timeout;
+	struct waiter *w;
+
+	if ((farm = arg_string(c, req, id, K_FARM)) == NULL ||
+	    (server = arg_string(c, req, id, K_SERVER)) == NULL ||
+	    (timeout = arg_uint(c, req, id, K_TIMEOUT, 0)) < 0)
+		return;
+	if (engine_server(ctl->eng, farm, server) == NULL) {
+		reply_error(c, id, E_NOT_FOUND, NULL, "zone %s has no server %s "
+		    "in farm %s", ctl->eng->zone, server, farm);
+		return;
+	}
+	w = xcalloc(1, sizeof *w);
+	w->client = c;
+	w->id = json_incref(id ? id : json_null());
+	w->farm = xstrdup(farm);
+	w->server = xstrdup(server);
+	w->deadline = timeout > 0 ? now_ms() + (uint64_t)timeout * 1000 : 0;
+	TAILQ_INSERT_TAIL(&ctl->waiters, w, entry);
+	if (waiter_check(ctl, w, now_ms()))
+		waiter_free(ctl, w);
+}
+
+void
+waiter_drop_client(struct control *ctl, struct client *c)
+{
+	struct waiter *w, *next;
+
+	for (w = TAILQ_FIRST(&ctl->waiters); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (w->client == c)
+			waiter_free(ctl, w);
+	}
+}
+
+/* Every 200 ms: waits, and the confirmed-commit deadline. */
+void
+control_tick(struct control *ctl)
+{
+	struct engine *eng = ctl->eng;
+	struct txn_error e = { NULL, NULL, { NULL, 0 } };
+	struct waiter *w, *next;
+	uint64_t now = now_ms(), from = eng->txn->running;
+
+	for (w = TAILQ_FIRST(&ctl->waiters); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (waiter_check(ctl, w, now))
+			waiter_free(ctl, w);
+	}
+	if (txn_tick(eng->txn, (int64_t)time(NULL), &e)) {
+		log_warn("revert zone=%s version=%llu (version %llu was not "
+		    "confirmed) now=%llu", eng->zone,
+		    (unsigned long long)eng->txn->revert_to,
+		    (unsigned long long)from,
+		    (unsigned long long)eng->txn->running);
+		engine_event(eng, EV_REVERT, json_pack("{s:I,s:I,s:I}",
+		    K_VERSION, (json_int_t)eng->txn->running, "reverted",
+		    (json_int_t)from, "to", (json_int_t)eng->txn->revert_to));
+	} else if (e.code != NULL) {
+		log_warn("revert zone=%s failed: %s", eng->zone, e.message);
+	}
+	txn_error_free(&e);
+}
+
+static const struct command commands[] = {
+	{ CMD_HELLO, false, cmd_hello },
+	{ CMD_GET, false, cmd_get },
+	{ CMD_STATS, false, cmd_stats },
+	{ CMD_HISTORY, false, cmd_history },
+	{ CMD_SUBSCRIBE, false, cmd_subscribe },
+	{ CMD_WAIT, false, cmd_wait },
+	{ CMD_COMMIT, true, cmd_commit },
+	{ CMD_CONFIRM, true, cmd_confirm },
+	{ CMD_ROLLBACK, true, cmd_rollback },
+	{ CMD_ADMIN, true, cmd_admin },
+};
+
+static void
+unknown_command(struct client *c, json_t *id, const char *name)
+{
+	char known[256] = "";
+
+	for (size_t i = 0; i < nitems(commands); i++) {
+		strncat(known, i ? ", " : "", sizeof known - strlen(known) - 1);
+		strncat(known, commands[i].name, sizeof known - strlen(known) - 1);
+	}
+	reply_error(c, id, E_UNKNOWN, NULL, "unknown command \"%.64s\" "
+	    "(known: %s)", name, known);
+}
+
+void
+control_command(struct client *c, json_t *req)
+{
+	json_t *id = json_object_get(req, K_ID);
+	json_t *cmd = json_object_get(req, K_CMD);
+
+	if (id == NULL || !(json_is_integer(id) || json_is_string(id))) {
+		reply_error(c, NULL, E_BAD_REQUEST, NULL, "every request needs "
+		    "\"id\" (a number or string), echoed in its reply");
+		return;
+	}
+	if (!json_is_string(cmd)) {
+		reply_error(c, id, E_BAD_REQUEST, NULL, "a request needs \"cmd\"");
+		return;
+	}
+	for (size_t i = 0; i < nitems(commands); i++) {
+		if (strcmp(commands[i].name, json_string_value(cmd)) != 0)
+			continue;
+		if (commands[i].admin && !c->admin) {
+			log_warn("control: refused %s to %s (pid %d): read-only",
+			    commands[i].name, c->user, (int)c->pid);
+			reply_error(c, id, E_DENIED, NULL, "%s: %s may only read "
+			    "this zone (not in its admin group)",
+			    commands[i].name, c->user);
+		} else
+			commands[i].fn(c, req, id);
+		return;
+	}
+	unknown_command(c, id, json_string_value(cmd));
+}
