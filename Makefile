@@ -31,19 +31,25 @@ UNIT_BINS   = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 all: $(B)/mxlbd
 
+# V=1 shows the commands.
+Q = $(if $(V),,@)
+
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c -o $@ $<
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c -o $@ $<
 
 $(B)/libmxlb.a: $(MODEL_OBJS)
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 $(B)/mxlbd: $(ENGINE_OBJS) $(B)/libmxlb.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libmxlb.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $^ $(LIBS) $(shell pkg-config --libs cmocka)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $^ $(LIBS) $(shell pkg-config --libs cmocka)
 
 deps:
 	@share/install-deps

@@ -27,6 +27,7 @@ txn_free(struct txn *t)
 {
 	for (size_t i = 0; i < t->nhist; i++)
 		version_free(&t->hist[i]);
+	free(t->revert_config);
 	free(t->zone);
 	memset(t, 0, sizeof *t);
 }
@@ -153,6 +154,8 @@ commit_config(struct txn *t, struct config *c, const char *user,
 	char *text = json_dumps(j, CONFIG_JSON_FLAGS);
 	uint64_t prev = t->running;
 	struct config *back;
+	struct version oldest;
+	bool full = t->nhist == HISTORY_MAX;
 
 	json_decref(j);
 	if (t->apply(t->arg, c, &e->list) == -1) {
@@ -161,12 +164,27 @@ commit_config(struct txn *t, struct config *c, const char *user,
 		return fail(e, E_APPLY, "zone %s: the config is valid but could "
 		    "not be switched in; nothing changed", t->zone);
 	}
+	/* Kept aside, not dropped, until the new version is durable. */
+	if (full) {
+		oldest = t->hist[0];
+		memmove(&t->hist[0], &t->hist[1],
+		    (HISTORY_MAX - 1) * sizeof t->hist[0]);
+		t->nhist--;
+	}
 	txn_record(t, prev + 1, now, user, comment, text);
-	if (t->save == NULL || t->save(t->arg, t, &e->list) == 0)
+	if (t->save == NULL || t->save(t->arg, t, &e->list) == 0) {
+		if (full)
+			version_free(&oldest);
 		return 0;
+	}
 	/* Not durable, so not acknowledged: go back to what was running. */
 	t->nhist--;
 	version_free(&t->hist[t->nhist]);
+	if (full) {
+		memmove(&t->hist[1], &t->hist[0], t->nhist * sizeof t->hist[0]);
+		t->hist[0] = oldest;
+		t->nhist++;
+	}
 	t->running = prev;
 	text = running_text(t);
 	if ((back = parse_text(text, &e->list)) != NULL &&
@@ -181,27 +199,37 @@ int
 txn_commit(struct txn *t, json_t *config, uint64_t base, const char *user,
     const char *comment, long confirm_s, int64_t now, struct txn_error *e)
 {
+	json_t *zone = json_is_object(config) ?
+	    json_object_get(config, "zone") : NULL;
 	struct config *c;
 	uint64_t prev = t->running;
+	char *before;
 
 	if (base != t->running)
 		return stale(t, base, e);
-	if ((c = config_from_json(config, &e->list)) == NULL)
+	/* Checked first, and reported with whatever else is wrong. */
+	if (json_is_string(zone) && strcmp(json_string_value(zone), t->zone))
+		errs_add(&e->list, "config: zone is \"%s\", this engine runs "
+		    "zone \"%s\"", json_string_value(zone), t->zone);
+	c = config_from_json(config, &e->list);
+	if (c == NULL || e->list.n > 0) {
+		config_free(c);
 		return fail(e, E_INVALID, "zone %s: the config has %zu error%s; "
 		    "nothing changed", t->zone, e->list.n,
 		    e->list.n == 1 ? "" : "s");
-	if (strcmp(c->zone, t->zone) != 0) {
-		errs_add(&e->list, "config: zone is \"%s\", this engine runs "
-		    "zone \"%s\"", c->zone, t->zone);
-		config_free(c);
-		return fail(e, E_INVALID, "zone %s: wrong zone", t->zone);
 	}
-	if (commit_config(t, c, user, comment, now, e) == -1)
+	before = t->pending || confirm_s <= 0 ? NULL : running_text(t);
+	if (commit_config(t, c, user, comment, now, e) == -1) {
+		free(before);
 		return -1;
+	}
 	if (confirm_s > 0) {
 		/* Revert to what ran before the first unconfirmed commit. */
-		if (!t->pending)
+		if (!t->pending) {
 			t->revert_to = prev;
+			free(t->revert_config);
+			t->revert_config = before;
+		}
 		t->pending = true;
 		t->deadline = now + confirm_s;
 	} else
@@ -223,24 +251,36 @@ txn_confirm(struct txn *t, struct txn_error *e)
 	return 0;
 }
 
+static int rollback_text(struct txn *, uint64_t, const char *, const char *,
+    const char *, int64_t, struct txn_error *);
+
 /* Version `number` as a new commit on top of `base`. */
 int
 txn_rollback(struct txn *t, uint64_t number, uint64_t base, const char *user,
     const char *comment, int64_t now, struct txn_error *e)
 {
 	const struct version *v = txn_find(t, number);
+
+	if (base != t->running)
+		return stale(t, base, e);
+	return rollback_text(t, number, v ? v->config : NULL, user, comment,
+	    now, e);
+}
+
+static int
+rollback_text(struct txn *t, uint64_t number, const char *text,
+    const char *user, const char *comment, int64_t now, struct txn_error *e)
+{
 	struct config *c;
 	char *why;
 	int rc;
 
-	if (base != t->running)
-		return stale(t, base, e);
-	if (v == NULL && number != 0)
+	if (text == NULL && number != 0)
 		return fail(e, E_NOT_FOUND, "zone %s: version %llu is not in the "
 		    "history (the last %d are kept)", t->zone,
 		    (unsigned long long)number, HISTORY_MAX);
-	if (v != NULL)
-		c = parse_text(v->config, &e->list);
+	if (text != NULL)
+		c = parse_text(text, &e->list);
 	else
 		c = config_new(t->zone);
 	if (c == NULL)
@@ -269,7 +309,9 @@ txn_tick(struct txn *t, int64_t now, struct txn_error *e)
 	t->pending = false;
 	why = xasprintf("revert: version %llu was not confirmed in time",
 	    (unsigned long long)from);
-	rc = txn_rollback(t, t->revert_to, t->running, "mxlbd", why, now, e);
+	rc = rollback_text(t, t->revert_to, t->revert_config ?
+	    t->revert_config : (txn_find(t, t->revert_to) ?
+	    txn_find(t, t->revert_to)->config : NULL), "mxlbd", why, now, e);
 	free(why);
 	if (rc == -1)
 		t->pending = true;	/* try again at the next tick */

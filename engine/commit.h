@@ -37,6 +37,7 @@ struct txn {
 	bool		 pending;	/* a confirmed commit awaits confirm */
 	int64_t		 deadline;
 	uint64_t	 revert_to;
+	char		*revert_config;	/* its config: it may leave the history */
 
 	/* Switches a validated config in; takes it on success. */
 	int		(*apply)(void *, struct config *, struct errs *);
