@@ -10,7 +10,7 @@ PKGS     = libevent jansson
 CFLAGS  ?= -O2 -g
 WARN     = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
            -Wstrict-prototypes -Wpointer-arith -Wvla -Werror
-CPPFLAGS = -std=gnu11 -D_GNU_SOURCE -Iengine $(shell pkg-config --cflags $(PKGS))
+CPPFLAGS = -std=gnu11 -D_GNU_SOURCE -Iengine -Ishell $(shell pkg-config --cflags $(PKGS) libedit)
 LIBS     = $(shell pkg-config --libs $(PKGS)) -lm
 B        = build
 
@@ -23,13 +23,15 @@ ENGINE_SRCS = engine/mxlbd.c engine/log.c engine/engine.c engine/listener.c \
               engine/session.c engine/queue.c engine/limit.c engine/probe.c \
               engine/stats.c engine/state.c engine/control.c engine/control-cmd.c \
               engine/zone.c
+SHELL_SRCS  = $(wildcard shell/*.c)
 UNIT_SRCS   = $(wildcard tests/unit/test-*.c)
 
 MODEL_OBJS  = $(MODEL_SRCS:%.c=$(B)/%.o)
 ENGINE_OBJS = $(ENGINE_SRCS:%.c=$(B)/%.o)
+SHELL_OBJS  = $(SHELL_SRCS:%.c=$(B)/%.o)
 UNIT_BINS   = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-all: $(B)/mxlbd
+all: $(B)/mxlbd $(B)/mxlb
 
 # V=1 shows the commands.
 Q = $(if $(V),,@)
@@ -45,6 +47,10 @@ $(B)/libmxlb.a: $(MODEL_OBJS)
 $(B)/mxlbd: $(ENGINE_OBJS) $(B)/libmxlb.a
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/mxlb: $(SHELL_OBJS) $(B)/libmxlb.a
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs libedit)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libmxlb.a
 	@mkdir -p $(dir $@)

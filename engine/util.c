@@ -57,6 +57,16 @@ xstrdup(const char *s)
 }
 
 char *
+xstrndup_(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+
+	if (p == NULL)
+		die_oom();
+	return p;
+}
+
+char *
 xasprintf(const char *fmt, ...)
 {
 	va_list ap;

@@ -1,0 +1,107 @@
+/* server add, server set, no server. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "edit.h"
+
+/* A server's name is unique in its farm (it defaults to the address). */
+static int
+server_unique(struct shell *sh, const struct farm *f, const struct server *s,
+    const struct server *self)
+{
+	for (size_t i = 0; i < f->nservers; i++)
+		if (f->servers[i] != self && strcmp(server_name(f->servers[i]),
+		    server_name(s)) == 0)
+			return shell_error(sh, "farm %s already has a server "
+			    "named %s (give this one a name)", f->name,
+			    server_name(s));
+	return 0;
+}
+
+static int
+server_add(struct shell *sh, const struct parsed *p)
+{
+	struct farm *f = NULL;
+	struct zone *z = zone_of_farm(sh, p->args[0], &f);
+	struct mxaddr a;
+	struct server *s;
+
+	addr_parse(&a, p->args[1], sh->err, sizeof sh->err);
+	s = server_new(&a);
+	if (attrs_apply(&server_fields, s, p, sh->err, sizeof sh->err) == -1 ||
+	    server_unique(sh, f, s, NULL) == -1) {
+		object_free(&server_fields, s);
+		return -1;
+	}
+	farm_add_server(f, s);
+	zone_record(z, sh->line);
+	return 0;
+}
+
+const struct cmd_entry cmd_server_add = {
+	.words = { "server", "add" },
+	.help = "add a mail server to a farm",
+	.args = { { A_FARM, "FARM", "the farm", false },
+		  { A_ADDRESS, "ADDRESS", "the server's IPv4 or IPv6 address",
+		    false } },
+	.attrs = &server_fields,
+	.flags = CMD_EDIT,
+	.exec = server_add,
+	.example = "server add mx 192.0.2.10 name mx1 port 25 proxyprotocol v1",
+};
+
+static int
+server_set(struct shell *sh, const struct parsed *p)
+{
+	struct farm *f = NULL;
+	struct zone *z = zone_of_farm(sh, p->args[0], &f);
+	struct server *s = farm_server(f, p->args[1]), *tmp;
+	int rc;
+
+	if (p->nopts == 0)
+		return shell_error(sh, "server set: which attributes?");
+	tmp = object_dup(&server_fields, s);
+	rc = attrs_apply(&server_fields, tmp, p, sh->err, sizeof sh->err);
+	if (rc == 0)
+		rc = server_unique(sh, f, tmp, s);
+	object_free(&server_fields, tmp);
+	if (rc == -1)
+		return -1;
+	attrs_apply(&server_fields, s, p, sh->err, sizeof sh->err);
+	zone_record(z, sh->line);
+	return 0;
+}
+
+const struct cmd_entry cmd_server_set = {
+	.words = { "server", "set" },
+	.help = "change a server's attributes (no ATTRIBUTE resets one)",
+	.args = { { A_FARM, "FARM", "the farm", false },
+		  { A_SERVER, "SERVER", "the server (its name or address)",
+		    false } },
+	.attrs = &server_fields,
+	.flags = CMD_EDIT | CMD_ATTR_NO,
+	.exec = server_set,
+	.example = "server set mx mx1 weight 3 no maxconn",
+};
+
+static int
+server_del(struct shell *sh, const struct parsed *p)
+{
+	struct farm *f = NULL;
+	struct zone *z = zone_of_farm(sh, p->args[0], &f);
+
+	farm_remove_server(f, p->args[1]);
+	zone_record(z, sh->line);
+	return 0;
+}
+
+const struct cmd_entry cmd_no_server = {
+	.words = { "no", "server" },
+	.help = "remove a server from its farm (its sessions run to their end)",
+	.args = { { A_FARM, "FARM", "the farm", false },
+		  { A_SERVER, "SERVER", "the server", false } },
+	.flags = CMD_EDIT,
+	.exec = server_del,
+	.example = "no server mx mx1",
+};

@@ -1,0 +1,244 @@
+/* show running | candidate | diff | history | stats: configs and counters. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "edit.h"
+#include "proto.h"
+
+static const struct opt json_opt[] = {
+	{ "json", A_NONE, NULL, "as JSON, for scripts", false },
+	{ NULL, A_NONE, NULL, NULL, false }
+};
+
+/* A script that rebuilds the zone: piped into mxlb, it gives the same. */
+static void
+print_script(struct shell *sh, const struct config *c)
+{
+	size_t n;
+	char **lines = config_script(c, &n);
+
+	fprintf(sh->out, "# zone %s\n", c->zone);
+	for (size_t i = 0; i < n; i++)
+		fprintf(sh->out, "%s\n", lines[i]);
+	fprintf(sh->out, "zone apply %s\n", c->zone);
+	script_free(lines, n);
+}
+
+static int
+show_configs(struct shell *sh, const struct parsed *p, bool running)
+{
+	json_t *all = json_array();
+	char *s;
+
+	for (size_t i = 0; i < sh->nzones; i++) {
+		struct zone *z = sh->zones[i];
+		struct config *c = running ? z->running : z->cand;
+		if (running && p->args[0] && strcmp(p->args[0], z->name))
+			continue;
+		if (parsed_has(p, "json"))
+			json_array_append_new(all, config_to_json(c));
+		else
+			print_script(sh, c);
+	}
+	if (parsed_has(p, "json")) {
+		s = json_dumps(all, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
+		fprintf(sh->out, "%s\n", s);
+		free(s);
+	}
+	json_decref(all);
+	return 0;
+}
+
+static int
+show_running(struct shell *sh, const struct parsed *p)
+{
+	char err[256];
+
+	/* What runs now, not what ran when the shell started. */
+	for (size_t i = 0; i < sh->nzones; i++)
+		if (!zone_pending(sh->zones[i]))
+			(void)zone_refresh(sh, sh->zones[i], err, sizeof err);
+	return show_configs(sh, p, true);
+}
+
+const struct cmd_entry cmd_show_running = {
+	.words = { "show", "running" },
+	.help = "the running configs, as a script that rebuilds them",
+	.args = { { A_ZONE, "ZONE", "only this zone", true } },
+	.opts = json_opt,
+	.exec = show_running,
+	.example = "show running inbound",
+};
+
+static int
+show_candidate(struct shell *sh, const struct parsed *p)
+{
+	return show_configs(sh, p, false);
+}
+
+const struct cmd_entry cmd_show_candidate = {
+	.words = { "show", "candidate" },
+	.help = "the candidate configs, with your edits",
+	.opts = json_opt,
+	.exec = show_candidate,
+	.example = "show candidate",
+};
+
+static bool
+in_lines(char **v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+static int
+show_diff(struct shell *sh, const struct parsed *p)
+{
+	(void)p;
+	for (size_t i = 0; i < sh->nzones; i++) {
+		struct zone *z = sh->zones[i];
+		size_t na, nb;
+		char **a = config_script(z->running, &na);
+		char **b = config_script(z->cand, &nb);
+		for (size_t j = 0; j < na; j++)
+			if (!in_lines(b, nb, a[j]))
+				fprintf(sh->out, "- %s\n", a[j]);
+		for (size_t j = 0; j < nb; j++)
+			if (!in_lines(a, na, b[j]))
+				fprintf(sh->out, "+ %s\n", b[j]);
+		script_free(a, na);
+		script_free(b, nb);
+	}
+	return 0;
+}
+
+const struct cmd_entry cmd_show_diff = {
+	.words = { "show", "diff" },
+	.help = "your edits: the candidate against running, as +/- lines",
+	.exec = show_diff,
+	.example = "show diff",
+};
+
+static int
+history_one(struct shell *sh, struct zone *z)
+{
+	json_t *res = engine_call(z, json_pack("{s:s}", K_CMD, CMD_HISTORY),
+	    sh->err, sizeof sh->err), *v;
+	size_t i;
+
+	if (res == NULL)
+		return -1;
+	fprintf(sh->out, "zone %s\n%9s  %-19s  %-12s %s\n", z->name, "VERSION",
+	    "TIME", "USER", "COMMENT");
+	json_array_foreach(json_object_get(res, "versions"), i, v) {
+		time_t t = (time_t)json_integer_value(json_object_get(v, "time"));
+		json_int_t n = json_integer_value(json_object_get(v, K_VERSION));
+		char when[32];
+		struct tm tm;
+		strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S",
+		    localtime_r(&t, &tm));
+		fprintf(sh->out, "%c%8lld  %-19s  %-12s %s\n", n ==
+		    json_integer_value(json_object_get(res, "running")) ? '*' :
+		    ' ', (long long)n, when, json_string_value(json_object_get(v,
+		    "user")), json_string_value(json_object_get(v, K_COMMENT)));
+	}
+	json_decref(res);
+	return 0;
+}
+
+static int
+show_history(struct shell *sh, const struct parsed *p)
+{
+	for (size_t i = 0; i < sh->nzones; i++)
+		if (p->args[0] == NULL || !strcmp(p->args[0], sh->zones[i]->name))
+			if (history_one(sh, sh->zones[i]) == -1)
+				return -1;
+	return 0;
+}
+
+const struct cmd_entry cmd_show_history = {
+	.words = { "show", "history" },
+	.help = "the versions of each zone: time, user, comment (* runs)",
+	.args = { { A_ZONE, "ZONE", "only this zone", true } },
+	.flags = CMD_ENGINE,
+	.exec = show_history,
+	.example = "show history inbound",
+};
+
+static void
+stats_human(struct shell *sh, json_t *st)
+{
+	json_t *f, *s, *c;
+	size_t i, j;
+
+	fprintf(sh->out, "zone %s  pid %lld  up %llds\n",
+	    json_string_value(json_object_get(st, "zone")),
+	    (long long)json_integer_value(json_object_get(st, "pid")),
+	    (long long)json_integer_value(json_object_get(st, "uptime")));
+	json_array_foreach(json_object_get(st, "farms"), i, f) {
+		c = json_object_get(f, "counters");
+		fprintf(sh->out, "  farm %-12s sessions %lld now, %lld total; "
+		    "queue %lld; refused no-server %lld queue-timeout %lld\n",
+		    json_string_value(json_object_get(f, "name")),
+		    (long long)json_integer_value(json_object_get(c, "sessions_cur")),
+		    (long long)json_integer_value(json_object_get(c, "sessions_total")),
+		    (long long)json_integer_value(json_object_get(c, "queue_cur")),
+		    (long long)json_integer_value(json_object_get(json_object_get(c,
+		    "refused"), "no-server")),
+		    (long long)json_integer_value(json_object_get(json_object_get(c,
+		    "refused"), "queue-timeout")));
+		json_array_foreach(json_object_get(f, "servers"), j, s) {
+			c = json_object_get(s, "counters");
+			fprintf(sh->out, "    %-14s %-5s %-5s sessions %lld now, "
+			    "%lld total; bytes %lld in, %lld out; connect "
+			    "errors %lld\n",
+			    json_string_value(json_object_get(s, "name")),
+			    json_string_value(json_object_get(s, "admin")),
+			    json_string_value(json_object_get(s, "state")),
+			    (long long)json_integer_value(json_object_get(c, "sessions_cur")),
+			    (long long)json_integer_value(json_object_get(c, "sessions_total")),
+			    (long long)json_integer_value(json_object_get(c, "bytes_in")),
+			    (long long)json_integer_value(json_object_get(c, "bytes_out")),
+			    (long long)json_integer_value(json_object_get(c, "connect_fail")));
+		}
+	}
+}
+
+static int
+show_stats(struct shell *sh, const struct parsed *p)
+{
+	json_t *all = json_array(), *st;
+	char *s;
+
+	for (size_t i = 0; i < sh->nzones; i++) {
+		st = engine_call(sh->zones[i], json_pack("{s:s}", K_CMD,
+		    CMD_STATS), sh->err, sizeof sh->err);
+		if (st == NULL) {
+			json_decref(all);
+			return -1;
+		}
+		if (!parsed_has(p, "json"))
+			stats_human(sh, st);
+		json_array_append_new(all, st);
+	}
+	if (parsed_has(p, "json")) {
+		s = json_dumps(all, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
+		fprintf(sh->out, "%s\n", s);
+		free(s);
+	}
+	json_decref(all);
+	return 0;
+}
+
+const struct cmd_entry cmd_show_stats = {
+	.words = { "show", "stats" },
+	.help = "the engines' counters",
+	.opts = json_opt,
+	.flags = CMD_ENGINE,
+	.exec = show_stats,
+	.example = "show stats json",
+};

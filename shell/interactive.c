@@ -1,0 +1,206 @@
+/*
+ * The interactive shell: libedit with the prompt mxlb(ZONE)# (a * when
+ * edits are not applied), `?` for what may come next, TAB to complete,
+ * a history file, and ~/.editrc respected.
+ */
+#include <histedit.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "interactive.h"
+
+static struct shell *the_shell;
+
+static char *
+prompt(EditLine *el)
+{
+	static char buf[128];
+	struct shell *sh = the_shell;
+
+	(void)el;
+	snprintf(buf, sizeof buf, "mxlb(%s)%s# ", sh->nzones == 1 ?
+	    sh->zones[0]->name : "*", shell_pending(sh) ? "*" : "");
+	return buf;
+}
+
+void
+print_cands(FILE *f, const struct cands *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		fprintf(f, "  %-22s %s\n", c->v[i].word ? c->v[i].word :
+		    c->v[i].meta, c->v[i].help);
+}
+
+/* The words before the cursor, and the one being typed. */
+static int
+line_words(EditLine *el, char ***words, int *n, char **partial)
+{
+	const LineInfo *li = el_line(el);
+	char *text = xstrndup_(li->buffer, (size_t)(li->cursor - li->buffer));
+	char err[256];
+	bool trailing;
+
+	if (line_split(text, words, n, &trailing, err, sizeof err) == -1) {
+		free(text);
+		return -1;
+	}
+	free(text);
+	if (!trailing && *n > 0) {
+		*partial = (*words)[--*n];
+		(*words)[*n] = NULL;
+	} else
+		*partial = xstrdup("");
+	return 0;
+}
+
+static unsigned char
+on_help(EditLine *el, int ch)
+{
+	struct cands c = { NULL, 0 };
+	char **words, *partial;
+	int n;
+
+	(void)ch;
+	if (line_words(el, &words, &n, &partial) == -1)
+		return CC_REDISPLAY;
+	putchar('\n');
+	if (grammar_next(the_shell, words, n, partial, &c) == -1 || c.n == 0)
+		printf("  %% nothing may come here\n");
+	else
+		print_cands(stdout, &c);
+	cands_free(&c);
+	words_free(words, n);
+	free(partial);
+	return CC_REDISPLAY;
+}
+
+/* The longest prefix the completions share. */
+static size_t
+common_len(const struct cands *c)
+{
+	size_t len = SIZE_MAX;
+
+	for (size_t i = 0; i < c->n; i++) {
+		size_t k = 0;
+		if (c->v[i].word == NULL)
+			continue;
+		if (len == SIZE_MAX) {
+			len = strlen(c->v[i].word);
+			continue;
+		}
+		while (k < len && c->v[0].word && c->v[i].word[k] ==
+		    c->v[0].word[k])
+			k++;
+		len = k;
+	}
+	return len == SIZE_MAX ? 0 : len;
+}
+
+static unsigned char
+on_complete(EditLine *el, int ch)
+{
+	struct cands c = { NULL, 0 }, words_only = { NULL, 0 };
+	char **words, *partial;
+	int n;
+	unsigned char rc = CC_REFRESH;
+
+	(void)ch;
+	if (line_words(el, &words, &n, &partial) == -1)
+		return CC_ERROR;
+	if (grammar_next(the_shell, words, n, partial, &c) == -1)
+		rc = CC_ERROR;
+	for (size_t i = 0; i < c.n; i++)
+		if (c.v[i].word != NULL) {
+			words_only.v = xreallocarray(words_only.v,
+			    words_only.n + 1, sizeof *words_only.v);
+			words_only.v[words_only.n++] = c.v[i];
+		}
+	if (words_only.n == 1) {
+		el_insertstr(el, words_only.v[0].word + strlen(partial));
+		el_insertstr(el, " ");
+	} else if (words_only.n > 1) {
+		size_t len = common_len(&words_only);
+		if (len > strlen(partial)) {
+			char *ins = xstrndup_(words_only.v[0].word +
+			    strlen(partial), len - strlen(partial));
+			el_insertstr(el, ins);
+			free(ins);
+		} else {
+			putchar('\n');
+			print_cands(stdout, &words_only);
+			rc = CC_REDISPLAY;
+		}
+	} else if (rc != CC_ERROR)
+		rc = CC_ERROR;	/* nothing to complete: beep */
+	free(words_only.v);
+	cands_free(&c);
+	words_free(words, n);
+	free(partial);
+	return rc;
+}
+
+static bool
+confirm_leave(struct shell *sh, EditLine *el)
+{
+	char answer[16];
+
+	(void)el;
+	if (!shell_pending(sh))
+		return true;
+	printf("\nEdits are not applied (show diff). Leave anyway? [y/N] ");
+	fflush(stdout);
+	if (fgets(answer, sizeof answer, stdin) == NULL)
+		return true;
+	return answer[0] == 'y' || answer[0] == 'Y';
+}
+
+int
+interactive(struct shell *sh)
+{
+	EditLine *el = el_init("mxlb", stdin, stdout, stderr);
+	History *h = history_init();
+	HistEvent ev;
+	const char *line, *home = getenv("HOME");
+	char *histfile = home ? xasprintf("%s/.mxlb_history", home) : NULL;
+	char err[8192], *copy;
+	int count;
+
+	the_shell = sh;
+	history(h, &ev, H_SETSIZE, 1000);
+	if (histfile)
+		history(h, &ev, H_LOAD, histfile);
+	el_set(el, EL_EDITOR, "emacs");
+	el_set(el, EL_PROMPT, prompt);
+	el_set(el, EL_HIST, history, h);
+	el_set(el, EL_ADDFN, "mxlb-complete", "complete the word", on_complete);
+	el_set(el, EL_ADDFN, "mxlb-help", "what may come next", on_help);
+	el_set(el, EL_BIND, "^I", "mxlb-complete", NULL);
+	el_set(el, EL_BIND, "?", "mxlb-help", NULL);
+	el_source(el, NULL);	/* ~/.editrc */
+	printf("mxlb %zu zone%s; 'help' lists the commands, '?' what may come "
+	    "next.\n", sh->nzones, sh->nzones == 1 ? "" : "s");
+	while (!sh->quit) {
+		if ((line = el_gets(el, &count)) == NULL || count == 0) {
+			if (confirm_leave(sh, el))
+				break;
+			continue;
+		}
+		copy = xstrndup_(line, strcspn(line, "\n"));
+		if (*copy != '\0')
+			history(h, &ev, H_ENTER, copy);
+		if (shell_run_line(sh, copy, err, sizeof err) == -1)
+			printf("%% %s\n", err);
+		if (sh->quit && !confirm_leave(sh, el))
+			sh->quit = false;
+		free(copy);
+		fflush(stdout);
+	}
+	if (histfile)
+		history(h, &ev, H_SAVE, histfile);
+	free(histfile);
+	history_end(h);
+	el_end(el);
+	putchar('\n');
+	return 0;
+}

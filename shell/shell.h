@@ -1,0 +1,63 @@
+/* The operator shell: its zones, their candidate configs, and output. */
+#ifndef MXLB_SHELL_H
+#define MXLB_SHELL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "grammar.h"
+
+/* One zone as the shell sees it: what runs, and the operator's edits. */
+struct zone {
+	char		 *name;
+	char		 *sock;		/* control socket path */
+	bool		  up;		/* the engine answered */
+	uint64_t	  base;		/* version the candidate builds on */
+	struct config	 *running;
+	struct config	 *cand;
+	char		**edits;	/* edit lines, replayed by `update` */
+	size_t		  nedits;
+};
+
+struct shell {
+	struct zone	**zones;
+	size_t		  nzones;
+	char		 *rundir;
+	bool		  interactive;
+	bool		  json;		/* output format for one-shot use */
+	bool		  quit;
+	FILE		 *out;
+	const char	 *line;		/* the line being run, for `update` */
+	char		  err[8192];	/* the last command's error */
+};
+
+/* zone.c: zones and candidates */
+void		 shell_discover(struct shell *);
+struct zone	*shell_zone(struct shell *, const char *);
+struct zone	*zone_of_farm(struct shell *, const char *, struct farm **);
+struct zone	*zone_of_frontend(struct shell *, const char *,
+		    struct frontend **);
+bool		 zone_pending(const struct zone *);
+int		 zone_refresh(struct shell *, struct zone *, char *, size_t);
+void		 zone_record(struct zone *, const char *);
+void		 shell_free(struct shell *);
+bool		 shell_pending(const struct shell *);
+
+/* client.c: one request to a zone's engine */
+json_t		*engine_call(const struct zone *, json_t *, char *, size_t);
+json_t		*engine_call_timeout(const struct zone *, json_t *, int, char *,
+		    size_t);
+
+/* script.c: configs as command lines */
+char		**config_script(const struct config *, size_t *);
+void		 script_free(char **, size_t);
+
+/* run.c */
+int		 shell_run_line(struct shell *, const char *, char *, size_t);
+int		 shell_error(struct shell *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,168 @@
+/*
+ * The zones a shell sees (one control socket each in the run directory)
+ * and its private candidate: each zone's running config plus the
+ * operator's edits, which `update` replays on a newer running config.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+#include "shell.h"
+
+struct zone *
+shell_zone(struct shell *sh, const char *name)
+{
+	for (size_t i = 0; i < sh->nzones; i++)
+		if (strcmp(sh->zones[i]->name, name) == 0)
+			return sh->zones[i];
+	return NULL;
+}
+
+static struct zone *
+zone_new(struct shell *sh, const char *name)
+{
+	struct zone *z = xcalloc(1, sizeof *z);
+
+	z->name = xstrdup(name);
+	z->sock = xasprintf("%s/%s.sock", sh->rundir, name);
+	z->running = config_new(name);
+	z->cand = config_new(name);
+	sh->zones = xreallocarray(sh->zones, sh->nzones + 1, sizeof *sh->zones);
+	sh->zones[sh->nzones++] = z;
+	return z;
+}
+
+/* Reads the running config; the candidate starts over from it. */
+int
+zone_refresh(struct shell *sh, struct zone *z, char *err, size_t errlen)
+{
+	json_t *res = engine_call(z, json_pack("{s:s}", K_CMD, CMD_GET), err,
+	    errlen);
+	struct errs e = { NULL, 0 };
+	struct config *c;
+
+	(void)sh;
+	z->up = res != NULL;
+	if (res == NULL)
+		return -1;
+	c = config_from_json(json_object_get(res, K_CONFIG), &e);
+	if (c == NULL) {
+		snprintf(err, errlen, "zone %s: running config does not load: %s",
+		    z->name, e.n ? e.v[0] : "?");
+		errs_free(&e);
+		json_decref(res);
+		return -1;
+	}
+	z->base = (uint64_t)json_integer_value(json_object_get(res, K_VERSION));
+	config_free(z->running);
+	config_free(z->cand);
+	z->running = c;
+	z->cand = config_dup(c);
+	json_decref(res);
+	return 0;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp((*(struct zone *const *)a)->name,
+	    (*(struct zone *const *)b)->name);
+}
+
+/* Every ZONE.sock in the run directory is a zone. */
+void
+shell_discover(struct shell *sh)
+{
+	DIR *d = opendir(sh->rundir);
+	struct dirent *de;
+	char err[256];
+
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		char *name;
+		if (len < 6 || strcmp(de->d_name + len - 5, ".sock") != 0)
+			continue;
+		name = xstrndup_(de->d_name, len - 5);
+		if (name_valid(name) && shell_zone(sh, name) == NULL)
+			(void)zone_refresh(sh, zone_new(sh, name), err,
+			    sizeof err);
+		free(name);
+	}
+	if (d != NULL)
+		closedir(d);
+	qsort(sh->zones, sh->nzones, sizeof *sh->zones, by_name);
+}
+
+struct zone *
+zone_of_farm(struct shell *sh, const char *name, struct farm **fp)
+{
+	for (size_t i = 0; i < sh->nzones; i++) {
+		struct farm *f = config_farm(sh->zones[i]->cand, name);
+		if (f != NULL) {
+			if (fp)
+				*fp = f;
+			return sh->zones[i];
+		}
+	}
+	return NULL;
+}
+
+struct zone *
+zone_of_frontend(struct shell *sh, const char *name, struct frontend **fp)
+{
+	for (size_t i = 0; i < sh->nzones; i++) {
+		struct frontend *fe = config_frontend(sh->zones[i]->cand, name);
+		if (fe != NULL) {
+			if (fp)
+				*fp = fe;
+			return sh->zones[i];
+		}
+	}
+	return NULL;
+}
+
+bool
+zone_pending(const struct zone *z)
+{
+	return !config_equal(z->running, z->cand);
+}
+
+bool
+shell_pending(const struct shell *sh)
+{
+	for (size_t i = 0; i < sh->nzones; i++)
+		if (zone_pending(sh->zones[i]))
+			return true;
+	return false;
+}
+
+void
+zone_record(struct zone *z, const char *line)
+{
+	z->edits = xreallocarray(z->edits, z->nedits + 1, sizeof *z->edits);
+	z->edits[z->nedits++] = xstrdup(line);
+}
+
+static void
+zone_free(struct zone *z)
+{
+	for (size_t i = 0; i < z->nedits; i++)
+		free(z->edits[i]);
+	free(z->edits);
+	config_free(z->running);
+	config_free(z->cand);
+	free(z->name);
+	free(z->sock);
+	free(z);
+}
+
+void
+shell_free(struct shell *sh)
+{
+	for (size_t i = 0; i < sh->nzones; i++)
+		zone_free(sh->zones[i]);
+	free(sh->zones);
+	free(sh->rundir);
+}
