@@ -22,6 +22,11 @@ apply_one(struct shell *sh, struct zone *z, const struct parsed *p)
 	char err[4096];
 	json_t *req, *res;
 
+	if (!zone_pending(z)) {
+		fprintf(sh->out, "zone %s: nothing to apply (version %llu "
+		    "running)\n", z->name, (unsigned long long)z->base);
+		return 0;
+	}
 	if (zone_check(z, err, sizeof err) == -1)
 		return shell_error(sh, "zone %s: %s", z->name, err);
 	req = json_pack("{s:s,s:o,s:I,s:s}", K_CMD, CMD_COMMIT, K_CONFIG,
