@@ -10,7 +10,7 @@ PKGS     = libevent jansson
 CFLAGS  ?= -O2 -g
 WARN     = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
            -Wstrict-prototypes -Wpointer-arith -Wvla -Werror
-CPPFLAGS = -std=gnu11 -D_GNU_SOURCE -Iengine -Ishell $(shell pkg-config --cflags $(PKGS) libedit)
+CPPFLAGS = -std=gnu11 -D_GNU_SOURCE -Iengine -Ishell $(shell pkg-config --cflags $(PKGS) libedit ncursesw)
 LIBS     = $(shell pkg-config --libs $(PKGS)) -lm
 B        = build
 
@@ -23,7 +23,7 @@ ENGINE_SRCS = engine/mxlbd.c engine/log.c engine/engine.c engine/listener.c \
               engine/session.c engine/queue.c engine/limit.c engine/probe.c \
               engine/stats.c engine/state.c engine/control.c engine/control-cmd.c \
               engine/zone.c
-SHELL_SRCS  = $(wildcard shell/*.c)
+SHELL_SRCS  = $(filter-out shell/mxlb.c,$(wildcard shell/*.c))
 UNIT_SRCS   = $(wildcard tests/unit/test-*.c)
 
 MODEL_OBJS  = $(MODEL_SRCS:%.c=$(B)/%.o)
@@ -48,14 +48,19 @@ $(B)/mxlbd: $(ENGINE_OBJS) $(B)/libmxlb.a
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/mxlb: $(SHELL_OBJS) $(B)/libmxlb.a
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs libedit)
+# The shell minus main(): linked by mxlb and by the grammar's unit tests.
+$(B)/libmxlbsh.a: $(SHELL_OBJS)
+	$(Q)$(AR) rcs $@ $^
 
-$(B)/tests/%: tests/unit/%.c $(B)/libmxlb.a
+$(B)/mxlb: $(B)/shell/mxlb.o $(B)/libmxlbsh.a $(B)/libmxlb.a
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs libedit ncursesw)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libmxlbsh.a $(B)/libmxlb.a
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $^ $(LIBS) $(shell pkg-config --libs cmocka)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $^ $(LIBS) \
+	    $(shell pkg-config --libs cmocka libedit ncursesw)
 
 deps:
 	@share/install-deps

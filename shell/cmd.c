@@ -12,7 +12,7 @@ extern const struct cmd_entry cmd_show_zones, cmd_show_farms,
     cmd_show_servers, cmd_show_frontends, cmd_show_running,
     cmd_show_candidate, cmd_show_diff, cmd_show_history, cmd_show_stats;
 extern const struct cmd_entry cmd_discard, cmd_update, cmd_rollback;
-extern const struct cmd_entry cmd_help, cmd_exit, cmd_quit;
+extern const struct cmd_entry cmd_help, cmd_exit, cmd_quit, cmd_monitor;
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_farm_add, &cmd_farm_set,
@@ -24,7 +24,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_show_zones, &cmd_show_farms, &cmd_show_servers,
 	&cmd_show_frontends, &cmd_show_running, &cmd_show_candidate,
 	&cmd_show_diff, &cmd_show_history, &cmd_show_stats,
-	&cmd_discard, &cmd_update, &cmd_rollback,
+	&cmd_discard, &cmd_update, &cmd_rollback, &cmd_monitor,
 	&cmd_help, &cmd_exit, &cmd_quit,
 	NULL
 };

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "interactive.h"
+#include "monitor.h"
 #include "shell.h"
 
 static void
@@ -14,6 +15,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: mxlb [--continue] [-c 'COMMAND; COMMAND...'] [--rundir DIR]\n"
+	    "       mxlb monitor [ZONE...]\n"
 	    "       mxlb __complete WORD...\n"
 	    "  interactive on a terminal; reads a script from stdin otherwise.\n"
 	    "  'help' in the shell lists every command.\n");
@@ -139,6 +141,13 @@ main(int argc, char **argv)
 
 	memset(&sh, 0, sizeof sh);
 	sh.out = stdout;
+	if (argc > 1 && strcmp(argv[1], "monitor") == 0) {
+		sh.rundir = rundir(NULL);
+		shell_discover(&sh);
+		rc = monitor_run(&sh, argv + 2, argc - 2);
+		shell_free(&sh);
+		return rc;
+	}
 	if (argc > 1 && strcmp(argv[1], "__complete") == 0) {
 		sh.rundir = rundir(NULL);
 		shell_discover(&sh);

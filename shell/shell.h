@@ -20,6 +20,8 @@ struct zone {
 	struct config	 *cand;
 	char		**edits;	/* edit lines, replayed by `update` */
 	size_t		  nedits;
+	int		  sub;		/* the monitor's event feed, or -1 */
+	char		 *subbuf;	/* its partial line */
 };
 
 struct shell {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "proto.h"
 #include "shell.h"
@@ -29,6 +30,7 @@ zone_new(struct shell *sh, const char *name)
 	z->sock = xasprintf("%s/%s.sock", sh->rundir, name);
 	z->running = config_new(name);
 	z->cand = config_new(name);
+	z->sub = -1;
 	sh->zones = xreallocarray(sh->zones, sh->nzones + 1, sizeof *sh->zones);
 	sh->zones[sh->nzones++] = z;
 	return z;
@@ -148,6 +150,9 @@ zone_record(struct zone *z, const char *line)
 static void
 zone_free(struct zone *z)
 {
+	if (z->sub != -1)
+		close(z->sub);
+	free(z->subbuf);
 	for (size_t i = 0; i < z->nedits; i++)
 		free(z->edits[i]);
 	free(z->edits);

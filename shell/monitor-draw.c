@@ -1,0 +1,535 @@
+/*
+ * Rendering a monitor snapshot into a screen buffer: pure, so the layout
+ * is tested without a terminal.  Columns are chosen by priority to fit
+ * the width (80 columns upwards); states are written out as words, so the
+ * screen reads the same without colour.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "monitor.h"
+
+enum col_id { C_NAME, C_ADMIN, C_STATE, C_W, C_TIER, C_CUR, C_MAX, C_TOT,
+	C_RATE, C_Q, C_QMX, C_WAIT, C_IN, C_OUT, C_ERR, C_REDIS, C_SINCE,
+	C_CHECK, C_COUNT };
+
+static const struct {
+	const char	*title;
+	int		 width;
+	int		 prio;		/* lower fits first; 0: always */
+} cols[C_COUNT] = {
+	[C_NAME] = { "NAME", 18, 0 },	[C_ADMIN] = { "ADMIN", 5, 0 },
+	[C_STATE] = { "STATE", 5, 0 },	[C_W] = { "W", 3, 0 },
+	[C_TIER] = { "TIER", 4, 0 },	[C_CUR] = { "CUR", 4, 0 },
+	[C_MAX] = { "MAX", 4, 3 },	[C_TOT] = { "TOTAL", 7, 0 },
+	[C_RATE] = { "/S", 5, 0 },	[C_Q] = { "Q", 3, 0 },
+	[C_QMX] = { "QMX", 3, 4 },	[C_WAIT] = { "WAIT", 5, 1 },
+	[C_IN] = { "IN", 6, 5 },	[C_OUT] = { "OUT", 6, 5 },
+	[C_ERR] = { "ERR", 4, 2 },	[C_REDIS] = { "REDIS", 5, 6 },
+	[C_SINCE] = { "SINCE", 5, 2 },	[C_CHECK] = { "LAST CHECK", 16, 0 },
+};
+
+const char *
+mon_sort_name(enum mon_sort s)
+{
+	static const char *const names[] = { "config", "name", "sessions",
+	    "state" };
+	return names[s];
+}
+
+void
+mon_screen_init(struct mon_screen *s, int w, int h)
+{
+	s->w = w;
+	s->h = h;
+	s->text = xmalloc((size_t)w * (size_t)h);
+	s->attr = xcalloc((size_t)w * (size_t)h, 1);
+	memset(s->text, ' ', (size_t)w * (size_t)h);
+}
+
+void
+mon_screen_free(struct mon_screen *s)
+{
+	free(s->text);
+	free(s->attr);
+}
+
+/* Writes at (row, col), clipped to the screen; returns the end column. */
+static int
+put(struct mon_screen *s, int row, int col, int width, enum mon_attr a,
+    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static int
+put(struct mon_screen *s, int row, int col, int width, enum mon_attr a,
+    const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	if (row < 0 || row >= s->h || col >= s->w)
+		return col;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	n = (int)strlen(buf);
+	if (width < 0 || col + width > s->w)
+		width = s->w - col;
+	for (int i = 0; i < width; i++) {
+		size_t at = (size_t)row * (size_t)s->w + (size_t)(col + i);
+		unsigned char ch = i < n ? (unsigned char)buf[i] : ' ';
+		s->text[at] = (ch >= 32 && ch < 127) ? (char)ch : '?';
+		s->attr[at] = (unsigned char)a;
+	}
+	return col + width;
+}
+
+static void
+fmt_bytes(char *b, size_t len, uint64_t v)
+{
+	const char *u = " KMGTP";
+	double d = (double)v;
+	int i = 0;
+
+	while (d >= 1000 && i < 5) {
+		d /= 1024;
+		i++;
+	}
+	if (i == 0)
+		snprintf(b, len, "%llu", (unsigned long long)v);
+	else
+		snprintf(b, len, "%.*f%c", d < 10 ? 1 : 0, d, u[i]);
+}
+
+static void
+fmt_age(char *b, size_t len, int64_t secs)
+{
+	if (secs < 0)
+		secs = 0;
+	if (secs < 120)
+		snprintf(b, len, "%llds", (long long)secs);
+	else if (secs < 7200)
+		snprintf(b, len, "%lldm", (long long)secs / 60);
+	else if (secs < 172800)
+		snprintf(b, len, "%lldh", (long long)secs / 3600);
+	else
+		snprintf(b, len, "%lldd", (long long)secs / 86400);
+}
+
+/* The columns that fit: all with priority 0, then by priority. */
+static void
+choose_cols(int width, bool on[C_COUNT])
+{
+	int used = 2;
+
+	for (int i = 0; i < C_COUNT; i++) {
+		on[i] = cols[i].prio == 0;
+		if (on[i])
+			used += cols[i].width + 1;
+	}
+	for (int p = 1; p <= 6; p++)
+		for (int i = 0; i < C_COUNT; i++)
+			if (cols[i].prio == p && used + cols[i].width + 1 +
+			    8 <= width) {
+				on[i] = true;
+				used += cols[i].width + 1;
+			}
+}
+
+enum row_kind { R_ZONE, R_FRONTEND, R_FARM, R_SERVER };
+
+struct row {
+	enum row_kind		 kind;
+	const struct mon_zone	*zone;
+	const struct mon_frontend *fe;
+	const struct mon_farm	*farm;
+	const struct mon_server	*srv;
+};
+
+struct rows {
+	struct row	*v;
+	size_t		 n;
+};
+
+static void
+row_add(struct rows *r, struct row row)
+{
+	r->v = xreallocarray(r->v, r->n + 1, sizeof *r->v);
+	r->v[r->n++] = row;
+}
+
+static int
+state_rank(const struct mon_server *s)
+{
+	if (strcmp(s->state, "down") == 0)
+		return 0;
+	if (strcmp(s->state, "nolb") == 0 || strcmp(s->admin, "ready") != 0)
+		return 1;
+	return 2;
+}
+
+static enum mon_sort sort_key;
+
+static int
+server_cmp(const void *a, const void *b)
+{
+	const struct mon_server *x = *(const struct mon_server *const *)a;
+	const struct mon_server *y = *(const struct mon_server *const *)b;
+
+	switch (sort_key) {
+	case SORT_NAME:
+		return strcmp(x->name, y->name);
+	case SORT_SESSIONS:
+		return x->c.cur == y->c.cur ? strcmp(x->name, y->name) :
+		    x->c.cur > y->c.cur ? -1 : 1;
+	case SORT_STATE:
+		return state_rank(x) - state_rank(y);
+	default:
+		return 0;
+	}
+}
+
+static bool
+matches(const struct mon_view *v, const char *a, const char *b)
+{
+	return v->filter[0] == '\0' || strstr(a, v->filter) != NULL ||
+	    (b != NULL && strstr(b, v->filter) != NULL);
+}
+
+static void
+farm_rows(struct rows *r, const struct mon_view *v, const struct mon_zone *z,
+    const struct mon_farm *f)
+{
+	const struct mon_server **s = xreallocarray(NULL, f->nservers + 1,
+	    sizeof *s);
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->nservers; i++)
+		if (matches(v, f->servers[i].name, f->name))
+			s[n++] = &f->servers[i];
+	if (n == 0 && !matches(v, f->name, NULL)) {
+		free(s);
+		return;
+	}
+	sort_key = v->sort;
+	if (v->sort != SORT_CONFIG)
+		qsort(s, n, sizeof *s, server_cmp);
+	row_add(r, (struct row){ R_FARM, z, NULL, f, NULL });
+	for (size_t i = 0; i < n; i++)
+		row_add(r, (struct row){ R_SERVER, z, NULL, f, s[i] });
+	free(s);
+}
+
+static void
+build_rows(const struct mon_snapshot *snap, const struct mon_view *v,
+    struct rows *r)
+{
+	for (size_t i = 0; i < snap->nzones; i++) {
+		const struct mon_zone *z = &snap->zones[i];
+		if (v->zone[0] != '\0' && strcmp(v->zone, z->name) != 0)
+			continue;
+		row_add(r, (struct row){ R_ZONE, z, NULL, NULL, NULL });
+		for (size_t j = 0; j < z->nfes; j++)
+			if (matches(v, z->fes[j].name, z->fes[j].farm))
+				row_add(r, (struct row){ R_FRONTEND, z,
+				    &z->fes[j], NULL, NULL });
+		for (size_t j = 0; j < z->nfarms; j++)
+			farm_rows(r, v, z, &z->farms[j]);
+	}
+}
+
+static enum mon_attr
+state_attr(const char *word)
+{
+	if (!strcmp(word, "up") || !strcmp(word, "ready"))
+		return AT_GOOD;
+	if (!strcmp(word, "down"))
+		return AT_BAD;
+	if (!strcmp(word, "nolb") || !strcmp(word, "drain") ||
+	    !strcmp(word, "maint"))
+		return AT_WARN;
+	return AT_NORMAL;
+}
+
+/* 421s by reason, the ones that happened: "421 no-server 3 ...". */
+static void
+refusals(char *b, size_t len, const struct mon_counters *c)
+{
+	static const char *const names[] = { "no-server", "queue-timeout",
+	    "frontend-maxconn", "source-maxconn", "source-rate",
+	    "denied-source", "shutdown" };
+	size_t off = 0;
+
+	b[0] = '\0';
+	for (size_t i = 0; i < nitems(names); i++)
+		if (c->refused[i] > 0 && off < len)
+			off += (size_t)snprintf(b + off, len - off, "%s%s %llu",
+			    off ? " " : "421 ", names[i],
+			    (unsigned long long)c->refused[i]);
+}
+
+/* The counter columns shared by frontend, farm and server rows. */
+static int
+counter_cells(struct mon_screen *s, int y, int x, const bool on[C_COUNT],
+    const struct mon_counters *c, double oldest, enum mon_attr a)
+{
+	char b[32];
+
+	for (int i = C_CUR; i <= C_REDIS; i++) {
+		if (!on[i])
+			continue;
+		switch (i) {
+		case C_CUR: snprintf(b, sizeof b, "%llu", (unsigned long long)c->cur); break;
+		case C_MAX: snprintf(b, sizeof b, "%llu", (unsigned long long)c->max); break;
+		case C_TOT: snprintf(b, sizeof b, "%llu", (unsigned long long)c->total); break;
+		case C_RATE: snprintf(b, sizeof b, "%.1f", c->rate); break;
+		case C_Q: snprintf(b, sizeof b, "%llu", (unsigned long long)c->qcur); break;
+		case C_QMX: snprintf(b, sizeof b, "%llu", (unsigned long long)c->qmax); break;
+		case C_WAIT:
+			if (oldest > 0)
+				snprintf(b, sizeof b, "%.1fs", oldest);
+			else
+				snprintf(b, sizeof b, "-");
+			break;
+		case C_IN: fmt_bytes(b, sizeof b, c->bytes_in); break;
+		case C_OUT: fmt_bytes(b, sizeof b, c->bytes_out); break;
+		case C_ERR: snprintf(b, sizeof b, "%llu", (unsigned long long)c->connect_fail); break;
+		case C_REDIS: snprintf(b, sizeof b, "%llu", (unsigned long long)c->redispatch); break;
+		}
+		put(s, y, x, cols[i].width, a, "%*s", cols[i].width, b);
+		x += cols[i].width + 1;
+	}
+	return x;
+}
+
+/* Columns before the counters (C_NAME..C_TIER) and their x positions. */
+static int
+col_x(const bool on[C_COUNT], int id)
+{
+	int x = 2;
+
+	for (int i = 0; i < id; i++)
+		if (on[i] && i != C_CHECK)
+			x += cols[i].width + 1;
+	return x;
+}
+
+static void
+draw_titles(struct mon_screen *s, int y, const bool on[C_COUNT])
+{
+	put(s, y, 0, -1, AT_HEADER, "%s", "");
+	for (int i = 0; i < C_COUNT; i++)
+		if (on[i])
+			put(s, y, col_x(on, i), i == C_CHECK ? -1 : cols[i].width,
+			    AT_HEADER, i >= C_CUR && i <= C_REDIS ? "%*s" :
+			    "%-*s", cols[i].width, cols[i].title);
+}
+
+static void
+draw_server(struct mon_screen *s, int y, const bool on[C_COUNT],
+    const struct row *r, bool sel, time_t now)
+{
+	const struct mon_server *v = r->srv;
+	enum mon_attr a = sel ? AT_SELECTED : AT_NORMAL;
+	char tier[24], since[32];
+
+	put(s, y, 0, -1, a, "%s", sel ? ">" : "");
+	put(s, y, col_x(on, C_NAME), cols[C_NAME].width, a, "  %s", v->name);
+	put(s, y, col_x(on, C_ADMIN), cols[C_ADMIN].width, sel ? a :
+	    state_attr(v->admin), "%s", v->admin);
+	put(s, y, col_x(on, C_STATE), cols[C_STATE].width, sel ? a :
+	    state_attr(v->state), "%s", v->state);
+	if (v->backup)
+		snprintf(tier, sizeof tier, "bkp");
+	else
+		snprintf(tier, sizeof tier, "%ld", v->priority);
+	put(s, y, col_x(on, C_W), cols[C_W].width, a, "%*ld", cols[C_W].width,
+	    v->weight);
+	put(s, y, col_x(on, C_TIER), cols[C_TIER].width, a, "%*s",
+	    cols[C_TIER].width, tier);
+	counter_cells(s, y, col_x(on, C_CUR), on, &v->c, v->oldest, a);
+	if (on[C_SINCE]) {
+		fmt_age(since, sizeof since, (int64_t)now - v->changed);
+		put(s, y, col_x(on, C_SINCE), cols[C_SINCE].width, a, "%*s",
+		    cols[C_SINCE].width, since);
+	}
+	put(s, y, col_x(on, C_CHECK), -1, sel ? a : (strcmp(v->state, "up") ?
+	    state_attr(v->state) : AT_NORMAL), "%s (%ums)", v->check,
+	    v->check_ms);
+}
+
+static void
+draw_row(struct mon_screen *s, int y, const bool on[C_COUNT],
+    const struct row *r, bool sel, time_t now)
+{
+	char b[256];
+
+	switch (r->kind) {
+	case R_ZONE:
+		if (r->zone->up)
+			put(s, y, 0, -1, AT_TITLE, "zone %s  engine %s  pid %lld  "
+			    "up %llds", r->zone->name, r->zone->version,
+			    (long long)r->zone->pid, (long long)r->zone->uptime);
+		else
+			put(s, y, 0, -1, AT_BAD, "zone %s  ENGINE NOT REACHED: "
+			    "retrying", r->zone->name);
+		break;
+	case R_FRONTEND:
+		put(s, y, col_x(on, C_NAME), -1, AT_DIM, "frontend %s > %s",
+		    r->fe->name, r->fe->farm);
+		counter_cells(s, y, col_x(on, C_CUR), on, &r->fe->c, 0, AT_DIM);
+		refusals(b, sizeof b, &r->fe->c);
+		put(s, y, col_x(on, C_CHECK), -1, b[0] ? AT_WARN : AT_DIM, "%s",
+		    b);
+		break;
+	case R_FARM:
+		put(s, y, col_x(on, C_NAME), cols[C_NAME].width + 12, AT_TITLE,
+		    "farm %s", r->farm->name);
+		counter_cells(s, y, col_x(on, C_CUR), on, &r->farm->c,
+		    r->farm->oldest, AT_TITLE);
+		refusals(b, sizeof b, &r->farm->c);
+		put(s, y, col_x(on, C_CHECK), -1, b[0] ? AT_WARN : AT_NORMAL,
+		    "%s", b);
+		break;
+	case R_SERVER:
+		draw_server(s, y, on, r, sel, now);
+		break;
+	}
+}
+
+static void
+draw_header(struct mon_screen *s, const struct mon_snapshot *snap,
+    const struct mon_view *v)
+{
+	uint64_t cur = 0, q = 0;
+	double rate = 0, refused = 0;
+	size_t up = 0;
+	char when[16];
+	struct tm tm;
+
+	for (size_t i = 0; i < snap->nzones; i++) {
+		const struct mon_zone *z = &snap->zones[i];
+		up += z->up;
+		for (size_t j = 0; j < z->nfarms; j++) {
+			cur += z->farms[j].c.cur;
+			q += z->farms[j].c.qcur;
+			rate += z->farms[j].c.rate;
+			refused += z->farms[j].c.refused_rate;
+		}
+	}
+	strftime(when, sizeof when, "%H:%M:%S", localtime_r(&snap->now, &tm));
+	put(s, 0, 0, -1, AT_HEADER, "mxlb monitor  zones %zu/%zu up  sessions "
+	    "%llu  %.1f/s  421 %.1f/s  queue %llu  sort %s%s%s%s%s", up,
+	    snap->nzones, (unsigned long long)cur, rate, refused,
+	    (unsigned long long)q, mon_sort_name(v->sort),
+	    v->filter[0] ? "  filter " : "", v->filter, v->zone[0] ?
+	    "  zone " : "", v->zone);
+	put(s, 0, s->w - 9, 9, AT_HEADER, " %s", when);
+}
+
+static int
+draw_events(struct mon_screen *s, const struct mon_snapshot *snap, int rows)
+{
+	int y = s->h - 1 - rows;
+	size_t first = snap->nevents > (size_t)(rows - 1) ?
+	    snap->nevents - (size_t)(rows - 1) : 0;
+
+	put(s, y, 0, -1, AT_HEADER, "events");
+	for (size_t i = first; i < snap->nevents; i++)
+		put(s, ++y, 0, -1, AT_NORMAL, "%s", snap->events[i]);
+	return s->h - 1 - rows;
+}
+
+static const char *const help_lines[] = {
+	"keys",
+	"  Up/Down PgUp/PgDn Home/End   move between servers",
+	"  d / m / r                    drain / maint / ready the server (asks)",
+	"  /                            filter by name (empty: no filter)",
+	"  s                            sort: config, name, sessions, state",
+	"  z                            one zone, the next, or all",
+	"  ?                            this help (any key closes it)",
+	"  q                            quit",
+	"",
+	"ADMIN ready|drain|maint is the operator's; STATE up|down|nolb is the",
+	"probe's.  Q: queued sessions, WAIT: the oldest one's wait, /S: new",
+	"sessions per second, SINCE: time since the last state change.",
+	NULL
+};
+
+/* Renders; returns the number of server rows.  *target is the selected
+ * one (the view's selection is clamped to what exists). */
+int
+mon_render(const struct mon_snapshot *snap, struct mon_view *v,
+    struct mon_screen *s, struct mon_target *target)
+{
+	struct rows r = { NULL, 0 };
+	bool on[C_COUNT];
+	int nsrv = 0, sel_row = -1, evrows, table_h, y;
+
+	memset(s->text, ' ', (size_t)s->w * (size_t)s->h);
+	memset(s->attr, 0, (size_t)s->w * (size_t)s->h);
+	memset(target, 0, sizeof *target);
+	choose_cols(s->w, on);
+	build_rows(snap, v, &r);
+	for (size_t i = 0; i < r.n; i++)
+		nsrv += r.v[i].kind == R_SERVER;
+	if (v->selected >= nsrv)
+		v->selected = nsrv - 1;
+	if (v->selected < 0)
+		v->selected = 0;
+	for (size_t i = 0, k = 0; i < r.n; i++)
+		if (r.v[i].kind == R_SERVER && (int)k++ == v->selected) {
+			sel_row = (int)i;
+			snprintf(target->zone, sizeof target->zone, "%s",
+			    r.v[i].zone->name);
+			snprintf(target->farm, sizeof target->farm, "%s",
+			    r.v[i].farm->name);
+			snprintf(target->server, sizeof target->server, "%s",
+			    r.v[i].srv->name);
+			snprintf(target->admin, sizeof target->admin, "%s",
+			    r.v[i].srv->admin);
+			target->sessions = r.v[i].srv->c.cur;
+		}
+	draw_header(s, snap, v);
+	evrows = s->h >= 20 ? 6 : 3;
+	table_h = draw_events(s, snap, evrows) - 2;
+	draw_titles(s, 1, on);
+	/* Keep the selection on screen. */
+	if (sel_row >= 0 && sel_row < v->top)
+		v->top = sel_row > 0 && r.v[sel_row - 1].kind == R_FARM ?
+		    sel_row - 1 : sel_row;
+	if (sel_row >= v->top + table_h)
+		v->top = sel_row - table_h + 1;
+	if (v->top > (int)r.n - table_h)
+		v->top = (int)r.n - table_h > 0 ? (int)r.n - table_h : 0;
+	for (y = 0; y < table_h && v->top + y < (int)r.n; y++)
+		draw_row(s, 2 + y, on, &r.v[v->top + y], v->top + y == sel_row,
+		    snap->now);
+	if (v->help)
+		for (int i = 0; help_lines[i] && 2 + i < s->h - 1; i++)
+			put(s, 2 + i, 0, -1, AT_TITLE, "%s", help_lines[i]);
+	put(s, s->h - 1, 0, -1, AT_HEADER, "%s", v->status[0] ? v->status :
+	    "q quit  ? help  / filter  s sort  z zone  d drain  m maint  "
+	    "r ready");
+	free(r.v);
+	return nsrv;
+}
+
+void
+mon_snapshot_free(struct mon_snapshot *snap)
+{
+	if (snap == NULL)
+		return;
+	for (size_t i = 0; i < snap->nzones; i++) {
+		for (size_t j = 0; j < snap->zones[i].nfarms; j++)
+			free(snap->zones[i].farms[j].servers);
+		free(snap->zones[i].farms);
+		free(snap->zones[i].fes);
+	}
+	free(snap->zones);
+	for (size_t i = 0; i < snap->nevents; i++)
+		free(snap->events[i]);
+	free(snap);
+}

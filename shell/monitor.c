@@ -1,0 +1,253 @@
+/*
+ * `mxlb monitor [ZONE...]` and the shell's `monitor`: the ncurses loop.
+ * It polls the engines once a second, renders the snapshot into a buffer
+ * (monitor-draw.c) and copies that to the terminal, which curses updates
+ * by difference: no flicker.  The terminal is restored on q, on a signal
+ * and on any exit path.
+ */
+#include <curses.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "monitor.h"
+
+static volatile sig_atomic_t mon_stop;
+static bool mon_curses;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	mon_stop = 1;
+}
+
+static void
+restore(void)
+{
+	if (mon_curses) {
+		endwin();
+		mon_curses = false;
+	}
+}
+
+static int
+attr_of(enum mon_attr a, bool color)
+{
+	switch (a) {
+	case AT_HEADER: return A_REVERSE;
+	case AT_TITLE: return A_BOLD;
+	case AT_SELECTED: return A_REVERSE | A_BOLD;
+	case AT_GOOD: return color ? COLOR_PAIR(1) : A_NORMAL;
+	case AT_WARN: return color ? COLOR_PAIR(2) | A_BOLD : A_BOLD;
+	case AT_BAD: return color ? COLOR_PAIR(3) | A_BOLD : A_BOLD | A_UNDERLINE;
+	case AT_DIM: return A_DIM;
+	default: return A_NORMAL;
+	}
+}
+
+static void
+blit(const struct mon_screen *s, bool color)
+{
+	for (int y = 0; y < s->h; y++) {
+		move(y, 0);
+		for (int x = 0; x < s->w; x++) {
+			size_t at = (size_t)y * (size_t)s->w + (size_t)x;
+			/* The last cell of the screen would scroll it. */
+			if (y == s->h - 1 && x == s->w - 1)
+				break;
+			addch((chtype)(unsigned char)s->text[at] |
+			    (chtype)attr_of((enum mon_attr)s->attr[at], color));
+		}
+	}
+	refresh();
+}
+
+/* A line typed in the status line: Enter keeps it, Escape drops it. */
+static bool
+prompt_line(const char *what, char *buf, size_t len)
+{
+	size_t n = 0;
+	int ch;
+
+	buf[0] = '\0';
+	curs_set(1);
+	timeout(-1);
+	for (;;) {
+		move(LINES - 1, 0);
+		clrtoeol();
+		attron(A_REVERSE);
+		printw("%s%s", what, buf);
+		attroff(A_REVERSE);
+		refresh();
+		ch = getch();
+		if (ch == '\n' || ch == KEY_ENTER || ch == 27)
+			break;
+		if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && n > 0)
+			buf[--n] = '\0';
+		else if (ch >= 32 && ch < 127 && n + 1 < len) {
+			buf[n++] = (char)ch;
+			buf[n] = '\0';
+		}
+	}
+	curs_set(0);
+	timeout(200);
+	return ch != 27;
+}
+
+static void
+act(struct mon_source *src, struct mon_view *v, const struct mon_target *t,
+    const char *state)
+{
+	char answer[8], q[256], err[256];
+
+	if (t->server[0] == '\0')
+		return;
+	snprintf(q, sizeof q, "%s %s/%s in zone %s? [y/N] ", state, t->farm,
+	    t->server, t->zone);
+	if (!prompt_line(q, answer, sizeof answer) || (answer[0] != 'y' &&
+	    answer[0] != 'Y')) {
+		snprintf(v->status, sizeof v->status, "nothing done");
+		return;
+	}
+	if (mon_source_admin(src, t, state, err, sizeof err) == -1)
+		snprintf(v->status, sizeof v->status, "%.200s", err);
+	else
+		snprintf(v->status, sizeof v->status, "%s/%s: %s", t->farm,
+		    t->server, state);
+}
+
+/* z: every zone, then each in turn. */
+static void
+next_zone(struct shell *sh, struct mon_view *v)
+{
+	size_t i;
+
+	for (i = 0; i < sh->nzones; i++)
+		if (!strcmp(sh->zones[i]->name, v->zone))
+			break;
+	if (v->zone[0] == '\0')
+		i = 0;
+	else
+		i++;
+	snprintf(v->zone, sizeof v->zone, "%s", i < sh->nzones ?
+	    sh->zones[i]->name : "");
+}
+
+/* Returns false to quit. */
+static bool
+key(struct shell *sh, struct mon_source *src, struct mon_view *v,
+    const struct mon_target *t, int nrows, int ch)
+{
+	if (v->help && ch != ERR && ch != KEY_RESIZE) {
+		v->help = false;
+		return true;
+	}
+	switch (ch) {
+	case 'q': case 'Q': return false;
+	case KEY_UP: case 'k': v->selected--; break;
+	case KEY_DOWN: case 'j': v->selected++; break;
+	case KEY_PPAGE: v->selected -= LINES / 2; break;
+	case KEY_NPAGE: v->selected += LINES / 2; break;
+	case KEY_HOME: v->selected = 0; break;
+	case KEY_END: v->selected = nrows - 1; break;
+	case 's': v->sort = (v->sort + 1) % SORT_MAX; break;
+	case 'z': next_zone(sh, v); v->selected = 0; break;
+	case '?': v->help = true; break;
+	case '/': prompt_line("filter: ", v->filter, sizeof v->filter); break;
+	case 'd': act(src, v, t, "drain"); break;
+	case 'm': act(src, v, t, "maint"); break;
+	case 'r': act(src, v, t, "ready"); break;
+	case 27: v->status[0] = '\0'; break;
+	}
+	return true;
+}
+
+/* While the selected server drains, the status line counts it down. */
+static void
+drain_progress(struct mon_view *v, const struct mon_target *t)
+{
+	if (strcmp(t->admin, "drain") != 0 || strncmp(v->status, t->farm,
+	    strlen(t->farm)) != 0)
+		return;
+	if (t->sessions > 0)
+		snprintf(v->status, sizeof v->status, "%s/%s: draining, %llu "
+		    "session%s left", t->farm, t->server,
+		    (unsigned long long)t->sessions, t->sessions == 1 ? "" : "s");
+	else
+		snprintf(v->status, sizeof v->status, "%s/%s: drained, no "
+		    "session left", t->farm, t->server);
+}
+
+int
+monitor_run(struct shell *sh, char **zones, int nzones)
+{
+	struct mon_source *src = mon_source_new(sh, zones, nzones);
+	struct mon_view v;
+	struct mon_screen s;
+	struct mon_target t;
+	struct mon_snapshot *snap = NULL;
+	uint64_t last = 0;
+	int nrows = 0, ch = ERR;
+
+	memset(&v, 0, sizeof v);
+	mon_stop = 0;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	atexit(restore);
+	initscr();
+	mon_curses = true;
+	cbreak();
+	noecho();
+	keypad(stdscr, TRUE);
+	curs_set(0);
+	timeout(200);
+	if ((v.color = has_colors())) {
+		start_color();
+		use_default_colors();
+		init_pair(1, COLOR_GREEN, -1);
+		init_pair(2, COLOR_YELLOW, -1);
+		init_pair(3, COLOR_RED, -1);
+	}
+	while (!mon_stop) {
+		if (now_ms() - last >= 1000) {
+			snap = mon_source_poll(src);
+			last = now_ms();
+		}
+		mon_screen_init(&s, COLS, LINES);
+		nrows = mon_render(snap, &v, &s, &t);
+		drain_progress(&v, &t);
+		mon_render(snap, &v, &s, &t);
+		blit(&s, v.color);
+		mon_screen_free(&s);
+		ch = getch();
+		if (ch != ERR && !key(sh, src, &v, &t, nrows, ch))
+			break;
+		if (ch != ERR && ch != KEY_RESIZE)
+			last = 0;	/* show the effect at once */
+	}
+	restore();
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	mon_source_free(src);
+	return 0;
+}
+
+static int
+monitor_cmd(struct shell *sh, const struct parsed *p)
+{
+	(void)p;
+	if (!sh->interactive)
+		return shell_error(sh, "monitor needs a terminal");
+	return monitor_run(sh, NULL, 0);
+}
+
+const struct cmd_entry cmd_monitor = {
+	.words = { "monitor" },
+	.help = "the live dashboard of every zone (q returns here)",
+	.exec = monitor_cmd,
+	.example = "monitor",
+};
