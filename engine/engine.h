@@ -108,6 +108,12 @@ void		 probe_stop(struct rt_server *);
 /* stats.c */
 json_t		*stats_json(const struct engine *);
 
+/* privdrop.c */
+int		 privdrop(struct engine *, const char *, struct errs *);
+
+/* httpmetrics.c */
+struct evhttp	*metrics_listen(struct engine *, const char *, struct errs *);
+
 /* log.c */
 void		 log_init(const char *, bool);
 void		 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));

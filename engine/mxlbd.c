@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+
+#include <event2/http.h>
 #include <unistd.h>
 
 #include "commit.h"
@@ -22,6 +24,7 @@ struct mxlbd {
 	struct event	*housekeeping;
 	struct event	*deadline;
 	unsigned	 ticks;
+	struct evhttp	*http;
 };
 
 static void
@@ -42,7 +45,9 @@ usage(void)
 	    "  --statedir DIR   state in DIR/ZONE/ (MXLB_STATEDIR)\n"
 	    "  --group GROUP    may change the zone (default: mxlb, if it "
 	    "exists)\n"
-	    "  --read-group G   may only look\n");
+	    "  --read-group G   may only look\n"
+	    "  --metrics A:P    Prometheus metrics on http://A:P/metrics\n"
+	    "  --user USER      after binding, run as USER\n");
 	exit(2);
 }
 
@@ -165,6 +170,7 @@ apply_hook(void *arg, struct config *c, struct errs *e)
 
 struct options {
 	const char	*zone, *path, *rundir, *statedir, *group, *read_group;
+	const char	*metrics, *user;
 	bool		 foreground, check;
 };
 
@@ -195,6 +201,11 @@ setup(struct mxlbd *d, const struct options *o, struct errs *e)
 	if (zone_restore(eng, e) == -1)
 		goto out;
 	if (o->path != NULL && zone_import(eng, o->path, e) == -1)
+		goto out;
+	if (o->metrics != NULL &&
+	    (d->http = metrics_listen(eng, o->metrics, e)) == NULL)
+		goto out;
+	if (o->user != NULL && privdrop(eng, o->user, e) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -252,6 +263,8 @@ run(const struct options *o)
 		event_free(d.deadline);
 out:
 	errs_free(&e);
+	if (d.http != NULL)
+		evhttp_free(d.http);
 	control_close(d.eng->ctl);
 	d.eng->ctl = NULL;
 	engine_free(d.eng);
@@ -269,6 +282,8 @@ main(int argc, char **argv)
 		{ "statedir", required_argument, NULL, 'S' },
 		{ "group", required_argument, NULL, 'G' },
 		{ "read-group", required_argument, NULL, 'r' },
+		{ "metrics", required_argument, NULL, 'M' },
+		{ "user", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -286,6 +301,8 @@ main(int argc, char **argv)
 		case 'S': o.statedir = optarg; break;
 		case 'G': o.group = optarg; break;
 		case 'r': o.read_group = optarg; break;
+		case 'M': o.metrics = optarg; break;
+		case 'U': o.user = optarg; break;
 		default: usage();
 		}
 	}

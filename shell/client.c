@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "proto.h"
@@ -13,11 +14,36 @@
 
 #define CALL_TIMEOUT_MS	30000
 
+/* A remote zone: the command's stdin and stdout are the stream. */
 static int
-zone_connect(const struct zone *z, char *err, size_t errlen)
+zone_spawn(const struct zone *z, pid_t *pid, char *err, size_t errlen)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1 ||
+	    (*pid = fork()) == -1) {
+		snprintf(err, errlen, "zone %s: %s", z->name, strerror(errno));
+		return -1;
+	}
+	if (*pid == 0) {
+		dup2(sv[1], STDIN_FILENO);
+		dup2(sv[1], STDOUT_FILENO);
+		execl("/bin/sh", "sh", "-c", z->cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(sv[1]);
+	return sv[0];
+}
+
+static int
+zone_connect(const struct zone *z, pid_t *pid, char *err, size_t errlen)
 {
 	struct sockaddr_un sun;
 	int fd;
+
+	*pid = -1;
+	if (z->cmd != NULL)
+		return zone_spawn(z, pid, err, errlen);
 
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
@@ -90,6 +116,13 @@ read_line(int fd, int timeout_ms, char *err, size_t errlen)
 	return NULL;
 }
 
+static void
+reap(pid_t pid)
+{
+	if (pid > 0)
+		(void)waitpid(pid, NULL, 0);
+}
+
 /*
  * Sends req (taking it) and returns the reply's "result"; NULL with the
  * engine's error message in err.  timeout_ms 0: the default.
@@ -100,12 +133,13 @@ engine_call_timeout(const struct zone *z, json_t *req, int timeout_ms,
 {
 	json_t *reply, *result = NULL, *e;
 	char *line, *text;
+	pid_t pid;
 	int fd;
 
 	json_object_set_new(req, K_ID, json_integer(1));
 	text = json_dumps(req, CONFIG_JSON_FLAGS);
 	json_decref(req);
-	if ((fd = zone_connect(z, err, errlen)) == -1) {
+	if ((fd = zone_connect(z, &pid, err, errlen)) == -1) {
 		free(text);
 		return NULL;
 	}
@@ -114,12 +148,14 @@ engine_call_timeout(const struct zone *z, json_t *req, int timeout_ms,
 		snprintf(err, errlen, "zone %s: %s", z->name, strerror(errno));
 		free(text);
 		close(fd);
+		reap(pid);
 		return NULL;
 	}
 	free(text);
 	line = read_line(fd, timeout_ms ? timeout_ms : CALL_TIMEOUT_MS, err,
 	    errlen);
 	close(fd);
+	reap(pid);
 	if (line == NULL)
 		return NULL;
 	reply = json_loads(line, JSON_DISABLE_EOF_CHECK, NULL);

@@ -5,10 +5,17 @@
 #include <time.h>
 
 #include "edit.h"
+#include "metrics.h"
 #include "proto.h"
 
 static const struct opt json_opt[] = {
 	{ "json", A_NONE, NULL, "as JSON, for scripts", false },
+	{ NULL, A_NONE, NULL, NULL, false }
+};
+
+static const struct opt stats_opts[] = {
+	{ "json", A_NONE, NULL, "as JSON, for scripts", false },
+	{ "prometheus", A_NONE, NULL, "in Prometheus' text format", false },
 	{ NULL, A_NONE, NULL, NULL, false }
 };
 
@@ -221,13 +228,17 @@ show_stats(struct shell *sh, const struct parsed *p)
 			json_decref(all);
 			return -1;
 		}
-		if (!parsed_has(p, "json"))
+		if (!parsed_has(p, "json") && !parsed_has(p, "prometheus"))
 			stats_human(sh, st);
 		json_array_append_new(all, st);
 	}
 	if (parsed_has(p, "json")) {
 		s = json_dumps(all, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
 		fprintf(sh->out, "%s\n", s);
+		free(s);
+	} else if (parsed_has(p, "prometheus")) {
+		s = metrics_text(all);
+		fputs(s, sh->out);
 		free(s);
 	}
 	json_decref(all);
@@ -237,7 +248,7 @@ show_stats(struct shell *sh, const struct parsed *p)
 const struct cmd_entry cmd_show_stats = {
 	.words = { "show", "stats" },
 	.help = "the engines' counters",
-	.opts = json_opt,
+	.opts = stats_opts,
 	.flags = CMD_ENGINE,
 	.exec = show_stats,
 	.example = "show stats json",

@@ -16,6 +16,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: mxlb [--continue] [-c 'COMMAND; COMMAND...'] [--rundir DIR]\n"
 	    "       mxlb monitor [ZONE...]\n"
+	    "       mxlb check [ZONE...] [--warn-down N] [--crit-down N]\n"
+	    "       mxlb bridge ZONE\n"
 	    "       mxlb __complete WORD...\n"
 	    "  interactive on a terminal; reads a script from stdin otherwise.\n"
 	    "  'help' in the shell lists every command.\n");
@@ -145,6 +147,19 @@ main(int argc, char **argv)
 		sh.rundir = rundir(NULL);
 		shell_discover(&sh);
 		rc = monitor_run(&sh, argv + 2, argc - 2);
+		shell_free(&sh);
+		return rc;
+	}
+	if (argc > 1 && strcmp(argv[1], "check") == 0) {
+		sh.rundir = rundir(NULL);
+		shell_discover(&sh);
+		rc = check_main(&sh, argc - 1, argv + 1);
+		shell_free(&sh);
+		return rc;
+	}
+	if (argc == 3 && strcmp(argv[1], "bridge") == 0) {
+		sh.rundir = rundir(NULL);
+		rc = bridge_main(&sh, argv[2]);
 		shell_free(&sh);
 		return rc;
 	}

@@ -14,6 +14,7 @@
 struct zone {
 	char		 *name;
 	char		 *sock;		/* control socket path */
+	char		 *cmd;		/* or a command giving a byte stream */
 	bool		  up;		/* the engine answered */
 	uint64_t	  base;		/* version the candidate builds on */
 	struct config	 *running;
@@ -56,6 +57,10 @@ json_t		*engine_call_timeout(const struct zone *, json_t *, int, char *,
 /* script.c: configs as command lines */
 char		**config_script(const struct config *, size_t *);
 void		 script_free(char **, size_t);
+
+/* check.c, bridge.c: mxlb's other faces */
+int		 check_main(struct shell *, int, char **);
+int		 bridge_main(struct shell *, const char *);
 
 /* run.c */
 int		 shell_run_line(struct shell *, const char *, char *, size_t);

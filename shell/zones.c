@@ -73,6 +73,50 @@ by_name(const void *a, const void *b)
 	    (*(struct zone *const *)b)->name);
 }
 
+/* "NAME command ssh lb2.example.net mxlb bridge NAME": a zone reached
+ * through a command's stdin and stdout. */
+static void
+zones_file(struct shell *sh, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL, name[64], err[256];
+	size_t cap = 0;
+	int off;
+
+	while (f != NULL && getline(&line, &cap, f) != -1) {
+		struct zone *z;
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] == '#' || sscanf(line, "%63s command %n", name,
+		    &off) != 1 || !name_valid(name) || line[off] == '\0' ||
+		    shell_zone(sh, name) != NULL)
+			continue;
+		z = zone_new(sh, name);
+		z->cmd = xstrdup(line + off);
+		(void)zone_refresh(sh, z, err, sizeof err);
+	}
+	free(line);
+	if (f != NULL)
+		fclose(f);
+}
+
+static void
+zones_files(struct shell *sh)
+{
+	const char *home = getenv("HOME"), *env = getenv("MXLB_ZONES");
+	char *p;
+
+	if (env != NULL) {
+		zones_file(sh, env);
+		return;
+	}
+	zones_file(sh, "/etc/mxlb/zones");
+	if (home != NULL) {
+		p = xasprintf("%s/.config/mxlb/zones", home);
+		zones_file(sh, p);
+		free(p);
+	}
+}
+
 /* Every ZONE.sock in the run directory is a zone. */
 void
 shell_discover(struct shell *sh)
@@ -94,6 +138,7 @@ shell_discover(struct shell *sh)
 	}
 	if (d != NULL)
 		closedir(d);
+	zones_files(sh);
 	qsort(sh->zones, sh->nzones, sizeof *sh->zones, by_name);
 }
 
@@ -160,6 +205,7 @@ zone_free(struct zone *z)
 	config_free(z->cand);
 	free(z->name);
 	free(z->sock);
+	free(z->cmd);
 	free(z);
 }
 

@@ -1,0 +1,67 @@
+/* `mxlbd --metrics ADDR:PORT`: the counters over HTTP for Prometheus. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#include "engine.h"
+#include "metrics.h"
+
+static void
+serve(struct evhttp_request *req, void *arg)
+{
+	struct engine *eng = arg;
+	struct evbuffer *out;
+	json_t *zones;
+	char *text;
+
+	if (strcmp(evhttp_request_get_uri(req), "/metrics") != 0) {
+		evhttp_send_error(req, HTTP_NOTFOUND, "try /metrics");
+		return;
+	}
+	zones = json_array();
+	json_array_append_new(zones, stats_json(eng));
+	text = metrics_text(zones);
+	json_decref(zones);
+	out = evbuffer_new();
+	evbuffer_add(out, text, strlen(text));
+	free(text);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; version=0.0.4");
+	evhttp_send_reply(req, HTTP_OK, "OK", out);
+	evbuffer_free(out);
+}
+
+/* "127.0.0.1:9625" or "[::1]:9625" or ":9625" (every address). */
+struct evhttp *
+metrics_listen(struct engine *eng, const char *spec, struct errs *e)
+{
+	char host[128];
+	const char *colon = strrchr(spec, ':');
+	long port;
+	struct evhttp *http;
+
+	if (colon == NULL || (size_t)(colon - spec) >= sizeof host ||
+	    (port = strtol(colon + 1, NULL, 10)) < 1 || port > 65535) {
+		errs_add(e, "--metrics %s: expected ADDRESS:PORT", spec);
+		return NULL;
+	}
+	snprintf(host, sizeof host, "%.*s", (int)(colon - spec), spec);
+	if (host[0] == '[') {
+		memmove(host, host + 1, strlen(host));
+		host[strcspn(host, "]")] = '\0';
+	}
+	http = evhttp_new(eng->base);
+	evhttp_set_gencb(http, serve, eng);
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET);
+	evhttp_set_timeout(http, 10);
+	if (evhttp_bind_socket(http, host[0] ? host : "::", (ev_uint16_t)port)
+	    != 0) {
+		errs_add(e, "--metrics %s: cannot listen there", spec);
+		evhttp_free(http);
+		return NULL;
+	}
+	return http;
+}

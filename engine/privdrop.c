@@ -1,0 +1,65 @@
+/*
+ * `mxlbd --user USER`: started as root, the engine binds what needs root
+ * (port 25, the control socket), gives its state directory to USER, then
+ * runs as USER for good.  (Under systemd the unit uses
+ * AmbientCapabilities=CAP_NET_BIND_SERVICE instead.)
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+
+static void
+chown_tree(const char *dir, uid_t uid, gid_t gid)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	(void)chown(dir, uid, gid);
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		char *path;
+		if (de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
+		    (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+			continue;
+		path = xasprintf("%s/%s", dir, de->d_name);
+		(void)chown(path, uid, gid);
+		free(path);
+	}
+	if (d != NULL)
+		closedir(d);
+}
+
+int
+privdrop(struct engine *eng, const char *user, struct errs *e)
+{
+	struct passwd *pw = getpwnam(user);
+
+	if (pw == NULL) {
+		errs_add(e, "--user %s: no such user", user);
+		return -1;
+	}
+	if (geteuid() != 0) {
+		errs_add(e, "--user %s: only root can change user", user);
+		return -1;
+	}
+	if (eng->statedir != NULL)
+		chown_tree(eng->statedir, pw->pw_uid, pw->pw_gid);
+	if (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
+	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1) {
+		errs_add(e, "--user %s: %s", user, strerror(errno));
+		return -1;
+	}
+	/* Make sure there is no way back. */
+	if (setuid(0) == 0) {
+		errs_add(e, "--user %s: could still become root", user);
+		return -1;
+	}
+	log_warn("running as user=%s uid=%u", user, (unsigned)pw->pw_uid);
+	return 0;
+}
