@@ -32,7 +32,7 @@ ENGINE_OBJS = $(ENGINE_SRCS:%.c=$(B)/%.o)
 SHELL_OBJS  = $(SHELL_SRCS:%.c=$(B)/%.o)
 UNIT_BINS   = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-all: $(B)/mxlbd $(B)/mxlb
+all: $(B)/mxlbd $(B)/mxlb $(B)/mxlb.1
 
 # V=1 shows the commands.
 Q = $(if $(V),,@)
@@ -63,6 +63,52 @@ $(B)/tests/%: tests/unit/%.c $(B)/libmxlbsh.a $(B)/libmxlb.a
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $^ $(LIBS) \
 	    $(shell pkg-config --libs cmocka libedit ncursesw)
 
+# The man page's reference comes from the shell's grammar: it cannot drift.
+$(B)/mxlb.1: share/man/mxlb.1.in $(B)/mxlb
+	$(Q)sed -e '/@REFERENCE@/{r /dev/stdin' -e 'd}' -e 's/@VERSION@/$(VERSION)/' \
+	    share/man/mxlb.1.in < /dev/null > $@.tmp
+	$(Q)$(B)/mxlb __man > $@.ref
+	$(Q)sed -e '/@REFERENCE@/r $@.ref' -e '/@REFERENCE@/d' \
+	    -e 's/@VERSION@/$(VERSION)/' share/man/mxlb.1.in > $@
+	$(Q)rm -f $@.tmp $@.ref
+
+man: $(B)/mxlb.1
+
+# Where Debian keeps things; PREFIX=/usr for a package, DESTDIR to stage.
+PREFIX  ?= /usr/local
+VERSION  = 0.1.0
+EXAMPLES = $(wildcard share/examples/*.mxlb share/examples/*.json \
+           share/examples/keepalived.conf)
+INSTALLED = $(PREFIX)/bin/mxlb $(PREFIX)/sbin/mxlbd \
+	$(PREFIX)/share/man/man1/mxlb.1 $(PREFIX)/share/man/man8/mxlbd.8 \
+	$(PREFIX)/share/bash-completion/completions/mxlb \
+	$(PREFIX)/share/zsh/vendor-completions/_mxlb \
+	$(EXAMPLES:share/examples/%=$(PREFIX)/share/doc/mxlb/examples/%) \
+	/lib/systemd/system/mxlbd@.service
+
+install: all $(B)/mxlb.1
+	install -D -m 755 $(B)/mxlb $(DESTDIR)$(PREFIX)/bin/mxlb
+	install -D -m 755 $(B)/mxlbd $(DESTDIR)$(PREFIX)/sbin/mxlbd
+	install -D -m 644 $(B)/mxlb.1 $(DESTDIR)$(PREFIX)/share/man/man1/mxlb.1
+	install -D -m 644 share/man/mxlbd.8 $(DESTDIR)$(PREFIX)/share/man/man8/mxlbd.8
+	install -D -m 644 completions/mxlb.bash \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mxlb
+	install -D -m 644 completions/_mxlb \
+	    $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_mxlb
+	install -d $(DESTDIR)$(PREFIX)/share/doc/mxlb/examples
+	install -m 644 $(EXAMPLES) $(DESTDIR)$(PREFIX)/share/doc/mxlb/examples/
+	install -d $(DESTDIR)/lib/systemd/system
+	sed 's|/usr/local/sbin/mxlbd|$(PREFIX)/sbin/mxlbd|' \
+	    share/systemd/mxlbd@.service > $(DESTDIR)/lib/systemd/system/mxlbd@.service
+	chmod 644 $(DESTDIR)/lib/systemd/system/mxlbd@.service
+
+# Exactly what install put there, and our own directories; in a staging
+# DESTDIR, also the directories install created and left empty.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(PREFIX)/share/doc/mxlb/examples $(DESTDIR)$(PREFIX)/share/doc/mxlb
+	$(if $(DESTDIR),-find $(DESTDIR) -mindepth 1 -depth -type d -empty -delete)
+
 deps:
 	@share/install-deps
 
@@ -83,5 +129,5 @@ run: deps
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps units test bench run clean
+.PHONY: all deps units test bench run clean man install uninstall
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -45,3 +45,64 @@ const struct cmd_entry cmd_quit = {
 	.exec = leave,
 	.example = "quit",
 };
+
+/* roff text: backslashes and dashes escaped, no line starting with '. */
+static void
+roff(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void
+fields_man(FILE *f, const struct fieldset *fs)
+{
+	fprintf(f, ".SS %s attributes\n", fs->kind);
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct field *fd = &fs->f[i];
+		char *allowed = field_allowed(fd);
+		fputs(".TP\n.B \"", f);
+		roff(f, fd->key);
+		if (fd->type != FT_FLAG) {
+			fputs(" ", f);
+			roff(f, fd->type == FT_ENUM ? allowed : fd->meta);
+		}
+		fputs("\"\n", f);
+		roff(f, fd->help);
+		fputs(". Allowed: ", f);
+		roff(f, allowed);
+		if (fd->def != NULL) {
+			fputs(". Default: ", f);
+			roff(f, fd->def);
+		}
+		fputs(".\n", f);
+		free(allowed);
+	}
+}
+
+/* `mxlb __man`: the command and attribute reference of mxlb(1), from the
+ * same tables the parser uses. */
+void
+grammar_man(FILE *f)
+{
+	fputs(".SH COMMANDS\n", f);
+	for (size_t i = 0; cmd_table[i] != NULL; i++) {
+		fputs(".TP\n.B \"", f);
+		roff(f, cmd_usage(cmd_table[i]));
+		fputs("\"\n", f);
+		roff(f, cmd_table[i]->help);
+		fputs(".\n.br\nExample:\n.B \"", f);
+		roff(f, cmd_table[i]->example);
+		fputs("\"\n", f);
+	}
+	fputs(".SH ATTRIBUTES\n", f);
+	fields_man(f, &farm_fields);
+	fields_man(f, &server_fields);
+	fields_man(f, &frontend_fields);
+}

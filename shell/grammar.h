@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "field.h"
 
@@ -106,6 +107,7 @@ int	 grammar_next(struct shell *, char **, int, const char *,
 	    struct cands *);
 void	 cands_free(struct cands *);
 char	*cmd_usage(const struct cmd_entry *);
+void	 grammar_man(FILE *);
 const char *parsed_opt(const struct parsed *, const char *);
 bool	 parsed_has(const struct parsed *, const char *);
 

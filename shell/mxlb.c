@@ -150,6 +150,10 @@ main(int argc, char **argv)
 		shell_free(&sh);
 		return rc;
 	}
+	if (argc == 2 && strcmp(argv[1], "__man") == 0) {
+		grammar_man(stdout);
+		return 0;
+	}
 	if (argc > 1 && strcmp(argv[1], "check") == 0) {
 		sh.rundir = rundir(NULL);
 		shell_discover(&sh);
