@@ -207,14 +207,23 @@ both_done(const struct session *s)
 	return s->up.shut && s->down.shut;
 }
 
+/* True when the server has said all it will (its FIN is waiting). */
+static bool
+server_finished(const struct session *s)
+{
+	char c;
+
+	return s->down.eof || recv(s->sfd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 /* An error on a socket: a reset after everything was said is how many
- * clients close, and counts as a normal end. */
+ * clients close (after QUIT and 221), and counts as a normal end. */
 static void
 flow_error(struct session *s, evutil_socket_t fd)
 {
 	bool client = fd == s->cfd;
 
-	if (client ? s->down.shut : s->up.shut)
+	if (client ? s->down.shut || server_finished(s) : s->up.shut)
 		session_end(s, "closed");
 	else
 		session_end(s, client ? "client-error" : "server-error");

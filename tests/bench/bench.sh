@@ -1,0 +1,224 @@
+#!/bin/bash
+# mxlbd against HAProxy (mode tcp, balance roundrobin), side by side in one
+# run, in front of the same two smtp-sinks, with the same SMTP probe
+# (interval 2 s, rise 2, fall 2).  smtp-source sends one message per
+# connection: 1 KiB messages at concurrency 1, 16, 64 (three times) and
+# 256, then 100 KiB messages at concurrency 16.  Each case runs against
+# mxlbd then HAProxy, each with a freshly started balancer.
+#
+# Per balancer and case: messages/s (wall clock of smtp-source), CPU
+# microseconds per message (utime+stime of the balancer process from
+# /proc/PID/stat, delta over the run), peak RSS (VmHWM from
+# /proc/PID/status), and the ratio mxlbd/haproxy of each.  The table goes
+# to stdout (markdown); progress and the check summary go to stderr.
+#
+#   make bench
+#   BENCH_MSGS=2000 tests/bench/bench.sh          quick run
+# Environment:
+#   BENCH_MSGS          messages per 1 KiB case (20000)
+#   BENCH_BIG_MSGS      messages in the 100 KiB case (BENCH_MSGS / 4)
+#   BENCH_CASES         "CONC:SIZE ..." to run other cases
+#                       (default "1:1024 16:1024 64:1024 64:1024 64:1024 256:1024 16:102400")
+#   BENCH_HAPROXY_THREADS  HAProxy's nbthread (1: both balancers single-threaded)
+#   BENCH_HAPROXY_LOG   1 (default): HAProxy logs each session to stderr like
+#                       mxlbd does; 0: no logs
+. "$(dirname "$0")/../lib.sh"
+
+MSGS=${BENCH_MSGS:-20000}
+BIG=${BENCH_BIG_MSGS:-$((MSGS / 4))}
+CASES=${BENCH_CASES:-"1:1024 16:1024 64:1024 64:1024 64:1024 256:1024 16:102400"}
+HA_THREADS=${BENCH_HAPROXY_THREADS:-1}
+HA_LOG=${BENCH_HAPROXY_LOG:-1}
+INTERVAL=2
+TICK=$(getconf CLK_TCK)
+
+command -v haproxy >/dev/null || die "haproxy is not installed"
+[ -x "$MXLBD" ] || die "no engine at $MXLBD (run make)"
+
+free_port; FE_M=$PORT
+free_port; FE_H=$PORT
+free_port; P1=$PORT
+free_port; P2=$PORT
+
+cat >"$T_DIR/bench.json" <<EOF
+{ "zone": "bench",
+  "farms": [ { "name": "mx", "balance": "roundrobin", "probe": "smtp",
+               "probe-interval": $INTERVAL, "probe-timeout": 2, "probe-rise": 2, "probe-fall": 2,
+               "probe-helo": "bench.mxlb.test", "connect-timeout": 2, "queue-timeout": 5,
+               "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1" },
+                            { "address": "127.0.0.1", "port": $P2, "name": "s2" } ] } ],
+  "frontends": [ { "name": "in", "bind": "$FE_M", "address": ["127.0.0.1"], "farm": "mx",
+                   "maxconn": 4096, "source-maxconn": 4096, "source-rate": 1000000 } ] }
+EOF
+
+ha_log=""
+[ "$HA_LOG" = 1 ] && ha_log="log stderr format raw local0"
+cat >"$T_DIR/haproxy.cfg" <<EOF
+global
+    maxconn 8192
+    nbthread $HA_THREADS
+    $ha_log
+defaults
+    mode tcp
+    log global
+    option tcplog
+    timeout connect 2s
+    timeout client 10m
+    timeout server 10m
+    timeout check 2s
+frontend in
+    bind 127.0.0.1:$FE_H
+    maxconn 4096
+    default_backend mx
+backend mx
+    balance roundrobin
+    option smtpchk EHLO bench.mxlb.test
+    default-server check inter ${INTERVAL}s rise 2 fall 2
+    server s1 127.0.0.1:$P1
+    server s2 127.0.0.1:$P2
+EOF
+haproxy -c -f "$T_DIR/haproxy.cfg" >"$T_DIR/haproxy-check.out" 2>&1 ||
+	die "haproxy config invalid: $(tail -3 "$T_DIR/haproxy-check.out")"
+
+SINK_NODUMP=1 start_sink "$P1" || die "smtp-sink on $P1 did not start"
+SINK_NODUMP=1 start_sink "$P2" || die "smtp-sink on $P2 did not start"
+
+# cpu_ticks PID: utime + stime (fields 14 and 15; the command name in field
+# 2 may hold spaces, so count from the closing parenthesis).
+cpu_ticks() {
+	local rest
+	rest=$(sed 's/.*) //' "/proc/$1/stat") || return 1
+	set -- $rest
+	echo $((${12} + ${13}))
+}
+
+vmhwm() {
+	awk '$1 == "VmHWM:" { print $2 }' "/proc/$1/status"
+}
+
+# start_balancer mxlbd|haproxy: sets BPID and BPORT.
+start_balancer() {
+	case $1 in
+	mxlbd)
+		start_engine "$T_DIR/bench.json" "mxlbd-$RUN" || return 1
+		BPID=$ENGINE_PID
+		BPORT=$FE_M
+		;;
+	haproxy)
+		spawn "haproxy-$RUN" haproxy -db -f "$T_DIR/haproxy.cfg" -p "$T_DIR/haproxy.pid"
+		BPID=$SPAWNED_PID
+		BPORT=$FE_H
+		wait_port 127.0.0.1 "$FE_H" 10 || return 1
+		;;
+	esac
+	# Servers start up in both; let the first probes pass.
+	sleep 0.5
+}
+
+# run_case BALANCER CONC SIZE COUNT: one smtp-source run; appends
+# "CASE BALANCER CONC SIZE COUNT MICROSECONDS TICKS HWM-KB RC" to
+# $T_DIR/results.
+run_case() {
+	local b=$1 conc=$2 size=$3 count=$4 t0 t1 c0 c1 rc hwm
+	RUN=$((RUN + 1))
+	start_balancer "$b" || { fail "$b started (run $RUN)" "see $T_DIR"; return; }
+	c0=$(cpu_ticks "$BPID")
+	t0=$(date +%s%N)
+	timeout 900 smtp-source -s "$conc" -m "$count" -l "$size" \
+		-f bench@mxlb.test -t sink@mxlb.test "127.0.0.1:$BPORT" \
+		>"$T_DIR/source-$RUN.out" 2>&1
+	rc=$?
+	t1=$(date +%s%N)
+	c1=$(cpu_ticks "$BPID")
+	hwm=$(vmhwm "$BPID")
+	stop_pid "$BPID"
+	if [ "$rc" = 0 ]; then
+		ok "$b: $count x $size bytes at concurrency $conc"
+	else
+		fail "$b: $count x $size bytes at concurrency $conc" "smtp-source: $(tail -1 "$T_DIR/source-$RUN.out")"
+	fi
+	echo "$CASE $b $conc $size $count $(((t1 - t0) / 1000)) $((c1 - c0)) $hwm $rc" >>"$T_DIR/results"
+	echo "# $b c=$conc size=$size: $(awk -v n="$count" -v us=$(((t1 - t0) / 1000)) 'BEGIN { printf "%.0f msg/s", n * 1e6 / us }')"
+}
+
+# The table is the only thing on stdout (fd 3); the rest goes to stderr.
+exec 3>&1 1>&2
+
+RUN=0
+: >"$T_DIR/results"
+CASE=0
+for c in $CASES; do
+	CASE=$((CASE + 1))
+	conc=${c%%:*}
+	size=${c#*:}
+	count=$MSGS
+	[ "$size" -gt 10240 ] && count=$BIG
+	for b in mxlbd haproxy; do
+		run_case "$b" "$conc" "$size" "$count"
+	done
+done
+
+# One row per case: each figure for mxlbd, HAProxy, and mxlbd/haproxy.
+# A case seen more than once (64) gets a row per run and a median row.
+{
+	echo
+	ver=$(grep -ho ' ready zone=bench .*version=[^ ]*' "$T_DIR"/mxlbd-*.log 2>/dev/null | head -1)
+	echo "mxlbd ${ver##*version=} vs $(haproxy -v | head -1 | cut -d' ' -f1-3) (nbthread $HA_THREADS, session log $([ "$HA_LOG" = 1 ] && echo on || echo off)); $(nproc) CPUs; smtp-source one message per connection, 2 smtp-sinks, probe every ${INTERVAL}s"
+	echo
+	awk -v tick="$TICK" '
+	function fmt(x) { return x == "" ? "-" : x }
+	function ratio(a, b) { return (b > 0 && a != "") ? sprintf("%.2f", a / b) : "-" }
+	function row(label, mr, hr, mc, hc, mm, hm) {
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", label,
+		    fmt(mr), fmt(hr), ratio(mr, hr), fmt(mc), fmt(hc), ratio(mc, hc),
+		    fmt(mm), fmt(hm), ratio(mm, hm)
+	}
+	function median(arr, n,   i, j, t) {
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+			if (arr[j] < arr[i]) { t = arr[i]; arr[i] = arr[j]; arr[j] = t }
+		return arr[int((n + 1) / 2)]
+	}
+	{
+		b = $2; key = $3 ":" $4; n = $5; us = $6; ticks = $7; hwm = $8; rc = $9
+		if (!(key in seen)) { order[++nkeys] = key; seen[key] = 0 }
+		if (b == "mxlbd") runs[key]++
+		r = runs[key]
+		count[key] = n
+		ok = (rc == 0)
+		rate[key, r, b] = ok ? sprintf("%.0f", n * 1e6 / us) : ""
+		cpu[key, r, b] = ok ? sprintf("%.1f", ticks * 1e6 / tick / n) : ""
+		mem[key, r, b] = hwm
+	}
+	END {
+		print "| case | mxlbd msg/s | haproxy msg/s | ratio | mxlbd CPU us/msg | haproxy CPU us/msg | ratio | mxlbd peak RSS KiB | haproxy peak RSS KiB | ratio |"
+		print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+		for (k = 1; k <= nkeys; k++) {
+			key = order[k]; split(key, kc, ":")
+			size = kc[2] >= 1024 ? (kc[2] / 1024) " KiB" : kc[2] " B"
+			base = sprintf("c=%s, %s, %d msgs", kc[1], size, count[key])
+			for (r = 1; r <= runs[key]; r++)
+				row(base (runs[key] > 1 ? " #" r : ""),
+				    rate[key, r, "mxlbd"], rate[key, r, "haproxy"],
+				    cpu[key, r, "mxlbd"], cpu[key, r, "haproxy"],
+				    mem[key, r, "mxlbd"], mem[key, r, "haproxy"])
+			if (runs[key] > 1) {
+				split("", v)
+				for (f = 1; f <= 6; f++) {
+					for (r = 1; r <= runs[key]; r++) {
+						b = (f % 2) ? "mxlbd" : "haproxy"
+						if (f <= 2) a[r] = rate[key, r, b] + 0
+						else if (f <= 4) a[r] = cpu[key, r, b] + 0
+						else a[r] = mem[key, r, b] + 0
+					}
+					v[f] = median(a, runs[key])
+				}
+				row(base " median", v[1], v[2], sprintf("%.1f", v[3]),
+				    sprintf("%.1f", v[4]), v[5], v[6])
+			}
+		}
+	}' "$T_DIR/results"
+	echo
+	echo "ratio = mxlbd / haproxy: above 1 is better for msg/s, worse for CPU and RSS."
+} >&3
+
+finish

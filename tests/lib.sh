@@ -1,0 +1,388 @@
+# tests/lib.sh: sourced by every integration suite (bash).
+#
+#   . "$(dirname "$0")/../lib.sh"
+#   ok NAME | fail NAME WHY | check NAME CMD... | finish
+#
+# A suite gets a private temp dir ($T_DIR), a private port range (free_port),
+# and an EXIT trap that kills, by PID, every process it started (spawn,
+# start_engine, start_sink) and runs the at_exit hooks (Postfix
+# instances).  Every wait is bounded.  The last line a suite prints
+# is exactly "N passed, N failed"; the exit status is non-zero on failures.
+# The temp dir is removed after a clean run, kept (and named) after a failed
+# one or when MXLB_KEEP is set.
+
+set -u
+
+T_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+T_NAME=$(basename "$0" .sh)
+MXLBD=${MXLBD:-$T_TOP/build/mxlbd}
+# The interpreter itself, resolved once: a version manager's shim (pyenv)
+# costs a shell start on every call.
+T_PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || T_PY=python3
+T_PASS=0
+T_FAIL=0
+T_FINISHED=0
+T_PIDS=()		# every process spawned, killed in reverse order
+T_HOOKS=()		# commands run at exit, in reverse order
+
+# The suite's temp dir: readable by the unprivileged users our peers switch to
+# (smtp-sink -u nobody, Postfix's daemons), writable by root only.
+T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mxlb-$T_NAME.XXXXXX") || exit 1
+chmod 755 "$T_DIR"
+# Engines look for their control socket and state here, not in /run/mxlb.
+export MXLB_RUNDIR="$T_DIR/run" MXLB_STATEDIR="$T_DIR/state"
+mkdir -p "$MXLB_RUNDIR" "$MXLB_STATEDIR"
+
+# A private range of 100 ports per suite, below the ephemeral range
+# (32768-60999 on Linux) so a client socket never sits on a test port.
+if [ -n "${MXLB_PORT_BASE:-}" ]; then
+	T_PORT_BASE=$MXLB_PORT_BASE
+else
+	T_PORT_BASE=$((10000 + ($(printf %s "$T_NAME" | cksum | cut -d' ' -f1) % 220) * 100))
+fi
+T_PORT_NEXT=$T_PORT_BASE
+
+# --- results --------------------------------------------------------------
+
+ok() {
+	T_PASS=$((T_PASS + 1))
+	echo "ok - $1"
+}
+
+fail() {
+	T_FAIL=$((T_FAIL + 1))
+	echo "FAIL - $1: ${2:-}"
+}
+
+# check NAME CMD...: ok when CMD succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else fail "$name" "failed: $*"; fi
+}
+
+# check_eq NAME EXPECTED GOT
+check_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "expected '$2', got '$3'"; fi
+}
+
+# note TEXT: context for whoever reads the output; not a result.
+note() {
+	echo "# $*"
+}
+
+# die WHY: a precondition failed; the rest of the suite cannot run.
+die() {
+	fail "$T_NAME" "$1"
+	finish
+}
+
+finish() {
+	T_FINISHED=1
+	t_cleanup
+	if [ "$T_FAIL" -gt 0 ] && [ -n "${ENGINE_LOG:-}" ] && [ -s "$ENGINE_LOG" ]; then
+		echo "# last lines of $ENGINE_LOG:"
+		tail -15 "$ENGINE_LOG" | sed 's/^/#   /'
+	fi
+	if [ "$T_FAIL" -gt 0 ] || [ -n "${MXLB_KEEP:-}" ]; then
+		echo "# logs kept in $T_DIR"
+	else
+		rm -rf "$T_DIR"
+	fi
+	echo "$T_PASS passed, $T_FAIL failed"
+	[ "$T_FAIL" -eq 0 ] && exit 0
+	exit 1
+}
+
+# --- processes ------------------------------------------------------------
+
+# spawn NAME CMD...: start CMD in the background, stdout and stderr to
+# $T_DIR/NAME.log; sets SPAWNED_PID.
+spawn() {
+	local name=$1
+	shift
+	"$@" >"$T_DIR/$name.log" 2>&1 </dev/null &
+	SPAWNED_PID=$!
+	# Out of the job table, so bash does not print "Killed" when we kill
+	# it; we never wait for a status, alive/t_gone poll the PID.
+	disown "$SPAWNED_PID"
+	T_PIDS+=("$SPAWNED_PID")
+}
+
+# alive PID: running (a zombie, exited but not yet reaped, is not).
+alive() {
+	! t_gone "$1"
+}
+
+# stop_pid PID [SIGNAL [SECS]]: signal PID, wait at most SECS (default 5)
+# for it to end, then SIGKILL it.
+stop_pid() {
+	local pid=$1 sig=${2:-TERM} secs=${3:-5}
+	t_gone "$pid" && return 0
+	kill -s "$sig" "$pid" 2>/dev/null
+	wait_until "$secs" t_gone "$pid" && return 0
+	kill -s KILL "$pid" 2>/dev/null
+	wait_until 2 t_gone "$pid"
+	return 0
+}
+
+# t_gone PID: no such process, or a zombie (kill -0 still succeeds on a
+# child that has exited but is not yet reaped).
+t_gone() {
+	local st
+	kill -0 "$1" 2>/dev/null || return 0
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 0
+	[ "${st%% *}" = Z ]
+}
+
+# at_exit CMD...: run CMD (as one string, eval'd) when the suite ends.
+at_exit() {
+	T_HOOKS+=("$*")
+}
+
+t_cleanup() {
+	local i pid
+	for ((i = ${#T_PIDS[@]} - 1; i >= 0; i--)); do
+		pid=${T_PIDS[i]}
+		stop_pid "$pid" TERM 5
+	done
+	T_PIDS=()
+	for ((i = ${#T_HOOKS[@]} - 1; i >= 0; i--)); do
+		eval "${T_HOOKS[i]}" >/dev/null 2>&1
+	done
+	T_HOOKS=()
+}
+
+t_on_exit() {
+	local rc=$?
+	[ "$T_FINISHED" = 1 ] && return
+	# The suite ended without calling finish (a crash or an interrupt): count
+	# it, clean up, and still print the summary line.
+	T_FINISHED=1
+	fail "$T_NAME" "suite ended before finish (status $rc)"
+	t_cleanup
+	echo "# logs kept in $T_DIR"
+	echo "$T_PASS passed, $T_FAIL failed"
+	exit 1
+}
+trap t_on_exit EXIT
+trap 'exit 130' INT TERM HUP
+
+# --- bounded waits --------------------------------------------------------
+
+# wait_until SECS CMD...: poll CMD every 0.1 s until it succeeds (0) or SECS
+# pass (1).
+wait_until() {
+	local end
+	end=$(($(date +%s%N) / 1000000 + $(awk -v s="$1" 'BEGIN { printf "%d", s * 1000 }')))
+	shift
+	while :; do
+		"$@" && return 0
+		[ $(($(date +%s%N) / 1000000)) -ge "$end" ] && return 1
+		sleep 0.1
+	done
+}
+
+# listening HOST PORT: something listens on HOST:PORT, or on the wildcard
+# address of HOST's family (asked of the kernel, so no connection is made
+# and no session is logged).
+listening() {
+	local h=$1 wild='0.0.0.0'
+	case $h in *:*) h="[$h]"; wild='[::]' ;; esac
+	ss -Hltn "sport = :$2" 2>/dev/null | awk -v a="$h:$2" -v w="$wild:$2" -v s="*:$2" \
+		'$4 == a || $4 == w || $4 == s || $4 == "[::]:" substr(s, 3) { f = 1 } END { exit !f }'
+}
+
+wait_port() {
+	wait_until "$3" listening "$1" "$2"
+}
+
+wait_port_closed() {
+	wait_until "$3" t_not_listening "$1" "$2"
+}
+
+t_not_listening() {
+	! listening "$1" "$2"
+}
+
+# log_has FILE REGEX (extended regex)
+log_has() {
+	grep -Eq -- "$2" "$1" 2>/dev/null
+}
+
+wait_log() {
+	wait_until "$3" log_has "$1" "$2"
+}
+
+# log_count FILE REGEX: number of matching lines.
+log_count() {
+	local n
+	n=$(grep -Ec -- "$2" "$1" 2>/dev/null)
+	echo "${n:-0}"
+}
+
+# --- ports ----------------------------------------------------------------
+
+t_port_used() {
+	[ -n "$(ss -Htan "sport = :$1" 2>/dev/null)" ] ||
+		[ -n "$(ss -Huan "sport = :$1" 2>/dev/null)" ]
+}
+
+# free_port: sets PORT to the next port of the suite's range that nothing
+# uses.  Call it directly, not in $(...): a subshell cannot advance the
+# range, so two calls would return the same port.
+free_port() {
+	while t_port_used "$T_PORT_NEXT"; do
+		T_PORT_NEXT=$((T_PORT_NEXT + 1))
+	done
+	[ "$T_PORT_NEXT" -lt $((T_PORT_BASE + 100)) ] || die "no free port in $T_PORT_BASE-$((T_PORT_BASE + 99))"
+	PORT=$T_PORT_NEXT
+	T_PORT_NEXT=$((T_PORT_NEXT + 1))
+}
+
+# --- the engine -------------------------------------------------------------
+
+# json_get FILE KEY: a top-level string of a JSON file.
+json_get() {
+	"$T_PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
+}
+
+# start_engine CONF [NAME]: run build/mxlbd -f on CONF, log to
+# $T_DIR/NAME.log (default engine), wait for its "ready" line.  Sets
+# ENGINE_PID and ENGINE_LOG.  Returns 1 if it is not ready in 10 s.
+start_engine() {
+	local conf=$1 name=${2:-engine} zone
+	zone=$(json_get "$conf" zone) || return 1
+	[ -x "$MXLBD" ] || { echo "# no engine at $MXLBD (run make)"; return 1; }
+	spawn "$name" "$MXLBD" -z "$zone" -c "$conf" -f
+	ENGINE_PID=$SPAWNED_PID
+	ENGINE_LOG=$T_DIR/$name.log
+	if ! wait_log "$ENGINE_LOG" " ready zone=$zone( |$)" 10; then
+		echo "# engine not ready in 10 s; its log:"
+		sed 's/^/#   /' "$ENGINE_LOG" | tail -20
+		return 1
+	fi
+}
+
+# --- smtp-sink --------------------------------------------------------------
+
+# Every message a sink accepts ("." answered 250) is appended to its dump
+# file, preceded by this line; aborted transactions are not written (checked
+# with Postfix 3.7's smtp-sink), so the count of this line is the count of
+# messages delivered to that sink.
+T_SINK_MARK='X-MXLB-Sink: delivered'
+
+# start_sink PORT [SMTP-SINK-OPTIONS...]: smtp-sink on 127.0.0.1:PORT.
+# Sets SINK_PID; the PID is also kept per port in SINK_PIDS[PORT].
+# SINK_NODUMP=1: no dump file (the benchmark: counting costs disk writes).
+declare -A SINK_PIDS=()
+start_sink() {
+	local port=$1 dir=$T_DIR/sink-$1 dump user
+	shift
+	mkdir -p "$dir"
+	# smtp-sink refuses to run as root without -u; it drops to nobody after
+	# binding, so its dump directory belongs to nobody.
+	user=()
+	if [ "$(id -u)" = 0 ]; then
+		user=(-u nobody)
+		chown nobody "$dir"
+	fi
+	dump=(-D "$dir/dump" -S "$T_SINK_MARK\n")
+	[ "${SINK_NODUMP:-0}" = 1 ] && dump=()
+	spawn "sink-$port" smtp-sink "${user[@]}" "${dump[@]}" -m 512 \
+		"$@" "127.0.0.1:$port" 1024
+	SINK_PID=$SPAWNED_PID
+	SINK_PIDS[$port]=$SINK_PID
+	wait_port 127.0.0.1 "$port" 5
+}
+
+# sink_count PORT: messages delivered to the sink on PORT so far (over all
+# its restarts: the dump file is appended to).
+sink_count() {
+	local n
+	n=$(grep -cxF -- "$T_SINK_MARK" "$T_DIR/sink-$1/dump" 2>/dev/null)
+	echo "${n:-0}"
+}
+
+# stop_sink PORT [SIGNAL]
+stop_sink() {
+	stop_pid "${SINK_PIDS[$1]}" "${2:-TERM}" 5
+}
+
+# --- clients ----------------------------------------------------------------
+
+T_PEERS=$T_TOP/tests/peers
+
+# smtpload ARGS...: the per-message SMTP load client (tests/peers/smtpload.py).
+smtpload() {
+	"$T_PY" "$T_PEERS/smtpload.py" "$@"
+}
+
+# kv KEY LINE: the value of KEY=VALUE in a logfmt LINE (quotes removed).
+kv() {
+	local k=$1 line=$2 v
+	v=$(printf '%s\n' "$line" | grep -Eo "(^| )$k=(\"[^\"]*\"|[^ ]*)" | head -1)
+	v=${v# }
+	v=${v#"$k="}
+	v=${v#\"}
+	v=${v%\"}
+	printf '%s\n' "$v"
+}
+
+# log_time LINE: the leading ISO timestamp of a log line, as epoch seconds
+# with fractions.
+log_time() {
+	date -d "${1%% *}" +%s.%N 2>/dev/null
+}
+
+now() {
+	date +%s.%N
+}
+
+# fcmp A OP B: floating-point comparison (OP: < <= > >= ==).
+fcmp() {
+	awk -v a="$1" -v b="$3" -v op="$2" 'BEGIN {
+		if (op == "<") r = a < b; else if (op == "<=") r = a <= b
+		else if (op == ">") r = a > b; else if (op == ">=") r = a >= b
+		else r = a == b
+		exit !r }'
+}
+
+# fsub A B: A - B, 3 decimals.
+fsub() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f\n", a - b }'
+}
+
+# tcp_read HOST PORT SECS FILE [SOURCE [SEND]]: connect (from SOURCE if
+# given), optionally send SEND (printf escapes), then read everything the
+# peer sends into FILE until it closes.  Prints how it ended: "eof" (FIN),
+# "reset" (RST), "timeout" (still open after SECS) or "connect-error".
+tcp_read() {
+	"$T_PY" - "$@" <<'PY'
+import socket, sys, time
+host, port, secs, out = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+src = sys.argv[5] if len(sys.argv) > 5 and sys.argv[5] else None
+send = sys.argv[6].encode().decode("unicode_escape").encode("latin-1") if len(sys.argv) > 6 else b""
+data, how = b"", "eof"
+try:
+    s = socket.create_connection((host, port), secs, (src, 0) if src else None)
+except OSError:
+    print("connect-error"); open(out, "wb").close(); sys.exit(0)
+end = time.time() + secs
+try:
+    if send:
+        s.sendall(send)
+    while True:
+        s.settimeout(max(0.01, end - time.time()))
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+except socket.timeout:
+    how = "timeout"
+except ConnectionResetError:
+    how = "reset"
+open(out, "wb").write(data)
+print(how)
+PY
+}
