@@ -288,18 +288,30 @@ names_of(struct walk *w, enum argtype t, struct cands *out)
 	}
 }
 
+/* Direct lookups: a 10,000-line script must not cost farms squared. */
 static bool
 known_name(struct walk *w, enum argtype t, const char *word)
 {
-	struct cands c = { NULL, 0 };
-	bool found = false;
+	struct farm *f = NULL;
 
-	names_of(w, t, &c);
-	for (size_t i = 0; i < c.n; i++)
-		if (strcmp(c.v[i].word, word) == 0)
-			found = true;
-	cands_free(&c);
-	return found;
+	switch (t) {
+	case A_ZONE_ALL:
+		if (strcmp(word, "all") == 0)
+			return true;
+		/* FALLTHROUGH */
+	case A_ZONE:
+		return shell_zone(w->sh, word) != NULL;
+	case A_FARM:
+		return zone_of_farm(w->sh, word, NULL) != NULL;
+	case A_FRONTEND:
+		return zone_of_frontend(w->sh, word, NULL) != NULL;
+	case A_SERVER:
+		return w->p->args[0] != NULL &&
+		    zone_of_farm(w->sh, w->p->args[0], &f) != NULL &&
+		    farm_server(f, word) != NULL;
+	default:
+		return false;
+	}
 }
 
 static const char *
