@@ -143,6 +143,9 @@ main(int argc, char **argv)
 
 	memset(&sh, 0, sizeof sh);
 	sh.out = stdout;
+	/* Output and errors interleave in the order they happen, even when
+	 * a script's output goes to a pipe. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc > 1 && strcmp(argv[1], "monitor") == 0) {
 		sh.rundir = rundir(NULL);
 		shell_discover(&sh);
