@@ -12,7 +12,7 @@ _mxlb()
 		[ -n "$line" ] && COMPREPLY+=("$line")
 	done < <(mxlb __complete "${words[@]}" 2>/dev/null)
 	[ "${#COMPREPLY[@]}" -eq 0 ] && [ "$COMP_CWORD" -eq 1 ] &&
-		COMPREPLY=($(compgen -W "--continue -c --rundir --help" -- "$cur"))
+		COMPREPLY=($(IFS=$' \t\n'; compgen -W "--continue -c --rundir --help" -- "$cur"))
 	return 0
 }
 complete -F _mxlb mxlb

@@ -174,24 +174,30 @@ value_copy(const struct field *f, void *dst, const void *src)
 		((struct addrlist *)d)->n = n;
 		((struct addrlist *)d)->v = xreallocarray(NULL, n,
 		    sizeof(struct mxaddr));
-		memcpy(((struct addrlist *)d)->v, ((const struct addrlist *)s)->v,
-		    n * sizeof(struct mxaddr));
+		if (n > 0)
+			memcpy(((struct addrlist *)d)->v,
+			    ((const struct addrlist *)s)->v,
+			    n * sizeof(struct mxaddr));
 		break;
 	case FT_CIDRS:
 		n = ((const struct cidrlist *)s)->n;
 		((struct cidrlist *)d)->n = n;
 		((struct cidrlist *)d)->v = xreallocarray(NULL, n,
 		    sizeof(struct cidr));
-		memcpy(((struct cidrlist *)d)->v, ((const struct cidrlist *)s)->v,
-		    n * sizeof(struct cidr));
+		if (n > 0)
+			memcpy(((struct cidrlist *)d)->v,
+			    ((const struct cidrlist *)s)->v,
+			    n * sizeof(struct cidr));
 		break;
 	case FT_PORTS:
 		n = ((const struct portlist *)s)->n;
 		((struct portlist *)d)->n = n;
 		((struct portlist *)d)->v = xreallocarray(NULL, n,
 		    sizeof(struct prange));
-		memcpy(((struct portlist *)d)->v, ((const struct portlist *)s)->v,
-		    n * sizeof(struct prange));
+		if (n > 0)
+			memcpy(((struct portlist *)d)->v,
+			    ((const struct portlist *)s)->v,
+			    n * sizeof(struct prange));
 		break;
 	case FT_ADDR:
 		*(struct mxaddr *)d = *(const struct mxaddr *)s;

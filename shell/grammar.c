@@ -271,11 +271,14 @@ names_of(struct walk *w, enum argtype t, struct cands *out)
 		if (t == A_ZONE || t == A_ZONE_ALL)
 			cand_add(out, zn->name, NULL, zn->up ? "zone, engine up" :
 			    "zone, engine not reached");
+		char *h = xasprintf("%s in zone %s", t == A_FARM ? "farm" :
+		    "frontend", zn->name);
 		for (size_t i = 0; c && t == A_FARM && i < c->nfarms; i++)
-			cand_add(out, c->farms[i]->name, NULL, "farm in zone");
+			cand_add(out, c->farms[i]->name, NULL, h);
 		for (size_t i = 0; c && t == A_FRONTEND && i < c->nfrontends;
 		    i++)
-			cand_add(out, c->frontends[i]->name, NULL, "frontend");
+			cand_add(out, c->frontends[i]->name, NULL, h);
+		free(h);
 	}
 	if (t == A_ZONE_ALL)
 		cand_add(out, "all", NULL, "every zone with changes");
@@ -321,6 +324,17 @@ type_meta(enum argtype t)
 	    "FRONTEND", "ZONE", "ZONE|all", "ADDRESS", "PORTS", "SEC", "N",
 	    "TEXT", "VALUE" };
 	return metas[t];
+}
+
+static const char *
+type_noun(enum argtype t)
+{
+	switch (t) {
+	case A_FARM: return "farm";
+	case A_SERVER: return "server in that farm";
+	case A_FRONTEND: return "frontend";
+	default: return "zone";
+	}
 }
 
 /* What may stand for an argument or option value: placeholder or names. */
@@ -387,8 +401,8 @@ check_value(struct walk *w, enum argtype t, const struct fieldset *fs,
 				snprintf(list + strlen(list), sizeof list -
 				    strlen(list), "%s%s", i ? ", " : "",
 				    c.v[i].word);
-			werr(w, "no %s \"%s\" (%s: %s)", type_meta(t) + 0, word,
-			    "known", c.n ? list : "none");
+			werr(w, "no %s \"%s\" (known: %s)", type_noun(t), word,
+			    c.n ? list : "none");
 			cands_free(&c);
 		}
 		return NULL;
@@ -407,12 +421,12 @@ check_value(struct walk *w, enum argtype t, const struct fieldset *fs,
 	case A_SEC:
 	case A_UINT:
 		for (const char *p = word; *p; p++)
-			if (!isdigit((unsigned char)*p) && !(t == A_SEC && *p == '.'))
+			if (!isdigit((unsigned char)*p))
 				break;
-			else if (p[1] == '\0')
+			else if (p[1] == '\0' && p - word < 9)
 				return word;
-		werr(w, "\"%s\" is not a number of %s", word, t == A_SEC ?
-		    "seconds" : "units");
+		werr(w, "\"%s\" is not %s", word, t == A_SEC ?
+		    "a number of seconds" : "a number");
 		return NULL;
 	case A_FIELD:
 		if (f->type == FT_ENUM) {
@@ -693,6 +707,15 @@ parsed_free(struct parsed *p)
 	p->nowned = 0;
 }
 
+static char last_error[512];
+
+/* Why the last grammar_next() returned -1: for `?` on a broken line. */
+const char *
+grammar_error(void)
+{
+	return last_error;
+}
+
 /*
  * What may follow the complete words, filtered by `partial` (the word
  * being typed).  Returns -1 with the error of an earlier word.
@@ -708,7 +731,9 @@ grammar_next(struct shell *sh, char **words, int n, const char *partial,
 	size_t len = strlen(partial);
 
 	if (walk(&w) == -1) {
+		snprintf(last_error, sizeof last_error, "%s", err);
 		cands_free(&all);
+		parsed_free(&p);
 		return -1;
 	}
 	for (size_t i = 0; i < all.n; i++)

@@ -106,6 +106,7 @@ void	 parsed_free(struct parsed *);
 int	 grammar_next(struct shell *, char **, int, const char *,
 	    struct cands *);
 void	 cands_free(struct cands *);
+const char *grammar_error(void);
 char	*cmd_usage(const struct cmd_entry *);
 void	 grammar_man(FILE *);
 const char *parsed_opt(const struct parsed *, const char *);

@@ -65,7 +65,9 @@ on_help(EditLine *el, int ch)
 	if (line_words(el, &words, &n, &partial) == -1)
 		return CC_REDISPLAY;
 	putchar('\n');
-	if (grammar_next(the_shell, words, n, partial, &c) == -1 || c.n == 0)
+	if (grammar_next(the_shell, words, n, partial, &c) == -1)
+		printf("  %% %s\n", grammar_error());
+	else if (c.n == 0)
 		printf("  %% nothing may come here\n");
 	else
 		print_cands(stdout, &c);
