@@ -109,7 +109,8 @@ void		 probe_stop(struct rt_server *);
 json_t		*stats_json(const struct engine *);
 
 /* privdrop.c */
-int		 privdrop(struct engine *, const char *, struct errs *);
+int		 privdrop(struct engine *, const char *, const char *,
+		    struct errs *);
 
 /* httpmetrics.c */
 struct evhttp	*metrics_listen(struct engine *, const char *, struct errs *);

@@ -26,7 +26,8 @@ log_init(const char *zone, bool foreground)
 		setvbuf(stderr, log_buf, _IOFBF, sizeof log_buf);
 		return;
 	}
-	snprintf(ident, sizeof ident, "mxlbd[%s]", zone);
+	/* Like Postfix's multi-instance syslog_name: one tag per zone. */
+	snprintf(ident, sizeof ident, "mxlbd-%s", zone);
 	openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
 

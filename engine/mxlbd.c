@@ -205,7 +205,7 @@ setup(struct mxlbd *d, const struct options *o, struct errs *e)
 	if (o->metrics != NULL &&
 	    (d->http = metrics_listen(eng, o->metrics, e)) == NULL)
 		goto out;
-	if (o->user != NULL && privdrop(eng, o->user, e) == -1)
+	if (o->user != NULL && privdrop(eng, rundir, o->user, e) == -1)
 		goto out;
 	rc = 0;
 out:

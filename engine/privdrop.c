@@ -36,7 +36,8 @@ chown_tree(const char *dir, uid_t uid, gid_t gid)
 }
 
 int
-privdrop(struct engine *eng, const char *user, struct errs *e)
+privdrop(struct engine *eng, const char *rundir, const char *user,
+    struct errs *e)
 {
 	struct passwd *pw = getpwnam(user);
 
@@ -50,6 +51,10 @@ privdrop(struct engine *eng, const char *user, struct errs *e)
 	}
 	if (eng->statedir != NULL)
 		chown_tree(eng->statedir, pw->pw_uid, pw->pw_gid);
+	/* So that the engine can remove its socket when it stops; the group
+	 * (the read or admin group) stays. */
+	if (rundir != NULL)
+		(void)chown(rundir, pw->pw_uid, (gid_t)-1);
 	if (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
 	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1) {
 		errs_add(e, "--user %s: %s", user, strerror(errno));

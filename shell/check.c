@@ -53,6 +53,16 @@ tally_zone(struct tally *t, json_t *st)
 	}
 }
 
+/* A count of servers: digits only, or -1. */
+static long
+count_arg(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	return *s >= '0' && *s <= '9' && *end == '\0' && v < 100000 ? v : -1;
+}
+
 int
 check_main(struct shell *sh, int argc, char **argv)
 {
@@ -69,10 +79,8 @@ check_main(struct shell *sh, int argc, char **argv)
 	memset(&t, 0, sizeof t);
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "w:c:", longopts, NULL)) != -1) {
-		if (ch == 'w')
-			warn = atol(optarg);
-		else if (ch == 'c')
-			crit = atol(optarg);
+		if ((ch == 'w' || ch == 'c') && count_arg(optarg) >= 0)
+			*(ch == 'w' ? &warn : &crit) = count_arg(optarg);
 		else {
 			printf("MXLB UNKNOWN - usage: mxlb check [ZONE...] "
 			    "[--warn-down N] [--crit-down N]\n");

@@ -1,0 +1,208 @@
+#!/bin/bash
+# Issue 6, test 1: install and documentation, as a packager meets them.
+#
+#  1. `make install DESTDIR=$T_DIR/root` (PREFIX default /usr/local) puts
+#     every file where the issue says, and nothing elsewhere: bin/mxlb,
+#     sbin/mxlbd, share/man/man1/mxlb.1, share/man/man8/mxlbd.8, the bash
+#     and zsh completions, share/doc/mxlb/examples/ with every example script
+#     (share/examples/*.mxlb) and keepalived.conf, and
+#     /lib/systemd/system/mxlbd@.service with ExecStart at PREFIX/sbin/mxlbd.
+#     The installed programs are the built ones, and run from there.
+#  2. `MANWIDTH=80 man --warnings -l` renders both pages with no warning;
+#     mxlb(1) carries the command reference (every command `mxlb help`
+#     lists, each with an example); mxlbd(8) documents its options and the
+#     session log line.
+#  3. `make uninstall DESTDIR=...` leaves no file.
+#  4. PREFIX=/usr: the same under usr/, ExecStart=/usr/sbin/mxlbd; uninstall
+#     removes exactly what install put there (a file of someone else's in
+#     the same tree stays).
+. "$(dirname "$0")/../lib.sh"
+
+MXLB=${MXLB:-$T_TOP/build/mxlb}
+export MXLB_ZONES=/dev/null	# no zone of this machine's files
+command -v man >/dev/null || die "man is not installed (share/install-deps installs man-db)"
+
+# mk TAG ARGS...: make in the source tree, bounded; output in $T_DIR/TAG.log.
+mk() {
+	local tag=$1
+	shift
+	timeout -k 5 300 make --no-print-directory -C "$T_TOP" "$@" >"$T_DIR/$tag.log" 2>&1
+}
+
+# files DIR: every file under DIR, relative, sorted.
+files() {
+	(cd "$1" && find . -type f -o -type l) | sed 's|^\./||' | LC_ALL=C sort
+}
+
+# expected PREFIX (no leading slash): the files the issue names.
+expected() {
+	local p=$1 f
+	{
+		echo "$p/bin/mxlb"
+		echo "$p/sbin/mxlbd"
+		echo "$p/share/man/man1/mxlb.1"
+		echo "$p/share/man/man8/mxlbd.8"
+		echo "$p/share/bash-completion/completions/mxlb"
+		echo "$p/share/zsh/vendor-completions/_mxlb"
+		echo "lib/systemd/system/mxlbd@.service"
+		for f in "$T_TOP"/share/examples/*.mxlb "$T_TOP"/share/examples/keepalived.conf; do
+			echo "$p/share/doc/mxlb/examples/$(basename "$f")"
+		done
+	} | LC_ALL=C sort
+}
+
+# documented PATH: under one of the places the issue names.
+documented() {
+	case $1 in
+	usr/local/bin/mxlb | usr/local/sbin/mxlbd | usr/bin/mxlb | usr/sbin/mxlbd) return 0 ;;
+	usr/local/share/man/man[18]/* | usr/share/man/man[18]/*) return 0 ;;
+	usr/local/share/bash-completion/completions/* | usr/share/bash-completion/completions/*) return 0 ;;
+	usr/local/share/zsh/vendor-completions/* | usr/share/zsh/vendor-completions/*) return 0 ;;
+	usr/local/share/doc/mxlb/* | usr/share/doc/mxlb/*) return 0 ;;
+	lib/systemd/system/mxlbd*) return 0 ;;
+	esac
+	return 1
+}
+
+# --- 1. install, PREFIX=/usr/local ------------------------------------------
+
+R=$T_DIR/root
+P=usr/local
+if mk install install DESTDIR="$R"; then
+	ok "make install DESTDIR=... exits 0"
+else
+	tail -5 "$T_DIR/install.log" | sed 's/^/#   /'
+	die "make install DESTDIR=$R failed"
+fi
+files "$R" >"$T_DIR/installed.txt"
+expected "$P" >"$T_DIR/expected.txt"
+missing=$(LC_ALL=C comm -13 "$T_DIR/installed.txt" "$T_DIR/expected.txt")
+check_eq "every file the issue names is installed" "" "$missing"
+stray=""
+while read -r f; do
+	documented "$f" || stray="$stray $f"
+done <"$T_DIR/installed.txt"
+check_eq "no file installed outside the documented places" "" "${stray# }"
+note "$(wc -l <"$T_DIR/installed.txt") files installed"
+
+for f in $P/bin/mxlb $P/sbin/mxlbd; do
+	check_eq "$f is mode 755" 755 "$(stat -c %a "$R/$f" 2>/dev/null)"
+done
+for f in $P/share/man/man1/mxlb.1 $P/share/man/man8/mxlbd.8 \
+	$P/share/bash-completion/completions/mxlb $P/share/zsh/vendor-completions/_mxlb \
+	lib/systemd/system/mxlbd@.service; do
+	check_eq "$f is mode 644" 644 "$(stat -c %a "$R/$f" 2>/dev/null)"
+done
+check "installed mxlb is the built one" cmp -s "$T_TOP/build/mxlb" "$R/$P/bin/mxlb"
+check "installed mxlbd is the built one" cmp -s "$T_TOP/build/mxlbd" "$R/$P/sbin/mxlbd"
+check "installed mxlb runs (help)" eval 'MXLB_RUNDIR=$T_DIR/empty timeout 10 "$R/$P/bin/mxlb" -c help >/dev/null 2>&1'
+check "installed mxlbd checks the installed demo.json (-n)" \
+	eval 'timeout 10 "$R/$P/sbin/mxlbd" -n -c "$R/$P/share/doc/mxlb/examples/demo.json" >/dev/null 2>&1'
+for f in "$T_TOP"/share/examples/*.mxlb "$T_TOP"/share/examples/keepalived.conf; do
+	b=$(basename "$f")
+	check "example $b installed unchanged" cmp -s "$f" "$R/$P/share/doc/mxlb/examples/$b"
+done
+check "bash completion installed unchanged" cmp -s "$T_TOP/completions/mxlb.bash" "$R/$P/share/bash-completion/completions/mxlb"
+check "zsh completion installed unchanged" cmp -s "$T_TOP/completions/_mxlb" "$R/$P/share/zsh/vendor-completions/_mxlb"
+
+UNIT=$R/lib/systemd/system/mxlbd@.service
+check_eq "unit's ExecStart runs /usr/local/sbin/mxlbd" "/usr/local/sbin/mxlbd" \
+	"$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$UNIT" 2>/dev/null)"
+
+# --- 2. man pages -----------------------------------------------------------
+
+M1=$R/$P/share/man/man1/mxlb.1
+M8=$R/$P/share/man/man8/mxlbd.8
+check "mxlb.1 has no placeholder left (@...@)" eval '! grep -q "@[A-Z]*@" "$M1"'
+check_eq "mxlb.1's header carries the version" "mxlb 0.1.0" \
+	"$(sed -n 's/^\.TH MXLB 1 "[^"]*" "\([^"]*\)".*/\1/p' "$M1")"
+
+# render NAME FILE: man -l at 80 columns with groff's warnings on; the page
+# in $T_DIR/NAME.txt, whatever man or groff said on stderr in NAME.err.
+render() {
+	MANWIDTH=80 LC_ALL=C.UTF-8 timeout -k 5 60 \
+		man --warnings -l "$2" >"$T_DIR/$1.txt" 2>"$T_DIR/$1.err"
+}
+for page in mxlb.1:"$M1" mxlbd.8:"$M8"; do
+	name=${page%%:*}
+	file=${page#*:}
+	if render "$name" "$file"; then
+		ok "man -l $name exits 0"
+	else
+		fail "man -l $name exits 0" "exit $?"
+	fi
+	check_eq "man --warnings -l $name: no warning" "" "$(cat "$T_DIR/$name.err")"
+	check "man -l $name renders text" test "$(wc -l <"$T_DIR/$name.txt")" -gt 50
+done
+
+# The rendered page with its whitespace collapsed (justification doubles
+# spaces) and its hyphenated line ends joined, one line per text line.
+flat() {
+	sed -e 's/[[:space:]]\+/ /g' -e 's/^ //' "$1" |
+		awk '{ if (sub(/‐$/, "")) { printf "%s", $0; next } print }'
+}
+flat "$T_DIR/mxlb.1.txt" >"$T_DIR/mxlb.1.flat"
+check "mxlb(1) has the command reference (farm add NAME zone ZONE)" \
+	grep -q '^farm add NAME zone ZONE ' "$T_DIR/mxlb.1.flat"
+
+# Every command `mxlb help` lists, up to its first optional part, heads an
+# entry of the reference.
+MXLB_RUNDIR=$T_DIR/empty timeout 10 "$MXLB" -c help >"$T_DIR/help.txt" 2>&1
+grep -E '^[a-z]' "$T_DIR/help.txt" | grep -v '^Words may' |
+	sed -e 's/ \[.*//' >"$T_DIR/commands.txt"
+ncmd=$(wc -l <"$T_DIR/commands.txt")
+check "mxlb help lists commands (got $ncmd)" test "$ncmd" -ge 20
+absent=""
+while read -r c; do
+	awk -v c="$c" '$0 == c || index($0, c " ") == 1 { f = 1 } END { exit !f }' \
+		"$T_DIR/mxlb.1.flat" || absent="$absent; $c"
+done <"$T_DIR/commands.txt"
+check_eq "every command of mxlb help is in mxlb(1)" "" "${absent#; }"
+nex=$(grep -c '^Example: ' "$T_DIR/mxlb.1.flat")
+check "each command has an example in mxlb(1) ($nex examples, $ncmd commands)" test "$nex" -ge "$ncmd"
+for s in "mxlb check" "mxlb bridge ZONE" "/etc/mxlb/zones" "--warn-down"; do
+	check "mxlb(1) mentions $s" grep -qF -- "$s" "$T_DIR/mxlb.1.flat"
+done
+
+flat "$T_DIR/mxlbd.8.txt" >"$T_DIR/mxlbd.8.flat"
+for s in "--metrics ADDR:PORT" "--user USER" "--rundir DIR" "--statedir DIR" \
+	"session client=" "facility mail" "mxlbd@.service"; do
+	check "mxlbd(8) documents $s" grep -qF -- "$s" "$T_DIR/mxlbd.8.flat"
+done
+
+# --- 3. uninstall -------------------------------------------------------------
+
+if mk uninstall uninstall DESTDIR="$R"; then
+	ok "make uninstall DESTDIR=... exits 0"
+else
+	fail "make uninstall DESTDIR=... exits 0" "$(tail -3 "$T_DIR/uninstall.log" | tr '\n' ' ')"
+fi
+check_eq "make uninstall leaves no file" "" "$(cd "$R" 2>/dev/null && find . -type f -o -type l)"
+
+# --- 4. PREFIX=/usr -------------------------------------------------------------
+
+R2=$T_DIR/root-usr
+mkdir -p "$R2/usr/bin" "$R2/usr/share/doc/other"
+echo keep >"$R2/usr/bin/other-tool"
+echo keep >"$R2/usr/share/doc/other/README"
+if mk install-usr install PREFIX=/usr DESTDIR="$R2"; then
+	ok "make install PREFIX=/usr DESTDIR=... exits 0"
+else
+	tail -5 "$T_DIR/install-usr.log" | sed 's/^/#   /'
+	fail "make install PREFIX=/usr DESTDIR=... exits 0" "see $T_DIR/install-usr.log"
+fi
+files "$R2" | grep -vxE 'usr/bin/other-tool|usr/share/doc/other/README' >"$T_DIR/installed-usr.txt"
+expected usr >"$T_DIR/expected-usr.txt"
+check_eq "PREFIX=/usr: every file where the issue says" "" \
+	"$(LC_ALL=C comm -13 "$T_DIR/installed-usr.txt" "$T_DIR/expected-usr.txt")"
+check_eq "PREFIX=/usr: nothing under usr/local" "" "$(cd "$R2" && find usr/local -type f 2>/dev/null)"
+check_eq "PREFIX=/usr: unit's ExecStart runs /usr/sbin/mxlbd" "/usr/sbin/mxlbd" \
+	"$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$R2/lib/systemd/system/mxlbd@.service" 2>/dev/null)"
+check_eq "PREFIX=/usr: no other path to mxlbd in the unit" "" \
+	"$(grep -n 'local' "$R2/lib/systemd/system/mxlbd@.service" 2>/dev/null)"
+mk uninstall-usr uninstall PREFIX=/usr DESTDIR="$R2" ||
+	fail "make uninstall PREFIX=/usr exits 0" "$(tail -3 "$T_DIR/uninstall-usr.log" | tr '\n' ' ')"
+check_eq "PREFIX=/usr: uninstall removes exactly what install put there" \
+	"usr/bin/other-tool usr/share/doc/other/README" "$(files "$R2" | tr '\n' ' ' | sed 's/ $//')"
+
+finish
