@@ -114,9 +114,27 @@ deps:
 
 units: $(UNIT_BINS)
 
+.PHONY: sanitize
+
+# Second pass: units and the engine suites under ASan and UBSan, in their
+# own build directory; any report fails.
+SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all
+SANITIZE = $(MAKE) --no-print-directory B=build-asan \
+	CFLAGS="-O1 -g -fno-omit-frame-pointer $(SAN)" LDFLAGS="$(SAN)"
+SAN_SUITES = test-config test-balance test-proxy test-commit test-grammar \
+	test-monitor engine-split engine-hostile engine-unavailable \
+	control-hostile control-commits
+
+sanitize:
+	@$(SANITIZE) build-asan/mxlbd build-asan/mxlb units
+
 test: deps
 	@$(MAKE) --no-print-directory all units
 	@tests/run
+	@$(MAKE) --no-print-directory sanitize
+	@echo "=== sanitizer pass (ASan, UBSan)"
+	@ASAN_OPTIONS=detect_leaks=1 B=build-asan MXLBD=$(CURDIR)/build-asan/mxlbd \
+	    tests/run $(SAN_SUITES)
 
 bench: deps
 	@$(MAKE) --no-print-directory all

@@ -140,6 +140,17 @@ committed(struct client *c, json_t *id, const char *what)
 	    (json_int_t)(t->pending ? t->deadline : 0)));
 }
 
+/* Commit times round up to the next second and the revert timer reads
+ * whole seconds: a `confirmed N` commit then stands at least N seconds. */
+static int64_t
+commit_time(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec + (ts.tv_nsec > 0);
+}
+
 static void
 cmd_commit(struct client *c, json_t *req, json_t *id)
 {
@@ -165,7 +176,7 @@ cmd_commit(struct client *c, json_t *req, json_t *id)
 		return;
 	if (txn_commit(t, cfg, (uint64_t)base, c->user,
 	    comment ? json_string_value(comment) : "", (long)confirm,
-	    (int64_t)time(NULL), &e) == -1) {
+	    commit_time(), &e) == -1) {
 		reply_txn_error(c, id, &e);
 		return;
 	}

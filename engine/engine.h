@@ -120,5 +120,6 @@ void		 log_init(const char *, bool);
 void		 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void		 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void		 log_flush(void);
+void		 log_detach(void);
 
 #endif

@@ -14,6 +14,7 @@
 #include "engine.h"
 
 static bool	log_foreground = true;
+static bool	log_attached = true;	/* stderr still reaches someone */
 static char	log_buf[64 * 1024];
 
 void
@@ -40,6 +41,16 @@ log_vwrite(int prio, const char *fmt, va_list ap)
 	struct tm tm;
 
 	if (!log_foreground) {
+		va_list copy;
+		/* Until the engine detaches, start-up errors also go to the
+		 * terminal: whoever started it must see why it did not. */
+		if (log_attached && prio <= LOG_WARNING) {
+			va_copy(copy, ap);
+			fputs("mxlbd: ", stderr);
+			vfprintf(stderr, fmt, copy);
+			fputc('\n', stderr);
+			va_end(copy);
+		}
 		vsyslog(prio, fmt, ap);
 		return;
 	}
@@ -75,6 +86,13 @@ log_warn(const char *fmt, ...)
 	log_vwrite(LOG_WARNING, fmt, ap);
 	va_end(ap);
 	log_flush();
+}
+
+/* After daemon(): stderr is /dev/null from now on. */
+void
+log_detach(void)
+{
+	log_attached = false;
 }
 
 void

@@ -244,6 +244,8 @@ run(const struct options *o)
 		rc = 1;
 		goto out;
 	}
+	if (!o->foreground)
+		log_detach();
 	event_reinit(base);
 	sigs[0] = evsignal_new(base, SIGTERM, on_stop, &d);
 	sigs[1] = evsignal_new(base, SIGINT, on_stop, &d);

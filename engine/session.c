@@ -181,10 +181,12 @@ void
 session_end(struct session *s, const char *why)
 {
 	struct engine *eng = s->eng;
-	struct rt_server *srv = s->srv;
+	struct rt_server *srv;
 
+	/* A queued session holds no slot: leaving the queue is all. */
 	if (s->state == S_QUEUED)
 		queue_remove(s);
+	srv = s->srv;
 	log_session(eng, (struct sockaddr *)&s->client, s->fe->conf->name,
 	    s->farm->conf->name, srv ? server_name(srv->conf) : "-",
 	    s->up.bytes, s->down.bytes, now_ms() - s->start, why);

@@ -55,6 +55,7 @@ int
 zone_mkdir(const char *path, mode_t mode, gid_t gid, struct errs *e)
 {
 	char *p = xstrdup(path);
+	struct stat st;
 
 	for (char *s = p + 1; *s != '\0'; s++) {
 		if (*s != '/')
@@ -68,7 +69,10 @@ zone_mkdir(const char *path, mode_t mode, gid_t gid, struct errs *e)
 		errs_add(e, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) == 0)
+	if (gid != (gid_t)-1)
+		(void)chown(path, (uid_t)-1, gid);
+	/* Ours, so ours to protect, even if it existed before. */
+	if (stat(path, &st) == 0 && st.st_uid == geteuid())
 		(void)chmod(path, mode);
 	return 0;
 }

@@ -215,6 +215,17 @@ prev_farm(const struct mon_snapshot *p, const char *zone, const char *farm)
 	return NULL;
 }
 
+static const struct mon_counters *
+prev_frontend(const struct mon_snapshot *p, const char *zone, const char *fe)
+{
+	for (size_t i = 0; p && i < p->nzones; i++)
+		if (!strcmp(p->zones[i].name, zone))
+			for (size_t j = 0; j < p->zones[i].nfes; j++)
+				if (!strcmp(p->zones[i].fes[j].name, fe))
+					return &p->zones[i].fes[j].c;
+	return NULL;
+}
+
 static void
 farm_from_json(struct mon_farm *f, json_t *jf, const struct mon_farm *pf,
     double dt)
@@ -267,6 +278,8 @@ zone_from_stats(struct mon_zone *z, json_t *st, const struct mon_snapshot *p,
 		cp(z->fes[i].farm, sizeof z->fes[i].farm, j, "farm");
 		mon_counters_from_json(&z->fes[i].c, json_object_get(j,
 		    "counters"));
+		rate(&z->fes[i].c, prev_frontend(p, z->name, z->fes[i].name),
+		    dt);
 	}
 	z->nfarms = json_array_size(json_object_get(st, "farms"));
 	z->farms = xcalloc(z->nfarms + 1, sizeof *z->farms);

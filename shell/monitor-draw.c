@@ -11,7 +11,7 @@
 
 #include "monitor.h"
 
-enum col_id { C_NAME, C_ADMIN, C_STATE, C_W, C_TIER, C_CUR, C_MAX, C_TOT,
+enum col_id { C_NAME, C_ADDR, C_ADMIN, C_STATE, C_W, C_TIER, C_CUR, C_MAX, C_TOT,
 	C_RATE, C_Q, C_QMX, C_WAIT, C_IN, C_OUT, C_ERR, C_REDIS, C_SINCE,
 	C_CHECK, C_COUNT };
 
@@ -20,7 +20,8 @@ static const struct {
 	int		 width;
 	int		 prio;		/* lower fits first; 0: always */
 } cols[C_COUNT] = {
-	[C_NAME] = { "NAME", 18, 0 },	[C_ADMIN] = { "ADMIN", 5, 0 },
+	[C_NAME] = { "NAME", 18, 0 },	[C_ADDR] = { "ADDRESS", 16, 6 },
+	[C_ADMIN] = { "ADMIN", 5, 0 },
 	[C_STATE] = { "STATE", 5, 0 },	[C_W] = { "W", 3, 0 },
 	[C_TIER] = { "TIER", 4, 0 },	[C_CUR] = { "CUR", 4, 0 },
 	[C_MAX] = { "MAX", 4, 3 },	[C_TOT] = { "TOTAL", 7, 0 },
@@ -122,7 +123,8 @@ fmt_age(char *b, size_t len, int64_t secs)
 static void
 choose_cols(int width, bool on[C_COUNT])
 {
-	int used = 2;
+	/* LAST CHECK keeps room for a reply or a list of 421 reasons. */
+	int used = 2 + 12;
 
 	for (int i = 0; i < C_COUNT; i++) {
 		on[i] = cols[i].prio == 0;
@@ -131,8 +133,8 @@ choose_cols(int width, bool on[C_COUNT])
 	}
 	for (int p = 1; p <= 6; p++)
 		for (int i = 0; i < C_COUNT; i++)
-			if (cols[i].prio == p && used + cols[i].width + 1 +
-			    8 <= width) {
+			if (cols[i].prio == p && used + cols[i].width + 1 <=
+			    width) {
 				on[i] = true;
 				used += cols[i].width + 1;
 			}
@@ -270,6 +272,21 @@ refusals(char *b, size_t len, const struct mon_counters *c)
 			    (unsigned long long)c->refused[i]);
 }
 
+/* A count in `width` characters: scaled (12M) when the digits do not fit,
+ * never cut. */
+static void
+fmt_count(char *b, size_t len, uint64_t v, int width)
+{
+	static const char units[] = "KMGTP";
+	double d = (double)v;
+
+	snprintf(b, len, "%llu", (unsigned long long)v);
+	for (int i = 0; (int)strlen(b) > width && i < 5; i++) {
+		d /= 1000;
+		snprintf(b, len, "%.*f%c", d < 10 ? 1 : 0, d, units[i]);
+	}
+}
+
 /* The counter columns shared by frontend, farm and server rows. */
 static int
 counter_cells(struct mon_screen *s, int y, int x, const bool on[C_COUNT],
@@ -281,12 +298,12 @@ counter_cells(struct mon_screen *s, int y, int x, const bool on[C_COUNT],
 		if (!on[i])
 			continue;
 		switch (i) {
-		case C_CUR: snprintf(b, sizeof b, "%llu", (unsigned long long)c->cur); break;
-		case C_MAX: snprintf(b, sizeof b, "%llu", (unsigned long long)c->max); break;
-		case C_TOT: snprintf(b, sizeof b, "%llu", (unsigned long long)c->total); break;
+		case C_CUR: fmt_count(b, sizeof b, c->cur, cols[i].width); break;
+		case C_MAX: fmt_count(b, sizeof b, c->max, cols[i].width); break;
+		case C_TOT: fmt_count(b, sizeof b, c->total, cols[i].width); break;
 		case C_RATE: snprintf(b, sizeof b, "%.1f", c->rate); break;
-		case C_Q: snprintf(b, sizeof b, "%llu", (unsigned long long)c->qcur); break;
-		case C_QMX: snprintf(b, sizeof b, "%llu", (unsigned long long)c->qmax); break;
+		case C_Q: fmt_count(b, sizeof b, c->qcur, cols[i].width); break;
+		case C_QMX: fmt_count(b, sizeof b, c->qmax, cols[i].width); break;
 		case C_WAIT:
 			if (oldest > 0)
 				snprintf(b, sizeof b, "%.1fs", oldest);
@@ -295,8 +312,8 @@ counter_cells(struct mon_screen *s, int y, int x, const bool on[C_COUNT],
 			break;
 		case C_IN: fmt_bytes(b, sizeof b, c->bytes_in); break;
 		case C_OUT: fmt_bytes(b, sizeof b, c->bytes_out); break;
-		case C_ERR: snprintf(b, sizeof b, "%llu", (unsigned long long)c->connect_fail); break;
-		case C_REDIS: snprintf(b, sizeof b, "%llu", (unsigned long long)c->redispatch); break;
+		case C_ERR: fmt_count(b, sizeof b, c->connect_fail, cols[i].width); break;
+		case C_REDIS: fmt_count(b, sizeof b, c->redispatch, cols[i].width); break;
 		}
 		put(s, y, x, cols[i].width, a, "%*s", cols[i].width, b);
 		x += cols[i].width + 1;
@@ -337,6 +354,9 @@ draw_server(struct mon_screen *s, int y, const bool on[C_COUNT],
 
 	put(s, y, 0, -1, a, "%s", sel ? ">" : "");
 	put(s, y, col_x(on, C_NAME), cols[C_NAME].width, a, "  %s", v->name);
+	if (on[C_ADDR])
+		put(s, y, col_x(on, C_ADDR), cols[C_ADDR].width, a, "%s",
+		    v->address);
 	put(s, y, col_x(on, C_ADMIN), cols[C_ADMIN].width, sel ? a :
 	    state_attr(v->admin), "%s", v->admin);
 	put(s, y, col_x(on, C_STATE), cols[C_STATE].width, sel ? a :
@@ -377,16 +397,16 @@ draw_row(struct mon_screen *s, int y, const bool on[C_COUNT],
 			    "retrying", r->zone->name);
 		break;
 	case R_FRONTEND:
-		put(s, y, col_x(on, C_NAME), -1, AT_DIM, "frontend %s > %s",
-		    r->fe->name, r->fe->farm);
+		put(s, y, col_x(on, C_NAME), col_x(on, C_CUR) - col_x(on, C_NAME) -
+		    1, AT_DIM, "frontend %s > %s", r->fe->name, r->fe->farm);
 		counter_cells(s, y, col_x(on, C_CUR), on, &r->fe->c, 0, AT_DIM);
 		refusals(b, sizeof b, &r->fe->c);
 		put(s, y, col_x(on, C_CHECK), -1, b[0] ? AT_WARN : AT_DIM, "%s",
 		    b);
 		break;
 	case R_FARM:
-		put(s, y, col_x(on, C_NAME), cols[C_NAME].width + 12, AT_TITLE,
-		    "farm %s", r->farm->name);
+		put(s, y, col_x(on, C_NAME), col_x(on, C_CUR) - col_x(on, C_NAME) -
+		    1, AT_TITLE, "farm %s", r->farm->name);
 		counter_cells(s, y, col_x(on, C_CUR), on, &r->farm->c,
 		    r->farm->oldest, AT_TITLE);
 		refusals(b, sizeof b, &r->farm->c);
@@ -399,15 +419,18 @@ draw_row(struct mon_screen *s, int y, const bool on[C_COUNT],
 	}
 }
 
+/* Header items in order of importance; an item that does not fit before
+ * the clock is dropped whole, never cut. */
 static void
 draw_header(struct mon_screen *s, const struct mon_snapshot *snap,
     const struct mon_view *v)
 {
 	uint64_t cur = 0, q = 0;
 	double rate = 0, refused = 0;
-	size_t up = 0;
-	char when[16];
+	size_t up = 0, len = 0;
+	char items[7][64], line[512] = "", when[16];
 	struct tm tm;
+	bool full = false;
 
 	for (size_t i = 0; i < snap->nzones; i++) {
 		const struct mon_zone *z = &snap->zones[i];
@@ -419,13 +442,28 @@ draw_header(struct mon_screen *s, const struct mon_snapshot *snap,
 			refused += z->farms[j].c.refused_rate;
 		}
 	}
+	snprintf(items[0], sizeof items[0], "mxlb monitor");
+	snprintf(items[1], sizeof items[1], "zones %zu/%zu up", up, snap->nzones);
+	snprintf(items[2], sizeof items[2], "sessions %llu",
+	    (unsigned long long)cur);
+	/* Whole numbers past 100: the figure fits, the decimal does not add. */
+	snprintf(items[3], sizeof items[3], "%.*f/s", rate < 100 ? 1 : 0, rate);
+	snprintf(items[4], sizeof items[4], "421 %.*f/s", refused < 100 ? 1 : 0,
+	    refused);
+	snprintf(items[5], sizeof items[5], "queue %llu", (unsigned long long)q);
+	snprintf(items[6], sizeof items[6], "sort %s", mon_sort_name(v->sort));
+	for (size_t i = 0; i < nitems(items) && !full; i++) {
+		size_t add = strlen(items[i]) + (i ? 2 : 0);
+		if (len + add > (size_t)(s->w > 9 ? s->w - 9 : 0)) {
+			full = true;
+			continue;
+		}
+		snprintf(line + len, sizeof line - len, "%s%s", i ? "  " : "",
+		    items[i]);
+		len += add;
+	}
 	strftime(when, sizeof when, "%H:%M:%S", localtime_r(&snap->now, &tm));
-	put(s, 0, 0, -1, AT_HEADER, "mxlb monitor  zones %zu/%zu up  sessions "
-	    "%llu  %.1f/s  421 %.1f/s  queue %llu  sort %s%s%s%s%s", up,
-	    snap->nzones, (unsigned long long)cur, rate, refused,
-	    (unsigned long long)q, mon_sort_name(v->sort),
-	    v->filter[0] ? "  filter " : "", v->filter, v->zone[0] ?
-	    "  zone " : "", v->zone);
+	put(s, 0, 0, -1, AT_HEADER, "%s", line);
 	put(s, 0, s->w - 9, 9, AT_HEADER, " %s", when);
 }
 
@@ -510,9 +548,14 @@ mon_render(const struct mon_snapshot *snap, struct mon_view *v,
 	if (v->help)
 		for (int i = 0; help_lines[i] && 2 + i < s->h - 1; i++)
 			put(s, 2 + i, 0, -1, AT_TITLE, "%s", help_lines[i]);
-	put(s, s->h - 1, 0, -1, AT_HEADER, "%s", v->status[0] ? v->status :
-	    "q quit  ? help  / filter  s sort  z zone  d drain  m maint  "
-	    "r ready");
+	if (v->status[0])
+		put(s, s->h - 1, 0, -1, AT_HEADER, "%s", v->status);
+	else
+		put(s, s->h - 1, 0, -1, AT_HEADER, "%s%s%s%s%s%sq quit  ? help  "
+		    "/ filter  s sort  z zone  d drain  m maint  r ready",
+		    v->filter[0] ? "filter " : "", v->filter,
+		    v->filter[0] ? "  " : "", v->zone[0] ? "zone " : "", v->zone,
+		    v->zone[0] ? "  " : "");
 	free(r.v);
 	return nsrv;
 }

@@ -77,9 +77,24 @@ die() {
 	finish
 }
 
+# A sanitizer build (make test's second pass) writes its reports into the
+# engine's log: any report fails the suite.
+t_sanitizer_reports() {
+	local f
+	for f in "$T_DIR"/*.log; do
+		[ -f "$f" ] || continue
+		if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f"; then
+			fail sanitizer "report in $(basename "$f"):"
+			grep -E -A8 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+			    "$f" | head -20 | sed 's/^/#   /'
+		fi
+	done
+}
+
 finish() {
 	T_FINISHED=1
 	t_cleanup
+	t_sanitizer_reports
 	if [ "$T_FAIL" -gt 0 ] && [ -n "${ENGINE_LOG:-}" ] && [ -s "$ENGINE_LOG" ]; then
 		echo "# last lines of $ENGINE_LOG:"
 		tail -15 "$ENGINE_LOG" | sed 's/^/#   /'
