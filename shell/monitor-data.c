@@ -14,6 +14,7 @@
 
 #include "monitor.h"
 #include "proto.h"
+#include "runtime.h"
 
 #define POLL_TIMEOUT_MS	2000
 
@@ -162,9 +163,6 @@ cp(char *dst, size_t len, json_t *o, const char *k)
 void
 mon_counters_from_json(struct mon_counters *c, json_t *o)
 {
-	static const char *const reasons[] = { "no-server", "queue-timeout",
-	    "frontend-maxconn", "source-maxconn", "source-rate",
-	    "denied-source", "shutdown" };
 	json_t *r = json_object_get(o, "refused");
 
 	memset(c, 0, sizeof *c);
@@ -177,8 +175,9 @@ mon_counters_from_json(struct mon_counters *c, json_t *o)
 	c->bytes_out = ju(o, "bytes_out");
 	c->connect_fail = ju(o, "connect_fail");
 	c->redispatch = ju(o, "redispatch");
-	for (size_t i = 0; i < nitems(reasons); i++)
-		c->refused[i] = ju(r, reasons[i]);
+	/* The engine's own names for the reasons (runtime.h). */
+	for (size_t i = 0; i < REFUSE_MAX && i < nitems(c->refused); i++)
+		c->refused[i] = ju(r, refusal_names[i]);
 }
 
 static uint64_t

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "monitor.h"
+#include "runtime.h"
 
 enum col_id { C_NAME, C_ADDR, C_ADMIN, C_STATE, C_W, C_TIER, C_CUR, C_MAX, C_TOT,
 	C_RATE, C_Q, C_QMX, C_WAIT, C_IN, C_OUT, C_ERR, C_REDIS, C_SINCE,
@@ -259,16 +260,13 @@ state_attr(const char *word)
 static void
 refusals(char *b, size_t len, const struct mon_counters *c)
 {
-	static const char *const names[] = { "no-server", "queue-timeout",
-	    "frontend-maxconn", "source-maxconn", "source-rate",
-	    "denied-source", "shutdown" };
 	size_t off = 0;
 
 	b[0] = '\0';
-	for (size_t i = 0; i < nitems(names); i++)
+	for (size_t i = 0; i < REFUSE_MAX && i < nitems(c->refused); i++)
 		if (c->refused[i] > 0 && off < len)
 			off += (size_t)snprintf(b + off, len - off, "%s%s %llu",
-			    off ? " " : "421 ", names[i],
+			    off ? " " : "421 ", refusal_names[i],
 			    (unsigned long long)c->refused[i]);
 }
 
