@@ -191,12 +191,20 @@ monitor_run(struct shell *sh, char **zones, int nzones)
 	uint64_t last = 0;
 	int nrows = 0, ch = ERR;
 
+	static bool registered;
+	struct sigaction sa, old[3];
+	const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+
 	memset(&v, 0, sizeof v);
 	mon_stop = 0;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
-	atexit(restore);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &sa, &old[i]);
+	if (!registered) {
+		atexit(restore);	/* the terminal back on any exit path */
+		registered = true;
+	}
 	initscr();
 	mon_curses = true;
 	cbreak();
@@ -229,9 +237,8 @@ monitor_run(struct shell *sh, char **zones, int nzones)
 			last = 0;	/* show the effect at once */
 	}
 	restore();
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
 	mon_source_free(src);
 	return 0;
 }
