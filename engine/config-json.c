@@ -122,6 +122,11 @@ farm_from_json(json_t *j, size_t idx, struct errs *e)
 
 	if (!json_is_object(j)) {
 		errs_add(e, "%s: must be a JSON object", path);
+		/* Named for the checks that follow, which report nothing more
+		 * about it: it is reported already. */
+		f->name = xstrdup(json_label(j, "name", idx));
+		field_mark_set(&farm_fields, f, fieldset_find(&farm_fields,
+		    "name"));
 		free(path);
 		return f;
 	}
