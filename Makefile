@@ -131,10 +131,17 @@ sanitize:
 test: deps
 	@$(MAKE) --no-print-directory all units
 	@tests/run
+	@echo "=== fuzz regressions (every input kept in tests/fuzz)"
+	@tests/fuzz/regress
 	@$(MAKE) --no-print-directory sanitize
 	@echo "=== sanitizer pass (ASan, UBSan)"
 	@ASAN_OPTIONS=detect_leaks=1 B=build-asan MXLBD=$(CURDIR)/build-asan/mxlbd \
 	    tests/run $(SAN_SUITES)
+
+# libFuzzer on each harness for FUZZ_SECONDS (60); crashes land in
+# tests/fuzz/crashes/ and become regression tests.
+fuzz: deps
+	@tests/fuzz/run
 
 bench: deps
 	@$(MAKE) --no-print-directory all
@@ -147,5 +154,5 @@ run: deps
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps units test bench run clean man install uninstall
+.PHONY: all deps units test bench run clean man install uninstall fuzz
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
