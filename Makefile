@@ -146,6 +146,7 @@ fuzz: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@tests/bench/bench.sh
+	@tests/bench/scale.sh
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -11,7 +11,7 @@
 
 const char *const refusal_names[REFUSE_MAX] = {
 	"no-server", "queue-timeout", "frontend-maxconn", "source-maxconn",
-	"source-rate", "denied-source", "shutdown",
+	"source-rate", "denied-source", "shutdown", "fd-limit",
 };
 const char *const admin_names[] = { "ready", "drain", "maint" };
 const char *const pstate_names[] = { "up", "down", "nolb" };

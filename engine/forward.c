@@ -172,6 +172,19 @@ forward_connect(struct session *s, struct rt_server *srv)
 	len = addr_to_sockaddr(&srv->conf->address, server_port(s, srv), &ss);
 	s->sfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
+	if (s->sfd == -1 && (errno == EMFILE || errno == ENFILE)) {
+		/* Our shortage, not the server's: no connect failure to
+		 * charge it, and no other server would do better. */
+		log_warn("socket: %s: refusing the session", strerror(errno));
+		s->srv = NULL;
+		srv->nsess--;
+		srv->st.cur--;
+		srv->st.total--;
+		server_slot_free(srv);
+		rt_server_unref(srv);
+		session_refuse(s, REFUSE_FD_LIMIT);
+		return;
+	}
 	if (s->sfd == -1) {
 		connect_failed(s, strerror(errno));
 		return;

@@ -265,6 +265,24 @@ send_proxy(struct probe *p)
 		(void)send(fd, hdr, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
+/* The engine itself is out of descriptors: that says nothing about the
+ * server, so no verdict; try again at the next interval. */
+static bool
+probe_starved(struct probe *p, int err)
+{
+	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM)
+		return false;
+	if (p->bev != NULL) {
+		bufferevent_free(p->bev);
+		p->bev = NULL;
+	}
+	evtimer_del(p->timer);
+	event_assign(p->timer, p->eng->base, -1, 0, probe_run, p);
+	p->step = P_IDLE;
+	schedule(p, next_delay(p));
+	return true;
+}
+
 static void
 probe_event(struct bufferevent *bev, short what, void *arg)
 {
@@ -285,6 +303,8 @@ probe_event(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_EOF)
 		probe_done(p, R_FAIL, 0, "connection closed during %s",
 		    step_name(p->step));
+	else if (probe_starved(p, err))
+		return;
 	else if (p->step == P_CONNECT)
 		probe_done(p, R_FAIL, 0, "connect: %s", strerror(err));
 	else
@@ -327,7 +347,7 @@ probe_run(evutil_socket_t fd, short what, void *arg)
 	event_assign(p->timer, p->eng->base, -1, 0, probe_timeout, p);
 	schedule(p, s->farm->conf->probe_timeout);
 	if (bufferevent_socket_connect(p->bev, (struct sockaddr *)&ss,
-	    (int)len) == -1)
+	    (int)len) == -1 && !probe_starved(p, EVUTIL_SOCKET_ERROR()))
 		probe_done(p, R_FAIL, 0, "connect: %s",
 		    strerror(EVUTIL_SOCKET_ERROR()));
 }

@@ -25,6 +25,7 @@ enum refusal {
 	REFUSE_SOURCE_RATE,
 	REFUSE_DENIED_SOURCE,
 	REFUSE_SHUTDOWN,
+	REFUSE_FD_LIMIT,	/* the engine itself is out of descriptors */
 	REFUSE_MAX
 };
 

@@ -1,0 +1,176 @@
+#!/bin/bash
+# Issue 7, bad backends: fake MX servers (tests/peers/badmx.py) that go
+# wrong while the engine runs, each in a farm with a good server beside it
+# (or alone, where what the client sees is the point).  SMTP probe every
+# 1 s, timeout 2 s, fall 2, rise 2.
+#
+#  1. A server that accepts and never answers (farm sil: A + smtp-sink).  It
+#     was up; it goes silent.  The TCP connect succeeds, so a session sent to
+#     it before the probe notices is forwarded (the engine does not read the
+#     SMTP dialogue, and a client that has connected is never moved): the
+#     client waits with no greeting until the frontend's idle timeout (6 s)
+#     closes it, 0 bytes read; the engine logs end=idle-timeout server=A
+#     bytes_out=0.  The probe times out in the greeting and marks A down
+#     after probe-fall failures: no sooner than probe-timeout x fall (4 s)
+#     after A went silent.  From then on every session goes to the sink.
+#  2. A server that resets the connection in the middle of DATA (farm rst:
+#     R alone).  The client sees its connection closed before the reply to
+#     "." (lost at the dot), the engine logs end=server-error, and no message
+#     is taken.  R answers the probe's greeting, EHLO and QUIT correctly, so
+#     the probe keeps it up: no state change is logged, show servers says up
+#     (the engine has no passive check of client sessions; the probe is the
+#     only judge of a server).
+#  3. A server that answers 421 to everything (farm busy: N + smtp-sink).  It
+#     was up; it starts answering 421.  A session sent to it before the probe
+#     notices reads N's own 421 greeting (forwarded as is).  The probe marks
+#     it nolb at its first 421, with that line as the check text in
+#     `mxlb -c 'show servers'`; then every new session goes to the sink.
+. "$(dirname "$0")/../lib.sh"
+
+MXLB=${MXLB:-$T_TOP/build/mxlb}
+[ -x "$MXLB" ] || die "no shell at $MXLB (run make)"
+
+free_port; FE_S=$PORT
+free_port; FE_R=$PORT
+free_port; FE_N=$PORT
+free_port; PA=$PORT
+free_port; PR=$PORT
+free_port; PN=$PORT
+free_port; SB1=$PORT
+free_port; SB2=$PORT
+
+cat >"$T_DIR/bad.json" <<EOF
+{ "zone": "bad",
+  "farms": [
+    { "name": "sil", "probe": "smtp", "probe-interval": 1, "probe-timeout": 2,
+      "probe-rise": 2, "probe-fall": 2, "connect-timeout": 2,
+      "servers": [ { "address": "127.0.0.1", "port": $PA, "name": "A" },
+                   { "address": "127.0.0.1", "port": $SB1, "name": "sink1" } ] },
+    { "name": "rst", "probe": "smtp", "probe-interval": 1, "probe-timeout": 2,
+      "probe-rise": 2, "probe-fall": 2, "connect-timeout": 2,
+      "servers": [ { "address": "127.0.0.1", "port": $PR, "name": "R" } ] },
+    { "name": "busy", "probe": "smtp", "probe-interval": 1, "probe-timeout": 2,
+      "probe-rise": 2, "probe-fall": 2, "connect-timeout": 2,
+      "servers": [ { "address": "127.0.0.1", "port": $PN, "name": "N" },
+                   { "address": "127.0.0.1", "port": $SB2, "name": "sink2" } ] } ],
+  "frontends": [
+    { "name": "fs", "bind": "$FE_S", "address": ["127.0.0.1"], "farm": "sil", "idle-timeout": 6 },
+    { "name": "fr", "bind": "$FE_R", "address": ["127.0.0.1"], "farm": "rst", "idle-timeout": 6 },
+    { "name": "fn", "bind": "$FE_N", "address": ["127.0.0.1"], "farm": "busy", "idle-timeout": 6 } ] }
+EOF
+
+# badmx NAME PORT MODE: a fake server whose mode is in $T_DIR/NAME.mode.
+badmx() {
+	echo "$3" >"$T_DIR/$1.mode"
+	spawn "badmx-$1" "$T_PY" "$T_PEERS/badmx.py" "$2" --mode-file "$T_DIR/$1.mode" \
+		--count "$T_DIR/$1.count" --name "badmx-$1.test"
+	wait_port 127.0.0.1 "$2" 5
+}
+set_mode() {
+	echo "$2" >"$T_DIR/$1.mode.new" && mv "$T_DIR/$1.mode.new" "$T_DIR/$1.mode"
+}
+# srv_field FARM SERVER FIELD: from `mxlb -c 'show servers FARM'`; FIELD is
+# state, or check (the rest of the line: the last check's text).
+srv_field() {
+	timeout 10 "$MXLB" -c "show servers $1" 2>/dev/null | awk -v s="$2" -v f="$3" '
+		NR > 1 && $2 == s {
+			if (f == "state") print $7
+			else { for (i = 0; i < 8; i++) sub(/^[^ ]+ +/, ""); print }
+		}'
+}
+probe_lines() {	# probe_lines FARM SERVER: state changes logged
+	log_count "$ENGINE_LOG" " probe farm=$1 server=$2 "
+}
+
+badmx A "$PA" ok || die "badmx A did not start"
+badmx R "$PR" reset-data || die "badmx R did not start"
+badmx N "$PN" ok || die "badmx N did not start"
+start_sink "$SB1" || die "smtp-sink on $SB1 did not start"
+start_sink "$SB2" || die "smtp-sink on $SB2 did not start"
+start_engine "$T_DIR/bad.json" || die "engine did not start"
+sleep 2.5	# two probes of everyone
+check_eq "every server up at the start (show servers: A R N)" "up up up" \
+	"$(srv_field sil A state) $(srv_field rst R state) $(srv_field busy N state)"
+
+# --- 1. accepts and never answers --------------------------------------------
+
+set_mode A silent
+t_silent=$(now)
+spawn sil1 "$T_PY" "$T_PEERS/smtpload.py" 127.0.0.1 "$FE_S" -n 4 -c 4 --timeout 15 \
+	--log "$T_DIR/sil1.records"
+SIL1=$SPAWNED_PID
+check "probe marks A down (timeout during the greeting)" \
+	wait_log "$ENGINE_LOG" " probe farm=sil server=A state=down was=up check=\"timeout during greeting after 2000 ms\"" 12
+t_down=$(log_time "$(grep -E " probe farm=sil server=A state=down" "$ENGINE_LOG" | head -1)")
+took=$(fsub "$t_down" "$t_silent")
+check "A marked down no sooner than probe-timeout x fall = 4 s after it went silent, and within 10 s ($took s)" \
+	eval 'fcmp "$took" ">=" 3.9 && fcmp "$took" "<=" 10'
+check_eq "show servers sil: A down" down "$(srv_field sil A state)"
+check_eq "show servers sil: A's last check" "timeout during greeting after 2000 ms" "$(srv_field sil A check)"
+smtpload 127.0.0.1 "$FE_S" -n 10 -c 2 --timeout 10 >"$T_DIR/sil2.log" 2>&1
+s2=$(tail -1 "$T_DIR/sil2.log")
+check_eq "A down: 10 new messages all delivered (to sink1)" 10 "$(kv delivered "$s2")"
+
+wait_until 20 t_gone "$SIL1" || fail "the 4 first clients finished" "still running after 20 s"
+s1=$(tail -1 "$T_DIR/sil1.log")
+note "4 messages sent as A went silent: $s1"
+check_eq "sessions before the verdict: 2 delivered by sink1, 2 sent to A" "2 2" \
+	"$(kv delivered "$s1") $(kv lost "$s1")"
+check_eq "the 2 sent to A: no greeting, closed by the engine (lost at the greeting)" 2 \
+	"$(awk '$3 == "lost" && $4 == "greeting"' "$T_DIR/sil1.records" | wc -l)"
+waited=$(awk '$3 == "lost" { printf "%.1f ", $2 - $1 }' "$T_DIR/sil1.records")
+check "... after the idle timeout, 6 s (waited ${waited}s)" \
+	eval 'awk "\$3 == \"lost\" && (\$2 - \$1 < 5.9 || \$2 - \$1 > 8) { bad = 1 } END { exit bad }" "$T_DIR/sil1.records"'
+check "engine logged both as end=idle-timeout on A with bytes_out=0" \
+	wait_until 3 eval '[ "$(log_count "$ENGINE_LOG" " session .* farm=sil server=A bytes_in=0 bytes_out=0 duration=[0-9.]+ end=idle-timeout$")" -eq 2 ]'
+check_eq "sink1 got the 12 delivered messages" 12 "$(sink_count "$SB1")"
+check_eq "no session sent to A after it was marked down" 2 \
+	"$(log_count "$ENGINE_LOG" " session .* farm=sil server=A ")"
+
+# --- 2. resets in the middle of DATA -----------------------------------------
+
+smtpload 127.0.0.1 "$FE_R" -n 5 -c 1 --timeout 10 --log "$T_DIR/rst.records" >"$T_DIR/rst.log" 2>&1
+r=$(tail -1 "$T_DIR/rst.log")
+note "5 messages through R: $r"
+check_eq "the client sees its connection closed before the reply to the dot (5 lost at the dot)" 5 \
+	"$(awk '$3 == "lost" && $4 == "dot"' "$T_DIR/rst.records" | wc -l)"
+check "engine logged 5 end=server-error on R" \
+	wait_until 3 eval '[ "$(log_count "$ENGINE_LOG" " session .* farm=rst server=R .*end=server-error$")" -eq 5 ]'
+check "R reset each of them mid-DATA (its own log)" \
+	eval '[ "$(grep -c "^end reset-data .* reset mid-DATA" "$T_DIR/badmx-R.log")" -eq 5 ]'
+check_eq "R took no message" 0 "$(cat "$T_DIR/R.count" 2>/dev/null | wc -l)"
+sleep 2	# two more probes of R
+check_eq "the probe keeps R up: no state change logged" 0 "$(probe_lines rst R)"
+check_eq "show servers rst: R up, last check its greeting" "up|220 badmx-R.test ESMTP badmx" \
+	"$(srv_field rst R state)|$(srv_field rst R check)"
+
+# --- 3. answers 421 to everything --------------------------------------------
+
+set_mode N tempfail
+smtpload 127.0.0.1 "$FE_N" -n 2 -c 2 --timeout 10 --log "$T_DIR/busy1.records" >"$T_DIR/busy1.log" 2>&1
+b1=$(tail -1 "$T_DIR/busy1.log")
+note "2 messages sent as N turned to 421: $b1"
+N421="421 4.3.2 badmx-N.test Too busy, try later"
+check "sessions before the verdict: delivered, or N's own 421 greeting forwarded as is" \
+	eval '! awk "\$3 != \"delivered\" && !(\$3 == \"tempfail\" && \$4 == \"greeting\")" "$T_DIR/busy1.records" | grep -q . &&
+		! awk "\$3 == \"tempfail\"" "$T_DIR/busy1.records" | cut -d" " -f5- | grep -vqxF "$N421"'
+check "probe marks N nolb at its first 421" \
+	wait_log "$ENGINE_LOG" " probe farm=busy server=N state=nolb was=up check=\"$N421\"" 5
+check_eq "show servers busy: N nolb" nolb "$(srv_field busy N state)"
+check_eq "show servers busy: N's last check is its 421 line" "$N421" "$(srv_field busy N check)"
+before=$(log_count "$ENGINE_LOG" " session .* farm=busy server=N ")
+smtpload 127.0.0.1 "$FE_N" -n 20 -c 2 --timeout 10 >"$T_DIR/busy2.log" 2>&1
+b2=$(tail -1 "$T_DIR/busy2.log")
+check_eq "N nolb: 20 new messages all delivered" 20 "$(kv delivered "$b2")"
+sleep 1.2	# the engine's log is written by a timer
+check_eq "... none of them sent to N" "$before" "$(log_count "$ENGINE_LOG" " session .* farm=busy server=N ")"
+check_eq "sink2 got every delivered message" "$(( 20 + $(kv delivered "$b1") ))" "$(sink_count "$SB2")"
+
+# N answers again: up at the next good probe (nolb is not down: no rise).
+set_mode N ok
+check "N back: up at its next good probe" \
+	wait_log "$ENGINE_LOG" " probe farm=busy server=N state=up was=nolb" 5
+check_eq "sink1 and sink2 were never marked down" 0 "$(( $(probe_lines sil sink1) + $(probe_lines busy sink2) ))"
+check "engine still running" alive "$ENGINE_PID"
+
+finish
