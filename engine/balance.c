@@ -32,7 +32,7 @@ server_has_slot(const struct rt_server *s)
 {
 	const struct fieldset *fs = &server_fields;
 
-	return !field_isset(fs, s->conf, fieldset_find(fs, "maxconn")) ||
+	return !FIELD_ISSET(fs, s->conf, "maxconn") ||
 	    s->nsess < (uint32_t)s->conf->maxconn;
 }
 

@@ -73,6 +73,16 @@ int	 field_from_json(const struct fieldset *, void *, const struct field *,
 char	*field_allowed(const struct field *);
 bool	 name_valid(const char *);
 
+/* The field of `key`, looked up once per call site: the hot paths ask
+ * "is maxconn set?" for every session. */
+#define FIELD(fs, key) __extension__ ({					\
+	static const struct field *field_;				\
+	if (field_ == NULL)						\
+		field_ = fieldset_find((fs), (key));			\
+	field_;								\
+})
+#define FIELD_ISSET(fs, obj, key)	field_isset((fs), (obj), FIELD((fs), (key)))
+
 /* Typed access for the engine: the storage of a field at its offset. */
 #define FIELD_PTR(obj, f)	((char *)(obj) + (f)->off)
 

@@ -29,9 +29,9 @@ server_port(const struct session *s, const struct rt_server *srv)
 {
 	const struct fieldset *ss = &server_fields, *fs = &farm_fields;
 
-	if (field_isset(ss, srv->conf, fieldset_find(ss, "port")))
+	if (FIELD_ISSET(ss, srv->conf, "port"))
 		return (uint16_t)srv->conf->port;
-	if (field_isset(fs, s->farm->conf, fieldset_find(fs, "port")))
+	if (FIELD_ISSET(fs, s->farm->conf, "port"))
 		return (uint16_t)s->farm->conf->port;
 	return s->lport;
 }

@@ -134,8 +134,8 @@ srctable_admit(struct srctable *t, const struct frontend *fe,
     const struct mxaddr *a, uint64_t now, bool *counted)
 {
 	const struct fieldset *fs = &frontend_fields;
-	bool maxconn = field_isset(fs, fe, fieldset_find(fs, "source-maxconn"));
-	bool rate = field_isset(fs, fe, fieldset_find(fs, "source-rate"));
+	bool maxconn = FIELD_ISSET(fs, fe, "source-maxconn");
+	bool rate = FIELD_ISSET(fs, fe, "source-rate");
 	struct src *e;
 
 	*counted = false;

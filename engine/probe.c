@@ -43,11 +43,11 @@ probe_port(struct engine *eng, const struct rt_server *s)
 	const struct farm *f = s->farm->conf;
 	const struct fieldset *fs = &farm_fields, *ss = &server_fields;
 
-	if (field_isset(fs, f, fieldset_find(fs, "probe-port")))
+	if (FIELD_ISSET(fs, f, "probe-port"))
 		return (uint16_t)f->probe_port;
-	if (field_isset(ss, s->conf, fieldset_find(ss, "port")))
+	if (FIELD_ISSET(ss, s->conf, "port"))
 		return (uint16_t)s->conf->port;
-	if (field_isset(fs, f, fieldset_find(fs, "port")))
+	if (FIELD_ISSET(fs, f, "port"))
 		return (uint16_t)f->port;
 	/* Servers then listen where the clients came: the frontend's port. */
 	for (size_t i = 0; eng->cfg && i < eng->cfg->nfrontends; i++) {

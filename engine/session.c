@@ -81,7 +81,7 @@ admit(struct engine *eng, struct rt_frontend *fe, const struct mxaddr *a,
 	if ((c->allowed_source.n > 0 && !cidrlist_match(&c->allowed_source, a))
 	    || cidrlist_match(&c->denied_source, a))
 		return REFUSE_DENIED_SOURCE;
-	if (field_isset(fs, c, fieldset_find(fs, "maxconn")) &&
+	if (FIELD_ISSET(fs, c, "maxconn") &&
 	    fe->st.cur >= (uint64_t)c->maxconn)
 		return REFUSE_FRONTEND_MAXCONN;
 	return srctable_admit(fe->sources, c, a, now_ms(), counted);
