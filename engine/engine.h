@@ -15,7 +15,8 @@ struct listener {
 	struct engine		*eng;
 	struct mxaddr		 addr;	/* family 0: every address */
 	uint16_t		 port;
-	struct evconnlistener	*evl;
+	evutil_socket_t		 fd;
+	struct event		*ev;	/* readable: clients to accept */
 	struct rt_frontend	*fe;
 	struct event		*retry;	/* re-enable after EMFILE */
 	bool			 keep;

@@ -11,15 +11,12 @@
 
 #define LISTEN_BACKLOG	1024
 
-static void
-listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
-{
-	struct listener *l = arg;
-
-	(void)evl;
-	session_accept(l, fd, sa, salen);
-}
+/*
+ * At most this many accepts per readiness: sessions already in flight get
+ * their turn between two batches, instead of waiting behind a burst of
+ * new ones (a few hundred clients connecting at once).
+ */
+#define ACCEPT_BATCH	16
 
 static void
 listener_retry(evutil_socket_t fd, short what, void *arg)
@@ -28,22 +25,41 @@ listener_retry(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	evconnlistener_enable(l->evl);
+	event_add(l->ev, NULL);
 }
 
 /* Out of descriptors: pause accepting instead of spinning on the error;
  * sessions in flight go on and free descriptors as they end. */
 static void
-listener_error(struct evconnlistener *evl, void *arg)
+listener_pause(struct listener *l, int err)
+{
+	struct timeval tv = { 0, 250 * 1000 };
+
+	log_warn("accept: %s: pausing for 250 ms", strerror(err));
+	event_del(l->ev);
+	evtimer_add(l->retry, &tv);
+}
+
+static void
+listener_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct listener *l = arg;
-	struct timeval tv = { 0, 250 * 1000 };
-	int err = EVUTIL_SOCKET_ERROR();
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd;
 
-	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
-		log_warn("accept: %s: pausing for 250 ms", strerror(err));
-		evconnlistener_disable(evl);
-		evtimer_add(l->retry, &tv);
+	(void)what;
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		len = sizeof ss;
+		fd = accept4(lfd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				listener_pause(l, errno);
+			return;		/* EAGAIN: all taken */
+		}
+		session_accept(l, fd, (struct sockaddr *)&ss, (int)len);
 	}
 }
 
@@ -120,9 +136,10 @@ listener_open(struct engine *eng, const struct mxaddr *a, uint16_t port,
 	l->eng = eng;
 	l->addr = *a;
 	l->port = port;
-	l->evl = evconnlistener_new(eng->base, listener_accept, l,
-	    LEV_OPT_CLOSE_ON_FREE, -1, fd);
-	evconnlistener_set_error_cb(l->evl, listener_error);
+	l->fd = fd;
+	l->ev = event_new(eng->base, fd, EV_READ | EV_PERSIST, listener_accept,
+	    l);
+	event_add(l->ev, NULL);
 	l->retry = evtimer_new(eng->base, listener_retry, l);
 	return l;
 }
@@ -130,7 +147,8 @@ listener_open(struct engine *eng, const struct mxaddr *a, uint16_t port,
 void
 listener_close(struct listener *l)
 {
-	evconnlistener_free(l->evl);
+	event_free(l->ev);
 	event_free(l->retry);
+	close(l->fd);
 	free(l);
 }
