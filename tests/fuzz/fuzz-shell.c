@@ -2,7 +2,7 @@
  * The shell's line parser and completion: what an operator (or a script
  * piped to `mxlb`) types goes through line_split, grammar_parse, and for
  * `?` and TAB grammar_next.  The shell is built in memory as in
- * tests/unit/test-grammar.c (zones inbound and outbound, their farms,
+ * tests/unit/shell-fixture.h (zones inbound and outbound, their farms,
  * servers and frontends, no engine); commands are matched, never run.
  *
  * The input is a script: one line per '\n'.  For each line: split, parse,
@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "shell.h"
+#include "../unit/shell-fixture.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 int	LLVMFuzzerInitialize(int *, char ***);
@@ -33,88 +34,13 @@ int	LLVMFuzzerInitialize(int *, char ***);
 
 static struct shell *sh;
 
-static void
-conf_set(const struct fieldset *fs, void *obj, const char *key,
-    const char *text)
-{
-	char err[FIELD_ERRLEN] = "";
-
-	if (field_parse(fs, obj, fieldset_find(fs, key), text, err,
-	    sizeof err) != 0) {
-		fprintf(stderr, "fuzz-shell: %s %s: %s\n", key, text, err);
-		abort();
-	}
-}
-
-static struct server *
-server_make(const char *address, const char *name)
-{
-	struct mxaddr a;
-	char err[FIELD_ERRLEN];
-	struct server *s;
-
-	if (addr_parse(&a, address, err, sizeof err) != 0)
-		abort();
-	s = server_new(&a);
-	if (name != NULL)
-		conf_set(&server_fields, s, "name", name);
-	return s;
-}
-
-static struct frontend *
-frontend_make(const char *name, const char *bind, const char *farm)
-{
-	struct frontend *fe = frontend_new(name);
-
-	conf_set(&frontend_fields, fe, "bind", bind);
-	conf_set(&frontend_fields, fe, "farm", farm);
-	return fe;
-}
-
-static void
-zone_add(struct config *running)
-{
-	struct zone *z = xcalloc(1, sizeof *z);
-
-	z->name = xstrdup(running->zone);
-	z->sock = xasprintf("%s/%s.sock", sh->rundir, z->name);
-	z->up = true;
-	z->base = 1;
-	z->sub = -1;
-	z->running = running;
-	z->cand = config_dup(running);
-	sh->zones = xreallocarray(sh->zones, sh->nzones + 1, sizeof *sh->zones);
-	sh->zones[sh->nzones++] = z;
-}
-
-/* The zones of test-grammar.c: the names the commands' examples use. */
+/* The zones of test-grammar.c (tests/unit/shell-fixture.h). */
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct config *c;
-	struct farm *f;
-
 	(void)argc;
 	(void)argv;
-	sh = xcalloc(1, sizeof *sh);
-	sh->rundir = xstrdup("/nonexistent/mxlb-fuzz-run");
-	sh->out = stdout;
-
-	c = config_new("inbound");
-	f = farm_new("mx");
-	farm_add_server(f, server_make("192.0.2.10", "mx1"));
-	farm_add_server(f, server_make("192.0.2.11", "mx2"));
-	farm_add_server(f, server_make("2001:db8::25", NULL));
-	config_add_farm(c, f);
-	config_add_frontend(c, frontend_make("smtp", "25", "mx"));
-	zone_add(c);
-
-	c = config_new("outbound");
-	f = farm_new("relay");
-	farm_add_server(f, server_make("198.51.100.1", "r1"));
-	config_add_farm(c, f);
-	config_add_frontend(c, frontend_make("submission", "587", "relay"));
-	zone_add(c);
+	sh = shell_fixture("/nonexistent/mxlb-fuzz-run");
 	return 0;
 }
 

@@ -18,93 +18,14 @@
 #include <cmocka.h>
 
 #include "shell.h"
+#include "shell-fixture.h"
 
 /* ---- the shell: zones inbound and outbound, as their engines run them -- */
 
-static void
-conf_set(const struct fieldset *fs, void *obj, const char *key,
-    const char *text)
-{
-	char err[FIELD_ERRLEN] = "";
-
-	if (field_parse(fs, obj, fieldset_find(fs, key), text, err,
-	    sizeof err) != 0)
-		fail_msg("%s %s: %s", key, text, err);
-}
-
-static struct server *
-server_make(const char *address, const char *name)
-{
-	struct mxaddr a;
-	char err[FIELD_ERRLEN];
-	struct server *s;
-
-	if (addr_parse(&a, address, err, sizeof err) != 0)
-		fail_msg("%s", err);
-	s = server_new(&a);
-	if (name != NULL)
-		conf_set(&server_fields, s, "name", name);
-	return s;
-}
-
-static struct frontend *
-frontend_make(const char *name, const char *bind, const char *farm)
-{
-	struct frontend *fe = frontend_new(name);
-
-	conf_set(&frontend_fields, fe, "bind", bind);
-	conf_set(&frontend_fields, fe, "farm", farm);
-	return fe;
-}
-
-static void
-zone_add(struct shell *sh, struct config *running)
-{
-	struct zone *z = xcalloc(1, sizeof *z);
-
-	z->name = xstrdup(running->zone);
-	z->sock = xasprintf("%s/%s.sock", sh->rundir, z->name);
-	z->up = true;
-	z->base = 1;
-	z->sub = -1;	/* no monitor feed: shell_free must not close fd 0 */
-	z->running = running;
-	z->cand = config_dup(running);
-	sh->zones = xreallocarray(sh->zones, sh->nzones + 1, sizeof *sh->zones);
-	sh->zones[sh->nzones++] = z;
-}
-
-/*
- * inbound: farm mx (mx1, mx2, and 2001:db8::25 named by its address),
- * frontend smtp on 25.  outbound: farm relay (r1), frontend submission on
- * 587.  The names are those of the commands' examples, so they parse.
- */
 static int
 setup(void **state)
 {
-	struct shell *sh = xcalloc(1, sizeof *sh);
-	struct config *c;
-	struct farm *f;
-
-	sh->rundir = xstrdup("/nonexistent/mxlb-test-run");
-	sh->out = stdout;
-
-	c = config_new("inbound");
-	f = farm_new("mx");
-	farm_add_server(f, server_make("192.0.2.10", "mx1"));
-	farm_add_server(f, server_make("192.0.2.11", "mx2"));
-	farm_add_server(f, server_make("2001:db8::25", NULL));
-	config_add_farm(c, f);
-	config_add_frontend(c, frontend_make("smtp", "25", "mx"));
-	zone_add(sh, c);
-
-	c = config_new("outbound");
-	f = farm_new("relay");
-	farm_add_server(f, server_make("198.51.100.1", "r1"));
-	config_add_farm(c, f);
-	config_add_frontend(c, frontend_make("submission", "587", "relay"));
-	zone_add(sh, c);
-
-	*state = sh;
+	*state = shell_fixture("/nonexistent/mxlb-test-run");
 	return 0;
 }
 
