@@ -257,6 +257,28 @@ free_port() {
 
 # --- the engine -------------------------------------------------------------
 
+# two_sink_config ZONE FILE [FRONTEND-KEYS]: the usual test zone, written to
+# FILE: frontend "in" on 127.0.0.1:$FE in front of farm "mx" (SMTP probe
+# every second, down after 2 failures) with servers s1 on $P1 and s2 on $P2,
+# the three ports taken with free_port.  FRONTEND-KEYS is more JSON for the
+# frontend, as '"idle-timeout": 3'.
+two_sink_config() {
+	local zone=$1 file=$2 extra=${3:+, $3}
+	free_port; FE=$PORT
+	free_port; P1=$PORT
+	free_port; P2=$PORT
+	cat >"$file" <<EOF
+{ "zone": "$zone",
+  "farms": [
+    { "name": "mx", "probe": "smtp", "probe-interval": 1, "probe-timeout": 2,
+      "probe-rise": 2, "probe-fall": 2, "connect-timeout": 2,
+      "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1" },
+                   { "address": "127.0.0.1", "port": $P2, "name": "s2" } ] } ],
+  "frontends": [
+    { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx"$extra } ] }
+EOF
+}
+
 # json_get FILE KEY: a top-level string of a JSON file.
 json_get() {
 	"$T_PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"

@@ -36,20 +36,7 @@ command -v prlimit >/dev/null || die "prlimit (util-linux) is not installed"
 LIMIT=64
 TICK=$(getconf CLK_TCK)
 
-free_port; FE=$PORT
-free_port; P1=$PORT
-free_port; P2=$PORT
-
-cat >"$T_DIR/fds.json" <<EOF
-{ "zone": "fds",
-  "farms": [
-    { "name": "mx", "probe": "smtp", "probe-interval": 1, "probe-timeout": 2,
-      "probe-rise": 2, "probe-fall": 2, "connect-timeout": 2,
-      "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1" },
-                   { "address": "127.0.0.1", "port": $P2, "name": "s2" } ] } ],
-  "frontends": [
-    { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx" } ] }
-EOF
+two_sink_config fds "$T_DIR/fds.json"
 
 # The engine under a low hard limit; exec keeps the PID start_engine sees.
 REAL_MXLBD=$MXLBD

@@ -22,21 +22,7 @@ MXLB=${MXLB:-$T_TOP/build/mxlb}
 MAXCONN=5
 RATE=60
 
-free_port; FE=$PORT
-free_port; P1=$PORT
-free_port; P2=$PORT
-
-cat >"$T_DIR/flood.json" <<EOF
-{ "zone": "flood",
-  "farms": [
-    { "name": "mx", "probe": "smtp", "probe-interval": 1, "probe-timeout": 2,
-      "probe-rise": 2, "probe-fall": 2, "connect-timeout": 2,
-      "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1" },
-                   { "address": "127.0.0.1", "port": $P2, "name": "s2" } ] } ],
-  "frontends": [
-    { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx",
-      "source-maxconn": $MAXCONN, "source-rate": $RATE, "idle-timeout": 30 } ] }
-EOF
+two_sink_config flood "$T_DIR/flood.json" "\"source-maxconn\": $MAXCONN, \"source-rate\": $RATE, \"idle-timeout\": 30"
 
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
 start_sink "$P2" || die "smtp-sink on $P2 did not start"

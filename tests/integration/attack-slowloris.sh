@@ -18,21 +18,7 @@ IDLE_HI=3.5	# idle-timeout + 1.5 s: timer slack on a loaded machine
 MXLB=${MXLB:-$T_TOP/build/mxlb}
 [ -x "$MXLB" ] || die "no shell at $MXLB (run make)"
 
-free_port; FE=$PORT
-free_port; P1=$PORT
-free_port; P2=$PORT
-
-cat >"$T_DIR/slow.json" <<EOF
-{ "zone": "slow",
-  "farms": [
-    { "name": "mx", "probe": "smtp", "probe-interval": 1, "probe-timeout": 2,
-      "probe-rise": 2, "probe-fall": 2, "connect-timeout": 2,
-      "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1" },
-                   { "address": "127.0.0.1", "port": $P2, "name": "s2" } ] } ],
-  "frontends": [
-    { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx",
-      "idle-timeout": $IDLE } ] }
-EOF
+two_sink_config slow "$T_DIR/slow.json" "\"idle-timeout\": $IDLE"
 
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
 start_sink "$P2" || die "smtp-sink on $P2 did not start"
