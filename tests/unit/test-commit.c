@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "expect-errs.h"
+
 #include "commit.h"
 
 #define ZONE		"z1"
@@ -170,26 +172,6 @@ assert_contains(const char *s, const char *part)
 {
 	if (s == NULL || strstr(s, part) == NULL) {
 		print_message("expected \"%s\" in: %s\n", part, s ? s : "(null)");
-		fail();
-	}
-}
-
-static bool
-errs_has(const struct errs *e, const char *msg)
-{
-	for (size_t i = 0; i < e->n; i++)
-		if (strcmp(e->v[i], msg) == 0)
-			return true;
-	return false;
-}
-
-static void
-expect_error(const struct errs *e, const char *msg)
-{
-	if (!errs_has(e, msg)) {
-		print_message("expected: %s\ngot %zu error(s):\n", msg, e->n);
-		for (size_t i = 0; i < e->n; i++)
-			print_message("  error: %s\n", e->v[i]);
 		fail();
 	}
 }

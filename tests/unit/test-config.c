@@ -15,35 +15,9 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "expect-errs.h"
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static void
-errs_print(const struct errs *e)
-{
-	for (size_t i = 0; i < e->n; i++)
-		print_message("  error: %s\n", e->v[i]);
-}
-
-static bool
-errs_has(const struct errs *e, const char *msg)
-{
-	for (size_t i = 0; i < e->n; i++)
-		if (strcmp(e->v[i], msg) == 0)
-			return true;
-	return false;
-}
-
-/* Fails, listing what was reported instead, unless msg is among e. */
-static void
-expect_error(const struct errs *e, const char *msg)
-{
-	if (!errs_has(e, msg)) {
-		print_message("expected: %s\ngot %zu error(s):\n", msg, e->n);
-		errs_print(e);
-		fail();
-	}
-}
 
 /* Loads JSON text; returns the config (NULL when invalid), errors in e. */
 static struct config *
