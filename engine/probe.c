@@ -128,6 +128,19 @@ apply_result(struct probe *p, enum probe_result r)
 	p->confirmed = true;
 }
 
+/* The connection of this run closed, the timer back to the next run. */
+static void
+probe_end_run(struct probe *p)
+{
+	if (p->bev != NULL) {
+		bufferevent_free(p->bev);
+		p->bev = NULL;
+	}
+	evtimer_del(p->timer);
+	event_assign(p->timer, p->eng->base, -1, 0, probe_run, p);
+	p->step = P_IDLE;
+}
+
 static void
 probe_done(struct probe *p, enum probe_result r, int code, const char *fmt,
     ...) __attribute__((format(printf, 4, 5)));
@@ -139,13 +152,7 @@ probe_done(struct probe *p, enum probe_result r, int code, const char *fmt,
 	struct rt_server *s = p->srv;
 	va_list ap;
 
-	if (p->bev != NULL) {
-		bufferevent_free(p->bev);
-		p->bev = NULL;
-	}
-	evtimer_del(p->timer);
-	event_assign(p->timer, p->eng->base, -1, 0, probe_run, p);
-	p->step = P_IDLE;
+	probe_end_run(p);
 	s->check_code = code;
 	s->check_ms = (uint32_t)(now_ms() - p->started);
 	va_start(ap, fmt);
@@ -272,13 +279,7 @@ probe_starved(struct probe *p, int err)
 {
 	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM)
 		return false;
-	if (p->bev != NULL) {
-		bufferevent_free(p->bev);
-		p->bev = NULL;
-	}
-	evtimer_del(p->timer);
-	event_assign(p->timer, p->eng->base, -1, 0, probe_run, p);
-	p->step = P_IDLE;
+	probe_end_run(p);
 	schedule(p, next_delay(p));
 	return true;
 }

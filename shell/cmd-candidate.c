@@ -14,9 +14,7 @@ discard(struct shell *sh, const struct parsed *p)
 		struct zone *z = sh->zones[i];
 		config_free(z->cand);
 		z->cand = config_dup(z->running);
-		for (size_t j = 0; j < z->nedits; j++)
-			free(z->edits[j]);
-		z->nedits = 0;
+		zone_edits_clear(z);
 	}
 	return 0;
 }

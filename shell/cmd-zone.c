@@ -6,14 +6,6 @@
 #include "edit.h"
 #include "proto.h"
 
-static void
-edits_clear(struct zone *z)
-{
-	for (size_t i = 0; i < z->nedits; i++)
-		free(z->edits[i]);
-	z->nedits = 0;
-}
-
 static int
 apply_one(struct shell *sh, struct zone *z, const struct parsed *p)
 {
@@ -40,7 +32,7 @@ apply_one(struct shell *sh, struct zone *z, const struct parsed *p)
 	z->base = (uint64_t)json_integer_value(json_object_get(res, K_VERSION));
 	config_free(z->running);
 	z->running = config_dup(z->cand);
-	edits_clear(z);
+	zone_edits_clear(z);
 	fprintf(sh->out, "zone %s: version %llu running", z->name,
 	    (unsigned long long)z->base);
 	if (confirmed != NULL)

@@ -46,6 +46,7 @@ struct zone	*zone_of_frontend(struct shell *, const char *,
 bool		 zone_pending(const struct zone *);
 int		 zone_refresh(struct shell *, struct zone *, char *, size_t);
 void		 zone_record(struct zone *, const char *);
+void		 zone_edits_clear(struct zone *);
 void		 shell_free(struct shell *);
 bool		 shell_pending(const struct shell *);
 

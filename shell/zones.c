@@ -192,14 +192,22 @@ zone_record(struct zone *z, const char *line)
 	z->edits[z->nedits++] = xstrdup(line);
 }
 
+/* Applied or discarded: nothing left for `update` to replay. */
+void
+zone_edits_clear(struct zone *z)
+{
+	for (size_t i = 0; i < z->nedits; i++)
+		free(z->edits[i]);
+	z->nedits = 0;
+}
+
 static void
 zone_free(struct zone *z)
 {
 	if (z->sub != -1)
 		close(z->sub);
 	free(z->subbuf);
-	for (size_t i = 0; i < z->nedits; i++)
-		free(z->edits[i]);
+	zone_edits_clear(z);
 	free(z->edits);
 	config_free(z->running);
 	config_free(z->cand);
