@@ -68,12 +68,14 @@ addr_unspecified(const struct mxaddr *a)
 }
 
 /* Linux refuses a second bind on a port when the addresses are equal, or
- * one is the wildcard (0.0.0.0, ::) of the other's family. */
+ * one is the wildcard (0.0.0.0, ::) of the other's family.  "::" listens
+ * dual-stack (listener.c), so it takes the port on IPv4 as well. */
 static bool
 addr_clash(const struct mxaddr *a, const struct mxaddr *b)
 {
 	if (a->family != b->family)
-		return false;
+		return (a->family == AF_INET6 && addr_unspecified(a)) ||
+		    (b->family == AF_INET6 && addr_unspecified(b));
 	return addr_unspecified(a) || addr_unspecified(b) ||
 	    addr_cmp(a, b) == 0;
 }
@@ -100,6 +102,134 @@ listen_overlap(const struct frontend *a, const struct frontend *b)
 			if (addr_clash(&a->address.v[i], &b->address.v[j]))
 				return true;
 	return false;
+}
+
+/* A v4-mapped address (::ffff:a.b.c.d) is the IPv4 address it carries. */
+static struct mxaddr
+addr_plain(const struct mxaddr *a)
+{
+	struct mxaddr p = *a;
+
+	if (a->family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&a->v6)) {
+		memset(&p, 0, sizeof p);
+		p.family = AF_INET;
+		memcpy(&p.v4, &a->v6.s6_addr[12], 4);
+	}
+	return p;
+}
+
+/* Addresses that reach this host wherever the config is checked:
+ * loopback, and the unspecified address (a connect to it is local). */
+static bool
+addr_self(const struct mxaddr *a)
+{
+	static const struct in6_addr lo6 = IN6ADDR_LOOPBACK_INIT;
+
+	if (a->family == AF_INET)
+		return (ntohl(a->v4.s_addr) >> 24) == 127 || addr_unspecified(a);
+	return memcmp(&a->v6, &lo6, sizeof lo6) == 0 || addr_unspecified(a);
+}
+
+/*
+ * Does frontend fe accept a connection to a (plain, not mapped) on port?
+ * Its own addresses do; a wildcard (no address: both families; 0.0.0.0;
+ * "::", dual-stack) also takes the host's loopback.  Other local
+ * addresses are not known here: the shell checks remote zones too.
+ */
+static bool
+frontend_reaches(const struct frontend *fe, const struct mxaddr *a,
+    uint16_t port)
+{
+	if (!portlist_has(&fe->bind, port))
+		return false;
+	if (fe->address.n == 0)
+		return addr_self(a);
+	for (size_t i = 0; i < fe->address.n; i++) {
+		const struct mxaddr *fa = &fe->address.v[i];
+		struct mxaddr p = addr_plain(fa);
+
+		if (addr_cmp(&p, a) == 0)
+			return true;
+		if (addr_unspecified(fa) && addr_self(a) &&
+		    (fa->family == AF_INET6 || a->family == AF_INET))
+			return true;
+	}
+	return false;
+}
+
+/* The frontend of c that takes a:port, or NULL. */
+static const struct frontend *
+frontend_at(const struct config *c, const struct mxaddr *a, uint16_t port)
+{
+	for (size_t i = 0; i < c->nfrontends; i++)
+		if (frontend_reaches(c->frontends[i], a, port))
+			return c->frontends[i];
+	return NULL;
+}
+
+static void
+loop_error(const struct farm *f, const struct server *s,
+    const struct mxaddr *a, uint16_t port, const struct frontend *from,
+    const struct frontend *fe, struct errs *e)
+{
+	char host[ADDR_STRLEN], via[96] = "";
+
+	addr_format(a, host, sizeof host);
+	if (from != NULL)
+		snprintf(via, sizeof via, " (the port of frontend %s)",
+		    from->name);
+	errs_add(e, "farm %s: server %s: connects to %s port %u%s, where "
+	    "frontend %s listens: every session would loop back into this "
+	    "zone (give the server another address or port)", f->name,
+	    server_name(s), host, port, via, fe->name);
+}
+
+/*
+ * A server that is one of the zone's own frontends makes each session
+ * connect to the engine again, which connects again, until descriptors
+ * run out.  Without a port of its own (server or farm), a server takes
+ * the port each frontend of its farm was reached on.
+ */
+static void
+check_server_loop(const struct config *c, const struct farm *f,
+    const struct server *s, struct errs *e)
+{
+	const struct frontend *fe;
+	struct mxaddr a;
+
+	if (s->address.family == 0)
+		return;
+	a = addr_plain(&s->address);
+	if (FIELD_ISSET(&server_fields, s, "port") ||
+	    FIELD_ISSET(&farm_fields, f, "port")) {
+		long port = FIELD_ISSET(&server_fields, s, "port") ? s->port :
+		    f->port;
+		if ((fe = frontend_at(c, &a, (uint16_t)port)) != NULL)
+			loop_error(f, s, &a, (uint16_t)port, NULL, fe, e);
+		return;
+	}
+	for (size_t i = 0; i < c->nfrontends; i++) {
+		const struct frontend *from = c->frontends[i];
+		if (from->farm == NULL || strcmp(from->farm, f->name) != 0)
+			continue;
+		for (size_t r = 0; r < from->bind.n; r++)
+			for (uint32_t p = from->bind.v[r].lo;
+			    p <= from->bind.v[r].hi; p++)
+				if ((fe = frontend_at(c, &a, (uint16_t)p))) {
+					loop_error(f, s, &a, (uint16_t)p,
+					    from, fe, e);
+					return;
+				}
+	}
+}
+
+static void
+check_loops(const struct config *c, struct errs *e)
+{
+	for (size_t i = 0; i < c->nfarms; i++)
+		for (size_t j = 0; j < c->farms[i]->nservers; j++)
+			check_server_loop(c, c->farms[i],
+			    c->farms[i]->servers[j], e);
 }
 
 static void
@@ -139,5 +269,6 @@ config_validate(const struct config *c, struct errs *e)
 		    c->zone);
 	check_farms(c, e);
 	check_frontends(c, e);
+	check_loops(c, e);
 	return (int)(e->n - before);
 }

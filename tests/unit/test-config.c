@@ -873,9 +873,101 @@ test_listen_clash_explicit_wildcard(void **state)
 	    "\"bind\":\"25\",\"address\":[\"10.0.0.1\"]");
 	expect_clash("\"bind\":\"25\",\"address\":[\"2001:db8::1\"]",
 	    "\"bind\":\"25\",\"address\":[\"::\"]");
-	/* The IPv6 wildcard alone (IPV6_V6ONLY) leaves IPv4 free. */
-	expect_no_clash("\"bind\":\"25\",\"address\":[\"10.0.0.1\"]",
+	/* "::" listens dual-stack: it takes the port on IPv4 too. */
+	expect_clash("\"bind\":\"25\",\"address\":[\"10.0.0.1\"]",
 	    "\"bind\":\"25\",\"address\":[\"::\"]");
+	expect_clash("\"bind\":\"25\",\"address\":[\"::\"]",
+	    "\"bind\":\"25\",\"address\":[\"0.0.0.0\"]");
+	/* Another IPv6 address leaves IPv4 free. */
+	expect_no_clash("\"bind\":\"25\",\"address\":[\"10.0.0.1\"]",
+	    "\"bind\":\"25\",\"address\":[\"2001:db8::1\"]");
+}
+
+/* Farm mx with one server (JSON members), in front of frontend "in"
+ * (JSON members besides name and farm). */
+static char *
+loop_config(const char *farm, const char *server, const char *fe)
+{
+	return xasprintf("{\"zone\":\"z1\",\"farms\":[{\"name\":\"mx\"%s%s,"
+	    "\"servers\":[{\"name\":\"s1\",%s}]}],"
+	    "\"frontends\":[{\"name\":\"in\",\"farm\":\"mx\",%s}]}",
+	    *farm ? "," : "", farm, server, fe);
+}
+
+static void
+expect_loop(const char *farm, const char *server, const char *fe,
+    const char *msg)
+{
+	char *text = loop_config(farm, server, fe);
+
+	expect_only_error(text, msg);
+	free(text);
+}
+
+static void
+expect_no_loop(const char *farm, const char *server, const char *fe)
+{
+	char *text = loop_config(farm, server, fe);
+
+	expect_valid(text);
+	free(text);
+}
+
+#define LOOP_MSG(addr, port, via) "farm mx: server s1: connects to " addr \
+	" port " port via ", where frontend in listens: every session would " \
+	"loop back into this zone (give the server another address or port)"
+
+/* A server that is the zone's own frontend: one client would chain
+ * sessions until the engine runs out of descriptors. */
+static void
+test_server_loop(void **state)
+{
+	(void)state;
+	/* The port inherited from the frontend, which listens everywhere. */
+	expect_loop("", "\"address\":\"127.0.0.1\"", "\"bind\":\"25\"",
+	    LOOP_MSG("127.0.0.1", "25", " (the port of frontend in)"));
+	expect_loop("", "\"address\":\"::1\"", "\"bind\":\"25,587\"",
+	    LOOP_MSG("::1", "25", " (the port of frontend in)"));
+	expect_loop("", "\"address\":\"127.0.0.2\"",
+	    "\"bind\":\"25\",\"address\":[\"0.0.0.0\"]",
+	    LOOP_MSG("127.0.0.2", "25", " (the port of frontend in)"));
+	/* "::" is dual-stack: IPv4 loopback reaches it. */
+	expect_loop("", "\"address\":\"::ffff:127.0.0.1\"",
+	    "\"bind\":\"25\",\"address\":[\"::\"]",
+	    LOOP_MSG("127.0.0.1", "25", " (the port of frontend in)"));
+	/* The port from the server or the farm. */
+	expect_loop("", "\"address\":\"127.0.0.1\",\"port\":2525",
+	    "\"bind\":\"25,2525\"", LOOP_MSG("127.0.0.1", "2525", ""));
+	expect_loop("\"port\":2525", "\"address\":\"10.0.0.1\"",
+	    "\"bind\":\"2525\",\"address\":[\"10.0.0.1\"]",
+	    LOOP_MSG("10.0.0.1", "2525", ""));
+
+	/* Another host, or another port, is what a farm is for. */
+	expect_no_loop("", "\"address\":\"10.0.0.1\"", "\"bind\":\"25\"");
+	expect_no_loop("", "\"address\":\"127.0.0.1\",\"port\":2525",
+	    "\"bind\":\"25\"");
+	expect_no_loop("\"port\":2525", "\"address\":\"127.0.0.1\"",
+	    "\"bind\":\"25\"");
+	expect_no_loop("", "\"address\":\"127.0.0.1\"",
+	    "\"bind\":\"25\",\"address\":[\"10.0.0.1\"]");
+	/* The IPv4 wildcard does not take IPv6 loopback. */
+	expect_no_loop("", "\"address\":\"::1\"",
+	    "\"bind\":\"25\",\"address\":[\"0.0.0.0\"]");
+}
+
+/* The loop may go through another frontend of the zone. */
+static void
+test_server_loop_other_frontend(void **state)
+{
+	(void)state;
+	expect_only_error("{\"zone\":\"z1\",\"farms\":[{\"name\":\"mx\","
+	    "\"servers\":[{\"address\":\"127.0.0.1\",\"port\":2525}]}],"
+	    "\"frontends\":[{\"name\":\"in\",\"farm\":\"mx\",\"bind\":\"25\","
+	    "\"address\":[\"192.0.2.1\"]},{\"name\":\"sub\",\"farm\":\"mx\","
+	    "\"bind\":\"2525\",\"address\":[\"127.0.0.1\"]}]}",
+	    "farm mx: server 127.0.0.1: connects to 127.0.0.1 port 2525, where "
+	    "frontend sub listens: every session would loop back into this "
+	    "zone (give the server another address or port)");
 }
 
 static void
@@ -1195,6 +1287,8 @@ main(void)
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_listen_clash),
 		cmocka_unit_test(test_listen_clash_explicit_wildcard),
+		cmocka_unit_test(test_server_loop),
+		cmocka_unit_test(test_server_loop_other_frontend),
 		cmocka_unit_test(test_missing_required),
 		cmocka_unit_test(test_missing_server_address),
 		cmocka_unit_test(test_one_error_per_problem),
