@@ -63,6 +63,12 @@ listener_accept(evutil_socket_t lfd, short what, void *arg)
 	}
 }
 
+static bool
+listen_dualstack(const struct mxaddr *a)
+{
+	return a->family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&a->v6);
+}
+
 static int
 socket_setup(int fd, const struct mxaddr *a)
 {
@@ -77,12 +83,14 @@ socket_setup(int fd, const struct mxaddr *a)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one,
 		    sizeof one);
 	(void)setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof one);
-	/* "All addresses" is one dual-stack socket. */
-	if (a->family == 0 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
-	    sizeof zero) == -1)
+	/* "All addresses" and "::" are one dual-stack socket, whatever the
+	 * host's net.ipv6.bindv6only says: IPv4 clients arrive as
+	 * ::ffff:a.b.c.d, which addr_from_sockaddr() makes plain IPv4. */
+	if ((a->family == 0 || listen_dualstack(a)) && setsockopt(fd,
+	    IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) == -1)
 		return -1;
-	if (a->family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
-	    &one, sizeof one) == -1)
+	if (a->family == AF_INET6 && !listen_dualstack(a) && setsockopt(fd,
+	    IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) == -1)
 		return -1;
 	return 0;
 }
