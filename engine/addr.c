@@ -94,6 +94,28 @@ addr_to_sockaddr(const struct mxaddr *a, uint16_t port,
 	}
 }
 
+/*
+ * A non-blocking socket for a connection the engine makes (a session's
+ * server side, a probe).  SO_REUSEADDR, kept by its TIME_WAIT, lets a
+ * zone listen later on the ephemeral port it used; without it that port
+ * stays taken for a minute.  IP_BIND_ADDRESS_NO_PORT: if a source address
+ * is bound, the port is chosen at connect, per destination, instead of
+ * one port per bind out of the ephemeral range.
+ */
+int
+addr_socket_out(int family)
+{
+	int fd, one = 1;
+
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+	    sizeof one);
+	return fd;
+}
+
 uint16_t
 sockaddr_port(const struct sockaddr *sa)
 {

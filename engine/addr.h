@@ -50,6 +50,7 @@ int	 addr_cmp(const struct mxaddr *, const struct mxaddr *);
 void	 addr_from_sockaddr(struct mxaddr *, const struct sockaddr *);
 socklen_t addr_to_sockaddr(const struct mxaddr *, uint16_t,
 	    struct sockaddr_storage *);
+int	 addr_socket_out(int);
 void	 sockaddr_format(const struct sockaddr *, char *, size_t);
 uint16_t sockaddr_port(const struct sockaddr *);
 

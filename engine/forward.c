@@ -170,8 +170,7 @@ forward_connect(struct session *s, struct rt_server *srv)
 		srv->st.max = srv->st.cur;
 	s->state = S_CONNECTING;
 	len = addr_to_sockaddr(&srv->conf->address, server_port(s, srv), &ss);
-	s->sfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
+	s->sfd = addr_socket_out(ss.ss_family);
 	if (s->sfd == -1 && (errno == EMFILE || errno == ENFILE)) {
 		/* Our shortage, not the server's: no connect failure to
 		 * charge it, and no other server would do better. */

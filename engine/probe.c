@@ -343,7 +343,9 @@ probe_run(evutil_socket_t fd, short what, void *arg)
 	len = addr_to_sockaddr(&s->conf->address, port, &ss);
 	p->step = P_CONNECT;
 	p->greeting[0] = '\0';
-	p->bev = bufferevent_socket_new(p->eng->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	/* On -1 libevent makes the socket in connect, and reports why not. */
+	p->bev = bufferevent_socket_new(p->eng->base,
+	    addr_socket_out(ss.ss_family), BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(p->bev, probe_read, NULL, probe_event, p);
 	event_assign(p->timer, p->eng->base, -1, 0, probe_timeout, p);
 	schedule(p, s->farm->conf->probe_timeout);
