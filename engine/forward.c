@@ -228,14 +228,40 @@ server_finished(const struct session *s)
 	return s->down.eof || recv(s->sfd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }
 
+/*
+ * Follows the server's reply lines just far enough to see a 221, its
+ * answer to QUIT: the dialogue is over then, whoever closes first and
+ * however.  Only the first 4 bytes of each line are looked at.
+ */
+static void
+reply_scan(struct session *s, const char *buf, size_t n)
+{
+	for (size_t i = 0; i < n && !s->bye; i++) {
+		if (buf[i] == '\n') {
+			/* "221\n": a bare reply code. */
+			if (s->nhead == 3 && memcmp(s->head, "221", 3) == 0)
+				s->bye = true;
+			s->nhead = 0;
+		} else if (s->nhead < sizeof s->head) {
+			s->head[s->nhead++] = buf[i];
+			if (s->nhead == sizeof s->head &&
+			    memcmp(s->head, "221", 3) == 0 &&
+			    (s->head[3] == ' ' || s->head[3] == '\r'))
+				s->bye = true;
+		}
+	}
+}
+
 /* An error on a socket: a reset after everything was said is how many
- * clients close (after QUIT and 221), and counts as a normal end. */
+ * clients close (after QUIT and 221, often without waiting for the
+ * server's FIN), and counts as a normal end. */
 static void
 flow_error(struct session *s, evutil_socket_t fd)
 {
 	bool client = fd == s->cfd;
 
-	if (client ? s->down.shut || server_finished(s) : s->up.shut)
+	if (s->bye || (client ? s->down.shut || server_finished(s) :
+	    s->up.shut))
 		session_end(s, "closed");
 	else
 		session_end(s, client ? "client-error" : "server-error");
@@ -274,6 +300,8 @@ flow_read(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	count(s, f, (size_t)n);
+	if (f == &s->down)
+		reply_scan(s, buf, (size_t)n);
 	s->last = now_ms();
 	w = send(f->dst, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (w == -1 && errno != EAGAIN && errno != EINTR) {

@@ -42,6 +42,10 @@ struct session {
 	struct event		 timer;		/* queue wait, connect, idle */
 	TAILQ_ENTRY(session)	 qentry;
 	bool			 src_counted;
+	/* The start of the server's current reply line, to see its 221. */
+	char			 head[4];
+	uint8_t			 nhead;
+	bool			 bye;		/* the server said 221 */
 };
 
 void	session_end(struct session *, const char *);
