@@ -91,7 +91,8 @@ static const struct field frontend_f[] = {
 	{ "bind", FT_PORTS, E(bind), 0, 0, NULL, NULL, "PORTS",
 	  "ports to listen on: 25 or 25,587 or 2500-2510", F_REQUIRED },
 	{ "address", FT_ADDRS, E(address), 0, 0, NULL, NULL, "ADDR[,ADDR...]",
-	  "addresses to listen on (default: all, IPv4 and IPv6)", 0 },
+	  "addresses to listen on (default: all, IPv4 and IPv6; :: is "
+	  "dual-stack too)", 0 },
 	{ "farm", FT_NAME, E(farm), 0, 0, NULL, NULL, "FARM",
 	  "farm that takes the sessions", F_REQUIRED },
 	{ "allowed-source", FT_CIDRS, E(allowed_source), 0, 0, NULL, NULL,
