@@ -184,6 +184,24 @@ loop_error(const struct farm *f, const struct server *s,
 	    server_name(s), host, port, via, fe->name);
 }
 
+/* The server takes each port of frontend `from`: is one of them a loop? */
+static bool
+inherited_loop(const struct config *c, const struct farm *f,
+    const struct server *s, const struct mxaddr *a,
+    const struct frontend *from, struct errs *e)
+{
+	const struct frontend *fe;
+
+	for (size_t r = 0; r < from->bind.n; r++)
+		for (uint32_t p = from->bind.v[r].lo; p <= from->bind.v[r].hi;
+		    p++)
+			if ((fe = frontend_at(c, a, (uint16_t)p)) != NULL) {
+				loop_error(f, s, a, (uint16_t)p, from, fe, e);
+				return true;
+			}
+	return false;
+}
+
 /*
  * A server that is one of the zone's own frontends makes each session
  * connect to the engine again, which connects again, until descriptors
@@ -210,16 +228,9 @@ check_server_loop(const struct config *c, const struct farm *f,
 	}
 	for (size_t i = 0; i < c->nfrontends; i++) {
 		const struct frontend *from = c->frontends[i];
-		if (from->farm == NULL || strcmp(from->farm, f->name) != 0)
-			continue;
-		for (size_t r = 0; r < from->bind.n; r++)
-			for (uint32_t p = from->bind.v[r].lo;
-			    p <= from->bind.v[r].hi; p++)
-				if ((fe = frontend_at(c, &a, (uint16_t)p))) {
-					loop_error(f, s, &a, (uint16_t)p,
-					    from, fe, e);
-					return;
-				}
+		if (from->farm != NULL && strcmp(from->farm, f->name) == 0 &&
+		    inherited_loop(c, f, s, &a, from, e))
+			return;
 	}
 }
 
