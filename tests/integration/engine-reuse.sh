@@ -1,30 +1,56 @@
 #!/bin/bash
 # Ports the engine itself left in TIME_WAIT never stop a zone from
-# starting: the frontend port of a finished session, and the ephemeral
-# port of its connection to the server (the engine closed first, so the
-# TIME_WAIT is the engine's).  The zone restarts with a frontend on each.
+# starting: the frontend port of a finished session, the ephemeral port
+# of its connection to the server (the engine closed first, so the
+# TIME_WAIT is the engine's), and the port of a TCP probe.  The zone
+# restarts with a frontend on each.
 . "$(dirname "$0")/../lib.sh"
 
 free_port; FE=$PORT
 free_port; SINK=$PORT
+free_port; QUIET=$PORT		# probed over TCP: connect, then close
 
 # conf FILE [MORE-FRONTEND-JSON]
 conf() {
 	cat >"$1" <<EOF
 { "zone": "reuse",
   "farms": [ { "name": "mx", "probe": "none", "connect-timeout": 2,
-               "servers": [ { "address": "127.0.0.1", "port": $SINK, "name": "s1" } ] } ],
+               "servers": [ { "address": "127.0.0.1", "port": $SINK, "name": "s1" } ] },
+             { "name": "probed", "probe": "tcp", "probe-interval": 1,
+               "servers": [ { "address": "127.0.0.1", "port": $QUIET, "name": "p1" } ] } ],
   "frontends": [ { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx" }${2:-} ] }
 EOF
 }
 
-# tw_ports DPORT: local ports of our TIME_WAIT connections to 127.0.0.1:DPORT.
+# tw_ports DPORT: local ports of TIME_WAIT connections to 127.0.0.1:DPORT
+# that this run made (not in $T_DIR/tw.before, left by an earlier run).
 tw_ports() {
 	ss -Htan state time-wait "dst 127.0.0.1:$1" 2>/dev/null |
-		awk '{ n = split($3, a, ":"); print a[n] }'
+		awk '{ n = split($3, a, ":"); print a[n] }' |
+		grep -vxFf "$T_DIR/tw.before"
 }
 
+# 0 matches no port: grep -f with an empty file would drop every line.
+{ echo 0; ss -Htan state time-wait | awk '{ n = split($3, a, ":"); print a[n] }'; } \
+	>"$T_DIR/tw.before"
 start_sink "$SINK" || die "smtp-sink on $SINK did not start"
+# A server that says nothing and closes after its peer: a probe's close
+# is a clean FIN (no unread greeting to turn it into a reset), so the
+# TIME_WAIT is the probe's.
+spawn quiet "$T_PY" -c '
+import socket, sys, threading
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", int(sys.argv[1])))
+ls.listen(16)
+def serve(c):
+    while c.recv(512):
+        pass
+    c.close()
+while True:
+    threading.Thread(target=serve, args=(ls.accept()[0],), daemon=True).start()
+' "$QUIET"
+wait_port 127.0.0.1 "$QUIET" 5 || die "the quiet server did not start"
 conf "$T_DIR/one.json"
 start_engine "$T_DIR/one.json" || die "engine did not start"
 
@@ -44,18 +70,25 @@ wait_until 3 eval '[ -n "$(tw_ports "$SINK")" ]'
 OUT=$(tw_ports "$SINK" | head -1)
 [ -n "$OUT" ] || die "no TIME_WAIT on the engine's side of the server connection"
 note "the engine's connection to the server left port $OUT in TIME_WAIT"
+wait_until 5 eval '[ -n "$(tw_ports "$QUIET")" ]'
+PROBE=$(tw_ports "$QUIET" | head -1)
+[ -n "$PROBE" ] || die "no TIME_WAIT on the engine's side of a TCP probe"
+note "a TCP probe left port $PROBE in TIME_WAIT"
 stop_pid "$ENGINE_PID"
 
-# Restarted on the same frontend port, plus one on the port in TIME_WAIT.
-conf "$T_DIR/two.json" ", { \"name\": \"tw\", \"bind\": \"$OUT\", \"address\": [\"127.0.0.1\"], \"farm\": \"mx\" }"
+# Restarted on the same frontend port, plus one on each port in TIME_WAIT.
+conf "$T_DIR/two.json" ", { \"name\": \"tw\", \"bind\": \"$OUT\", \"address\": [\"127.0.0.1\"], \"farm\": \"mx\" },
+    { \"name\": \"twp\", \"bind\": \"$PROBE\", \"address\": [\"127.0.0.1\"], \"farm\": \"mx\" }"
 if start_engine "$T_DIR/two.json" engine2; then
-	ok "the zone restarts with a frontend on the port its session left in TIME_WAIT"
+	ok "the zone restarts with frontends on the ports it left in TIME_WAIT"
 else
-	fail "the zone restarts with a frontend on the port its session left in TIME_WAIT" \
+	fail "the zone restarts with frontends on the ports it left in TIME_WAIT" \
 		"$(grep -m1 -E 'listen|error' "$T_DIR/engine2.log")"
 fi
 how=$(tcp_read 127.0.0.1 "$OUT" 5 "$T_DIR/tw.out" "" 'QUIT\r\n')
-check "that frontend serves" grep -q '^220 ' "$T_DIR/tw.out"
+check "the frontend on the session's port serves" grep -q '^220 ' "$T_DIR/tw.out"
+how=$(tcp_read 127.0.0.1 "$PROBE" 5 "$T_DIR/twp.out" "" 'QUIT\r\n')
+check "the frontend on the probe's port serves" grep -q '^220 ' "$T_DIR/twp.out"
 how=$(tcp_read 127.0.0.1 "$FE" 5 "$T_DIR/fe.out" "" 'QUIT\r\n')
 check "and so does the first one, on port $FE" grep -q '^220 ' "$T_DIR/fe.out"
 
