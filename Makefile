@@ -19,7 +19,7 @@ B        = build
 MODEL_SRCS  = engine/field.c engine/addr.c engine/config.c engine/config-validate.c \
               engine/config-json.c \
               engine/proxy.c engine/balance.c engine/util.c engine/commit.c \
-              engine/metrics.c
+              engine/metrics.c engine/schema.c
 ENGINE_SRCS = engine/mxlbd.c engine/log.c engine/engine.c engine/listener.c \
               engine/forward.c \
               engine/session.c engine/queue.c engine/limit.c engine/probe.c \
@@ -74,6 +74,12 @@ $(B)/mxlb.1: share/man/mxlb.1.in $(B)/mxlb
 	$(Q)rm -f $@.tmp $@.ref
 
 man: $(B)/mxlb.1
+
+# The config's JSON Schema, from the field tables; the copy in share/ is
+# compared with it by make test (prod-schema), so rewrite it after a field
+# changes.
+schema: $(B)/mxlbd
+	$(B)/mxlbd --schema > share/mxlb.schema.json
 
 # Where Debian keeps things; PREFIX=/usr for a package, DESTDIR to stage.
 PREFIX  ?= /usr/local
@@ -173,5 +179,5 @@ run: deps
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps units test bench run clean man install uninstall fuzz deb
+.PHONY: all deps units test bench run clean man install uninstall fuzz deb schema
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
