@@ -90,6 +90,7 @@ INSTALLED = $(PREFIX)/bin/mxlb $(PREFIX)/sbin/mxlbd \
 	$(PREFIX)/share/man/man1/mxlb.1 $(PREFIX)/share/man/man8/mxlbd.8 \
 	$(PREFIX)/share/bash-completion/completions/mxlb \
 	$(PREFIX)/share/zsh/vendor-completions/_mxlb \
+	$(PREFIX)/share/mxlb/mxlb.schema.json \
 	$(EXAMPLES:share/examples/%=$(PREFIX)/share/doc/mxlb/examples/%) \
 	$(UNITDIR)/mxlbd@.service
 # systemd's place for a package (PREFIX=/usr) is /lib/systemd/system on
@@ -105,6 +106,8 @@ install: all $(B)/mxlb.1
 	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mxlb
 	install -D -m 644 completions/_mxlb \
 	    $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_mxlb
+	install -D -m 644 share/mxlb.schema.json \
+	    $(DESTDIR)$(PREFIX)/share/mxlb/mxlb.schema.json
 	install -d $(DESTDIR)$(PREFIX)/share/doc/mxlb/examples
 	install -m 644 $(EXAMPLES) $(DESTDIR)$(PREFIX)/share/doc/mxlb/examples/
 	sed 's|"/usr/bin/mxlb |"$(PREFIX)/bin/mxlb |' share/examples/keepalived.conf \
@@ -119,7 +122,8 @@ install: all $(B)/mxlb.1
 # when it is empty: it was not ours to remove.
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	-rmdir $(DESTDIR)$(PREFIX)/share/doc/mxlb/examples $(DESTDIR)$(PREFIX)/share/doc/mxlb
+	-rmdir $(DESTDIR)$(PREFIX)/share/doc/mxlb/examples $(DESTDIR)$(PREFIX)/share/doc/mxlb \
+	    $(DESTDIR)$(PREFIX)/share/mxlb
 
 # A Debian package built by the distribution's tools in a copy of the tree
 # under $(B)/deb, so that dpkg-buildpackage writes nothing beside the

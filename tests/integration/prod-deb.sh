@@ -79,6 +79,7 @@ fi
 for f in /usr/bin/mxlb /usr/sbin/mxlbd /usr/share/man/man1/mxlb.1.gz \
 	/usr/share/man/man8/mxlbd.8.gz /usr/share/bash-completion/completions/mxlb \
 	/usr/share/zsh/vendor-completions/_mxlb /usr/share/doc/mxlb/examples/demo.json \
+	/usr/share/mxlb/mxlb.schema.json \
 	/usr/share/doc/mxlb/examples/keepalived.conf /usr/share/doc/mxlb/copyright \
 	/lib/systemd/system/mxlbd@.service /etc/mxlb/zones; do
 	check_eq "$f is in place, owned by root" "root:root" "$(stat -c %U:%G "$f" 2>/dev/null)"

@@ -47,6 +47,7 @@ expected() {
 		echo "$p/share/man/man8/mxlbd.8"
 		echo "$p/share/bash-completion/completions/mxlb"
 		echo "$p/share/zsh/vendor-completions/_mxlb"
+		echo "$p/share/mxlb/mxlb.schema.json"
 		if [ "$p" = usr ]; then
 			echo "lib/systemd/system/mxlbd@.service"
 		else
@@ -66,6 +67,7 @@ documented() {
 	usr/local/share/bash-completion/completions/* | usr/share/bash-completion/completions/*) return 0 ;;
 	usr/local/share/zsh/vendor-completions/* | usr/share/zsh/vendor-completions/*) return 0 ;;
 	usr/local/share/doc/mxlb/* | usr/share/doc/mxlb/*) return 0 ;;
+	usr/local/share/mxlb/* | usr/share/mxlb/*) return 0 ;;
 	lib/systemd/system/mxlbd* | usr/local/lib/systemd/system/mxlbd*) return 0 ;;
 	esac
 	return 1
