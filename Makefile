@@ -10,7 +10,8 @@ PKGS     = libevent jansson
 CFLAGS  ?= -O2 -g
 WARN     = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
            -Wstrict-prototypes -Wpointer-arith -Wvla -Werror
-CPPFLAGS = -std=gnu11 -D_GNU_SOURCE -Iengine -Ishell $(shell pkg-config --cflags $(PKGS) libedit ncursesw)
+# += so a packager's CPPFLAGS (dpkg-buildflags: _FORTIFY_SOURCE) are kept.
+CPPFLAGS += -std=gnu11 -D_GNU_SOURCE -Iengine -Ishell $(shell pkg-config --cflags $(PKGS) libedit ncursesw)
 LIBS     = $(shell pkg-config --libs $(PKGS)) -lm
 B        = build
 
@@ -18,12 +19,12 @@ B        = build
 MODEL_SRCS  = engine/field.c engine/addr.c engine/config.c engine/config-validate.c \
               engine/config-json.c \
               engine/proxy.c engine/balance.c engine/util.c engine/commit.c \
-              engine/metrics.c
+              engine/metrics.c engine/schema.c
 ENGINE_SRCS = engine/mxlbd.c engine/log.c engine/engine.c engine/listener.c \
               engine/forward.c \
               engine/session.c engine/queue.c engine/limit.c engine/probe.c \
               engine/stats.c engine/state.c engine/control.c engine/control-cmd.c \
-              engine/zone.c engine/httpmetrics.c engine/privdrop.c
+              engine/zone.c engine/httpmetrics.c engine/privdrop.c engine/notify.c
 SHELL_SRCS  = $(filter-out shell/mxlb.c,$(wildcard shell/*.c))
 UNIT_SRCS   = $(wildcard tests/unit/test-*.c)
 
@@ -74,6 +75,12 @@ $(B)/mxlb.1: share/man/mxlb.1.in $(B)/mxlb
 
 man: $(B)/mxlb.1
 
+# The config's JSON Schema, from the field tables; the copy in share/ is
+# compared with it by make test (prod-schema), so rewrite it after a field
+# changes.
+schema: $(B)/mxlbd
+	$(B)/mxlbd --schema > share/mxlb.schema.json
+
 # Where Debian keeps things; PREFIX=/usr for a package, DESTDIR to stage.
 PREFIX  ?= /usr/local
 VERSION  = 0.1.0
@@ -83,8 +90,12 @@ INSTALLED = $(PREFIX)/bin/mxlb $(PREFIX)/sbin/mxlbd \
 	$(PREFIX)/share/man/man1/mxlb.1 $(PREFIX)/share/man/man8/mxlbd.8 \
 	$(PREFIX)/share/bash-completion/completions/mxlb \
 	$(PREFIX)/share/zsh/vendor-completions/_mxlb \
+	$(PREFIX)/share/mxlb/mxlb.schema.json \
 	$(EXAMPLES:share/examples/%=$(PREFIX)/share/doc/mxlb/examples/%) \
-	/lib/systemd/system/mxlbd@.service
+	$(UNITDIR)/mxlbd@.service
+# systemd's place for a package (PREFIX=/usr) is /lib/systemd/system on
+# Debian 12; for a local install, under the prefix, where systemd also looks.
+UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
 
 install: all $(B)/mxlb.1
 	install -D -m 755 $(B)/mxlb $(DESTDIR)$(PREFIX)/bin/mxlb
@@ -95,19 +106,36 @@ install: all $(B)/mxlb.1
 	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mxlb
 	install -D -m 644 completions/_mxlb \
 	    $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_mxlb
+	install -D -m 644 share/mxlb.schema.json \
+	    $(DESTDIR)$(PREFIX)/share/mxlb/mxlb.schema.json
 	install -d $(DESTDIR)$(PREFIX)/share/doc/mxlb/examples
 	install -m 644 $(EXAMPLES) $(DESTDIR)$(PREFIX)/share/doc/mxlb/examples/
-	install -d $(DESTDIR)/lib/systemd/system
+	sed 's|"/usr/bin/mxlb |"$(PREFIX)/bin/mxlb |' share/examples/keepalived.conf \
+	    > $(DESTDIR)$(PREFIX)/share/doc/mxlb/examples/keepalived.conf
+	install -d $(DESTDIR)$(UNITDIR)
 	sed 's|/usr/local/sbin/mxlbd|$(PREFIX)/sbin/mxlbd|' \
-	    share/systemd/mxlbd@.service > $(DESTDIR)/lib/systemd/system/mxlbd@.service
-	chmod 644 $(DESTDIR)/lib/systemd/system/mxlbd@.service
+	    share/systemd/mxlbd@.service > $(DESTDIR)$(UNITDIR)/mxlbd@.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/mxlbd@.service
 
-# Exactly what install put there, and our own directories; in a staging
-# DESTDIR, also the directories install created and left empty.
+# Exactly what install put there, and the directories that are ours alone;
+# a directory shared with other software (share/man/man1, bin) stays even
+# when it is empty: it was not ours to remove.
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	-rmdir $(DESTDIR)$(PREFIX)/share/doc/mxlb/examples $(DESTDIR)$(PREFIX)/share/doc/mxlb
-	$(if $(DESTDIR),-find $(DESTDIR) -mindepth 1 -depth -type d -empty -delete)
+	-rmdir $(DESTDIR)$(PREFIX)/share/doc/mxlb/examples $(DESTDIR)$(PREFIX)/share/doc/mxlb \
+	    $(DESTDIR)$(PREFIX)/share/mxlb
+
+# A Debian package built by the distribution's tools in a copy of the tree
+# under $(B)/deb, so that dpkg-buildpackage writes nothing beside the
+# checkout; the .deb is $(B)/deb/mxlb_VERSION-N_ARCH.deb.  The copy is
+# built as a fresh tree: none of this make's variables (B) reach it.
+deb:
+	@test "$$(dpkg-parsechangelog -S Version | sed 's/-[^-]*$$//')" = "$(VERSION)" || \
+	    { echo "debian/changelog is not at version $(VERSION)" >&2; exit 1; }
+	rm -rf $(B)/deb && mkdir -p $(B)/deb/mxlb-$(VERSION)
+	tar -cf - --exclude='./build*' --exclude=./.git . | tar -xf - -C $(B)/deb/mxlb-$(VERSION)
+	cd $(B)/deb/mxlb-$(VERSION) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	    dpkg-buildpackage -us -uc -b
 
 deps:
 	@share/install-deps
@@ -155,5 +183,5 @@ run: deps
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps units test bench run clean man install uninstall fuzz
+.PHONY: all deps units test bench run clean man install uninstall fuzz deb schema
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -13,6 +13,7 @@
 
 #include "commit.h"
 #include "engine.h"
+#include "schema.h"
 #include "zone.h"
 
 #define STOP_GRACE_S	60	/* sessions get this long to end at SIGTERM */
@@ -49,6 +50,18 @@ usage(void)
 	    "  --metrics A:P    Prometheus metrics on http://A:P/metrics\n"
 	    "  --user USER      after binding, run as USER\n");
 	exit(2);
+}
+
+/* The config file's JSON Schema, for share/ and for editors. */
+static int
+print_schema(void)
+{
+	json_t *s = config_schema();
+	int rc = json_dumpf(s, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	json_decref(s);
+	putchar('\n');
+	return rc == 0 && fflush(stdout) == 0 ? 0 : 1;
 }
 
 static int
@@ -287,6 +300,7 @@ main(int argc, char **argv)
 		{ "metrics", required_argument, NULL, 'M' },
 		{ "user", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "schema", no_argument, NULL, 'J' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct options o;
@@ -305,6 +319,7 @@ main(int argc, char **argv)
 		case 'r': o.read_group = optarg; break;
 		case 'M': o.metrics = optarg; break;
 		case 'U': o.user = optarg; break;
+		case 'J': return print_schema();
 		default: usage();
 		}
 	}

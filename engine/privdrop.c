@@ -15,24 +15,34 @@
 
 #include "engine.h"
 
-static void
-chown_tree(const char *dir, uid_t uid, gid_t gid)
+/* The state must stay writable by the user the engine becomes: a file it
+ * could not hand over would fail the first save after the drop. */
+static int
+chown_tree(const char *dir, uid_t uid, gid_t gid, struct errs *e)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
+	int rc = 0;
 
-	(void)chown(dir, uid, gid);
-	while (d != NULL && (de = readdir(d)) != NULL) {
+	if (d == NULL || chown(dir, uid, gid) == -1) {
+		errs_add(e, "%s: %s", dir, strerror(errno));
+		rc = -1;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
 		char *path;
 		if (de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
 		    (de->d_name[1] == '.' && de->d_name[2] == '\0')))
 			continue;
 		path = xasprintf("%s/%s", dir, de->d_name);
-		(void)chown(path, uid, gid);
+		if (chown(path, uid, gid) == -1) {
+			errs_add(e, "%s: %s", path, strerror(errno));
+			rc = -1;
+		}
 		free(path);
 	}
 	if (d != NULL)
 		closedir(d);
+	return rc;
 }
 
 int
@@ -49,12 +59,15 @@ privdrop(struct engine *eng, const char *rundir, const char *user,
 		errs_add(e, "--user %s: only root can change user", user);
 		return -1;
 	}
-	if (eng->statedir != NULL)
-		chown_tree(eng->statedir, pw->pw_uid, pw->pw_gid);
+	if (eng->statedir != NULL &&
+	    chown_tree(eng->statedir, pw->pw_uid, pw->pw_gid, e) == -1)
+		return -1;
 	/* So that the engine can remove its socket when it stops; the group
 	 * (the read or admin group) stays. */
-	if (rundir != NULL)
-		(void)chown(rundir, pw->pw_uid, (gid_t)-1);
+	if (rundir != NULL && chown(rundir, pw->pw_uid, (gid_t)-1) == -1) {
+		errs_add(e, "--user %s: %s: %s", user, rundir, strerror(errno));
+		return -1;
+	}
 	if (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
 	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1) {
 		errs_add(e, "--user %s: %s", user, strerror(errno));

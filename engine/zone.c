@@ -69,8 +69,11 @@ zone_mkdir(const char *path, mode_t mode, gid_t gid, struct errs *e)
 		errs_add(e, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (gid != (gid_t)-1)
-		(void)chown(path, (uid_t)-1, gid);
+	if (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) == -1) {
+		errs_add(e, "%s: chown to group %d: %s", path, (int)gid,
+		    strerror(errno));
+		return -1;
+	}
 	/* Ours, so ours to protect, even if it existed before. */
 	if (stat(path, &st) == 0 && st.st_uid == geteuid())
 		(void)chmod(path, mode);

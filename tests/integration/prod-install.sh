@@ -6,7 +6,8 @@
 #     sbin/mxlbd, share/man/man1/mxlb.1, share/man/man8/mxlbd.8, the bash
 #     and zsh completions, share/doc/mxlb/examples/ with every example script
 #     (share/examples/*.mxlb) and keepalived.conf, and
-#     /lib/systemd/system/mxlbd@.service with ExecStart at PREFIX/sbin/mxlbd.
+#     PREFIX/lib/systemd/system/mxlbd@.service (systemd's local unit place)
+#     with ExecStart at PREFIX/sbin/mxlbd.
 #     The installed programs are the built ones, and run from there.
 #  2. `MANWIDTH=80 man --warnings -l` renders both pages with no warning;
 #     mxlb(1) carries the command reference (every command `mxlb help`
@@ -15,7 +16,9 @@
 #  3. `make uninstall DESTDIR=...` leaves no file.
 #  4. PREFIX=/usr: the same under usr/, ExecStart=/usr/sbin/mxlbd; uninstall
 #     removes exactly what install put there (a file of someone else's in
-#     the same tree stays).
+#     the same tree stays, and so do directories that were there before,
+#     even empty ones); the unit goes to /lib/systemd/system, where Debian
+#     12's packages put theirs.
 . "$(dirname "$0")/../lib.sh"
 
 MXLB=${MXLB:-$T_TOP/build/mxlb}
@@ -44,7 +47,12 @@ expected() {
 		echo "$p/share/man/man8/mxlbd.8"
 		echo "$p/share/bash-completion/completions/mxlb"
 		echo "$p/share/zsh/vendor-completions/_mxlb"
-		echo "lib/systemd/system/mxlbd@.service"
+		echo "$p/share/mxlb/mxlb.schema.json"
+		if [ "$p" = usr ]; then
+			echo "lib/systemd/system/mxlbd@.service"
+		else
+			echo "$p/lib/systemd/system/mxlbd@.service"
+		fi
 		for f in "$T_TOP"/share/examples/*.mxlb "$T_TOP"/share/examples/keepalived.conf; do
 			echo "$p/share/doc/mxlb/examples/$(basename "$f")"
 		done
@@ -59,7 +67,8 @@ documented() {
 	usr/local/share/bash-completion/completions/* | usr/share/bash-completion/completions/*) return 0 ;;
 	usr/local/share/zsh/vendor-completions/* | usr/share/zsh/vendor-completions/*) return 0 ;;
 	usr/local/share/doc/mxlb/* | usr/share/doc/mxlb/*) return 0 ;;
-	lib/systemd/system/mxlbd*) return 0 ;;
+	usr/local/share/mxlb/* | usr/share/mxlb/*) return 0 ;;
+	lib/systemd/system/mxlbd* | usr/local/lib/systemd/system/mxlbd*) return 0 ;;
 	esac
 	return 1
 }
@@ -90,7 +99,7 @@ for f in $P/bin/mxlb $P/sbin/mxlbd; do
 done
 for f in $P/share/man/man1/mxlb.1 $P/share/man/man8/mxlbd.8 \
 	$P/share/bash-completion/completions/mxlb $P/share/zsh/vendor-completions/_mxlb \
-	lib/systemd/system/mxlbd@.service; do
+	$P/lib/systemd/system/mxlbd@.service; do
 	check_eq "$f is mode 644" 644 "$(stat -c %a "$R/$f" 2>/dev/null)"
 done
 check "installed mxlb is the built one" cmp -s "$T_TOP/build/mxlb" "$R/$P/bin/mxlb"
@@ -98,14 +107,27 @@ check "installed mxlbd is the built one" cmp -s "$T_TOP/build/mxlbd" "$R/$P/sbin
 check "installed mxlb runs (help)" eval 'MXLB_RUNDIR=$T_DIR/empty timeout 10 "$R/$P/bin/mxlb" -c help >/dev/null 2>&1'
 check "installed mxlbd checks the installed demo.json (-n)" \
 	eval 'timeout 10 "$R/$P/sbin/mxlbd" -n -c "$R/$P/share/doc/mxlb/examples/demo.json" >/dev/null 2>&1'
-for f in "$T_TOP"/share/examples/*.mxlb "$T_TOP"/share/examples/keepalived.conf; do
+for f in "$T_TOP"/share/examples/*.mxlb; do
 	b=$(basename "$f")
 	check "example $b installed unchanged" cmp -s "$f" "$R/$P/share/doc/mxlb/examples/$b"
 done
+KA=$R/$P/share/doc/mxlb/examples/keepalived.conf
+check "keepalived.conf's track script runs the installed mxlb" \
+	grep -q '^ *script "/usr/local/bin/mxlb check ' "$KA"
+check_eq "keepalived.conf differs from the source in that path only" "" \
+	"$(sed 's|/usr/local/bin/mxlb|/usr/bin/mxlb|' "$KA" | diff - "$T_TOP/share/examples/keepalived.conf")"
+if command -v keepalived >/dev/null; then
+	# keepalived -t wants the script to exist: the built mxlb stands in.
+	sed "s|\"/usr/local/bin/mxlb |\"$R/$P/bin/mxlb |" "$KA" >"$T_DIR/keepalived.conf"
+	check "keepalived -t accepts the example" \
+		eval 'timeout 30 keepalived -t -f "$T_DIR/keepalived.conf" >"$T_DIR/keepalived-t.log" 2>&1'
+else
+	note "keepalived is not installed: keepalived -t not run"
+fi
 check "bash completion installed unchanged" cmp -s "$T_TOP/completions/mxlb.bash" "$R/$P/share/bash-completion/completions/mxlb"
 check "zsh completion installed unchanged" cmp -s "$T_TOP/completions/_mxlb" "$R/$P/share/zsh/vendor-completions/_mxlb"
 
-UNIT=$R/lib/systemd/system/mxlbd@.service
+UNIT=$R/$P/lib/systemd/system/mxlbd@.service
 check_eq "unit's ExecStart runs /usr/local/sbin/mxlbd" "/usr/local/sbin/mxlbd" \
 	"$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$UNIT" 2>/dev/null)"
 
@@ -182,7 +204,7 @@ check_eq "make uninstall leaves no file" "" "$(cd "$R" 2>/dev/null && find . -ty
 # --- 4. PREFIX=/usr -------------------------------------------------------------
 
 R2=$T_DIR/root-usr
-mkdir -p "$R2/usr/bin" "$R2/usr/share/doc/other"
+mkdir -p "$R2/usr/bin" "$R2/usr/share/doc/other" "$R2/usr/share/man/man1"
 echo keep >"$R2/usr/bin/other-tool"
 echo keep >"$R2/usr/share/doc/other/README"
 if mk install-usr install PREFIX=/usr DESTDIR="$R2"; then
@@ -204,5 +226,9 @@ mk uninstall-usr uninstall PREFIX=/usr DESTDIR="$R2" ||
 	fail "make uninstall PREFIX=/usr exits 0" "$(tail -3 "$T_DIR/uninstall-usr.log" | tr '\n' ' ')"
 check_eq "PREFIX=/usr: uninstall removes exactly what install put there" \
 	"usr/bin/other-tool usr/share/doc/other/README" "$(files "$R2" | tr '\n' ' ' | sed 's/ $//')"
+check "PREFIX=/usr: uninstall keeps a directory that was there before it (usr/share/man/man1)" \
+	test -d "$R2/usr/share/man/man1"
+check_eq "PREFIX=/usr: uninstall removes its own doc directory" "" \
+	"$(ls -d "$R2/usr/share/doc/mxlb" 2>/dev/null)"
 
 finish

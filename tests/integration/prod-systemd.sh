@@ -22,8 +22,8 @@ fi
 R=$T_DIR/root
 timeout -k 5 300 make --no-print-directory -C "$T_TOP" install DESTDIR="$R" >"$T_DIR/install.log" 2>&1 ||
 	die "make install DESTDIR=$R failed (see $T_DIR/install.log)"
-INSTALLED=$R/lib/systemd/system/mxlbd@.service
-[ -f "$INSTALLED" ] || die "make install put no unit at lib/systemd/system/mxlbd@.service"
+INSTALLED=$R/usr/local/lib/systemd/system/mxlbd@.service
+[ -f "$INSTALLED" ] || die "make install put no unit at usr/local/lib/systemd/system/mxlbd@.service"
 
 U=$T_DIR/units
 mkdir -p "$U"
