@@ -243,7 +243,9 @@ txn_commit(struct txn *t, json_t *config, uint64_t base, const char *user,
 	json_t *zone = json_is_object(config) ?
 	    json_object_get(config, "zone") : NULL;
 	struct config *c;
-	uint64_t prev = t->running;
+	uint64_t prev = t->running, was_revert_to;
+	int64_t was_deadline;
+	bool was_pending;
 	char *before;
 
 	if (base != t->running)
@@ -260,21 +262,30 @@ txn_commit(struct txn *t, json_t *config, uint64_t base, const char *user,
 		    e->list.n == 1 ? "" : "s");
 	}
 	before = t->pending || confirm_s <= 0 ? NULL : running_text(t);
-	if (commit_config(t, c, user, comment, now, e) == -1) {
-		free(before);
-		return -1;
-	}
+	/* The confirm timer is part of what is saved: set before, undone if
+	 * the commit does not go through. */
+	was_pending = t->pending;
+	was_deadline = t->deadline;
+	was_revert_to = t->revert_to;
 	if (confirm_s > 0) {
 		/* Revert to what ran before the first unconfirmed commit. */
-		if (!t->pending) {
+		if (!t->pending)
 			t->revert_to = prev;
-			free(t->revert_config);
-			t->revert_config = before;
-		}
 		t->pending = true;
 		t->deadline = now + confirm_s;
 	} else
 		t->pending = false;	/* a plain commit keeps what it builds on */
+	if (commit_config(t, c, user, comment, now, e) == -1) {
+		t->pending = was_pending;
+		t->deadline = was_deadline;
+		t->revert_to = was_revert_to;
+		free(before);
+		return -1;
+	}
+	if (before != NULL) {
+		free(t->revert_config);
+		t->revert_config = before;
+	}
 	return 0;
 }
 
@@ -317,6 +328,7 @@ rollback_text(struct txn *t, uint64_t number, const char *text,
     const char *user, const char *comment, int64_t now, struct txn_error *e)
 {
 	struct config *c;
+	bool was_pending;
 	char *why;
 	int rc;
 
@@ -333,10 +345,13 @@ rollback_text(struct txn *t, uint64_t number, const char *text,
 		    t->zone, (unsigned long long)number);
 	why = comment && *comment ? xstrdup(comment) :
 	    xasprintf("rollback to version %llu", (unsigned long long)number);
+	/* A rollback ends a confirmed commit's wait, on disk too. */
+	was_pending = t->pending;
+	t->pending = false;
 	rc = commit_config(t, c, user, why, now, e);
 	free(why);
-	if (rc == 0)
-		t->pending = false;
+	if (rc == -1)
+		t->pending = was_pending;
 	return rc;
 }
 

@@ -42,6 +42,7 @@ struct fake {
 	/* save: counts calls, notes what was running; fails while save_fail. */
 	int		 saves;
 	uint64_t	 saved_running;
+	bool		 saved_pending;
 	bool		 save_fail;
 };
 
@@ -91,6 +92,7 @@ fake_save(void *arg, const struct txn *t, struct errs *errs)
 
 	f->saves++;
 	f->saved_running = t->running;
+	f->saved_pending = t->pending;
 	if (f->save_fail) {
 		errs_add(errs, "fake save: disk full");
 		return -1;
@@ -827,6 +829,42 @@ test_revert_retry_backoff(void **state)
 	txn_error_free(&e);
 }
 
+/* The confirm timer is saved with the version that starts it, and its end
+ * with the version or confirm that ends it. */
+static void
+test_pending_is_saved(void **state)
+{
+	struct fake *f = *state;
+	struct txn_error e = { 0 };
+
+	commit_ok(f, 7, 0, 90);
+	assert_false(f->saved_pending);
+	commit_ok(f, 8, 3, 100);
+	assert_true(f->saved_pending);
+	assert_int_equal(txn_confirm(&f->t, &e), 0);
+	assert_false(f->saved_pending);
+	commit_ok(f, 9, 3, 110);
+	assert_true(f->saved_pending);
+	commit_ok(f, 10, 0, 111);		/* a plain commit ends the wait */
+	assert_false(f->saved_pending);
+	assert_false(f->t.pending);
+
+	/* A confirmed commit that is not saved starts no timer. */
+	f->save_fail = true;
+	assert_int_equal(commit_w(f, 11, 4, "bob", "x", 3, 120, &e), -1);
+	txn_error_free(&e);
+	assert_false(f->t.pending);
+	f->save_fail = false;
+
+	/* A rollback ends the wait. */
+	commit_ok(f, 12, 3, 130);
+	assert_int_equal(txn_rollback(&f->t, 1, f->t.running, "carol", NULL,
+	    131, &e), 0);
+	assert_false(f->saved_pending);
+	assert_false(f->t.pending);
+	txn_error_free(&e);
+}
+
 /* Free text in the history is bounded, and cut between characters. */
 static void
 test_text_bounded(void **state)
@@ -875,6 +913,7 @@ main(void)
 		T(test_rollback_to_zero),
 		T(test_revert_retry_backoff),
 		T(test_text_bounded),
+		T(test_pending_is_saved),
 #undef T
 	};
 
