@@ -129,6 +129,25 @@ state_save(void *arg, const struct txn *t, struct errs *e)
 
 	if (eng->statedir == NULL)
 		return 0;
+	/* A zone's first save: a state.json that says nothing runs goes
+	 * first, so a crash before the real one is written leaves a zone
+	 * that starts empty, not versions without a state.json (which
+	 * state_load refuses). */
+	if (!file_exists(eng->statedir, "state.json")) {
+		struct txn none;
+		memset(&none, 0, sizeof none);
+		none.zone = t->zone;
+		j = state_json(eng, &none);
+		text = json_dumps(j, JSON_INDENT(1));
+		json_decref(j);
+		rc = state_write_atomic(eng->statedir, "state.json", text,
+		    strlen(text), e);
+		free(text);
+		if (rc == -1) {
+			save_failed(eng, e);
+			return -1;
+		}
+	}
 	for (size_t i = 0; i < t->nhist; i++) {
 		snprintf(name, sizeof name, "config-%llu.json",
 		    (unsigned long long)t->hist[i].number);

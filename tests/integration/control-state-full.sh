@@ -45,6 +45,10 @@ EOF
 }
 mkconf "$T_DIR/$ZONE.json" s1 s2
 mkconf "$T_DIR/s1.json" s1
+# s1 only, and a second frontend on a new port.
+free_port; FE2=$PORT
+$PY -c 'import json,sys; c=json.load(open(sys.argv[1])); f=dict(c["frontends"][0]); f.update(name="in2", bind=sys.argv[3]); c["frontends"].append(f); json.dump(c, open(sys.argv[2], "w"))' \
+	"$T_DIR/s1.json" "$T_DIR/s1-fe2.json" "$FE2"
 
 fill() {	# fill the tmpfs to the last block
 	dd if=/dev/zero of="$FS/fill" bs=4k >/dev/null 2>&1
@@ -86,13 +90,14 @@ check "admin mx s2 maint acknowledged" eval "[[ \$out == *'\"ok\":true'* ]]"
 
 # --- a commit that cannot be saved ---------------------------------------------
 check "the state disk is full" fill
-out=$($CTL --commit "$T_DIR/s1.json" --comment "without s2" "$SOCK")
+out=$($CTL --commit "$T_DIR/s1-fe2.json" --comment "without s2, with in2" "$SOCK")
 code=$(printf '%s' "$out" | $PY -c 'import json,sys; print(json.load(sys.stdin).get("error", {}).get("code"))')
 check_eq "commit without s2 on a full disk: refused (state)" state "$code"
 check "the reply says version 1 stays running" eval "[[ \$out == *'version 1 stays running'* ]]"
 check "the refused commit is logged at err" log_has "$ENGINE_LOG" "err: commit refused zone=$ZONE .*code=state"
 check "the failed save is logged at err, with why" log_has "$ENGINE_LOG" "err: state zone=$ZONE: could not save: .*No space left on device"
 check_eq "version 1 runs" 1 "$(running)"
+check "the new frontend's port $FE2 is not left open" t_not_listening 127.0.0.1 "$FE2"
 check_eq "stats: s2 still maint" maint "$(admin_of s2)"
 check_eq "on disk: s2 still maint, version 1" "maint 1 -" "$(disk_admin mx s2) $(disk_running)"
 if [ -x "$MXLB" ]; then
@@ -133,6 +138,15 @@ unfill
 check "with room again the revert happens (<= 10 s)" wait_log "$ENGINE_LOG" " revert zone=$ZONE version=1 " 10
 check_eq "version 3 runs, s2 back in maint" "3 maint" "$(running) $(admin_of s2)"
 check_eq "on disk: version 3, s2 maint" "3 - maint" "$(disk_running) $(disk_admin mx s2)"
+check_eq "10 messages: all delivered, none to s2" "delivered=10 s2=0" "$(mail_to_s2 10)"
+
+# --- removed and brought back by plain commits -------------------------------------
+out=$($CTL --commit "$T_DIR/s1.json" --comment "s2 out" "$SOCK")
+check "commit without s2: version 4" eval "[[ \$out == *'\"version\":4,'* ]]"
+check_eq "s2 gone from stats, its maint kept on disk" "absent maint" "$(admin_of s2) $(disk_admin mx s2)"
+out=$($CTL --commit "$T_DIR/$ZONE.json" --comment "s2 back" "$SOCK")
+check "commit with s2: version 5" eval "[[ \$out == *'\"version\":5,'* ]]"
+check_eq "s2 is back in maint (stats and disk)" "maint maint" "$(admin_of s2) $(disk_admin mx s2)"
 check_eq "10 messages: all delivered, none to s2" "delivered=10 s2=0" "$(mail_to_s2 10)"
 
 finish
