@@ -105,14 +105,23 @@ probe_changed(const struct farm *a, const struct farm *b,
 	return !object_equal(&server_fields, sa, sb);
 }
 
-static enum admin_state
-admin_lookup(const struct engine *eng, const char *farm, const char *server)
+/* The remembered admin state of a server, running or not. */
+static const struct admin_entry *
+admin_entry(const struct engine *eng, const char *farm, const char *server)
 {
 	for (size_t i = 0; i < eng->nadmins; i++)
 		if (strcmp(eng->admins[i].farm, farm) == 0 &&
 		    strcmp(eng->admins[i].server, server) == 0)
-			return eng->admins[i].state;
-	return ADMIN_READY;
+			return &eng->admins[i];
+	return NULL;
+}
+
+static enum admin_state
+admin_lookup(const struct engine *eng, const char *farm, const char *server)
+{
+	const struct admin_entry *ae = admin_entry(eng, farm, server);
+
+	return ae != NULL ? ae->state : ADMIN_READY;
 }
 
 static struct rt_server *
@@ -440,17 +449,6 @@ admin_remember(struct engine *eng, const char *farm, const char *server,
 		free(eng->admins[i].server);
 		eng->admins[i] = eng->admins[--eng->nadmins];
 	}
-}
-
-/* The remembered admin state of a server, running or not. */
-static const struct admin_entry *
-admin_entry(const struct engine *eng, const char *farm, const char *server)
-{
-	for (size_t i = 0; i < eng->nadmins; i++)
-		if (strcmp(eng->admins[i].farm, farm) == 0 &&
-		    strcmp(eng->admins[i].server, server) == 0)
-			return &eng->admins[i];
-	return NULL;
 }
 
 /*

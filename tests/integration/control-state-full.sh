@@ -8,7 +8,8 @@
 # its revert under a full disk is not done and is retried with a back-off
 # (a few err lines, not five a second), the unconfirmed version running
 # and on disk meanwhile; with room again the revert happens and brings s2
-# back in maint.
+# back in maint.  Plain commits that remove s2 and bring it back keep its
+# state too; "admin ... ready" on a removed server forgets it.
 . "$(dirname "$0")/../lib.sh"
 
 [ "$(id -u)" = 0 ] || die "this suite runs as root (mount)"
@@ -148,5 +149,14 @@ out=$($CTL --commit "$T_DIR/$ZONE.json" --comment "s2 back" "$SOCK")
 check "commit with s2: version 5" eval "[[ \$out == *'\"version\":5,'* ]]"
 check_eq "s2 is back in maint (stats and disk)" "maint maint" "$(admin_of s2) $(disk_admin mx s2)"
 check_eq "10 messages: all delivered, none to s2" "delivered=10 s2=0" "$(mail_to_s2 10)"
+# A removed server's remembered state: only "ready" (forget it) is taken.
+$CTL --commit "$T_DIR/s1.json" --comment "s2 out again" "$SOCK" >/dev/null
+code=$($CTL -p error.code "$SOCK" '{"id":1,"cmd":"admin","farm":"mx","server":"s2","state":"drain"}')
+check_eq "removed s2: admin drain is not-found" not-found "$code"
+out=$($CTL "$SOCK" '{"id":1,"cmd":"admin","farm":"mx","server":"s2","state":"ready"}')
+check "removed s2: admin ready forgets its maint" eval "[[ \$out == *'\"ok\":true'* ]]"
+check_eq "on disk: s2 no longer listed" ready "$(disk_admin mx s2)"
+$CTL --commit "$T_DIR/$ZONE.json" --comment "s2 back, ready" "$SOCK" >/dev/null
+check_eq "s2 back: ready" ready "$(admin_of s2)"
 
 finish
