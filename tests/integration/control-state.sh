@@ -7,7 +7,8 @@
 # directory is byte for byte as it was.  An empty state directory is a new
 # zone.  A commit comment over PROTO_COMMENT_MAX (1024) bytes is refused
 # with a message that gives the limit (through the shell too), and
-# state.json stays small; refused commits are logged at err.
+# state.json stays small; a 2 MB comment in an old state.json is cut on
+# load; refused commits are logged at err.
 . "$(dirname "$0")/../lib.sh"
 
 [ "$(id -u)" = 0 ] || die "this suite runs as root (useradd, setpriv)"
@@ -193,6 +194,24 @@ cp -a "$T_DIR/good-state/config-2.json" "$STATE/"
 printf '{"running": 3, "history": [' >"$STATE/state.json"
 refused "a truncated state.json" "state.json: line 1: "
 cp -a "$T_DIR/good-state/state.json" "$STATE/state.json"
+
+# --- a state.json from before the limit -------------------------------------------
+# A history entry with a 2 MB comment: it loads, cut to 1024 bytes, and the
+# next save makes state.json small again.
+rm -rf "$STATE" && cp -a "$T_DIR/good-state" "$STATE"
+$PY -c 'import json,sys; p=sys.argv[1]; j=json.load(open(p)); j["history"][0]["comment"]="y"*(2<<20); json.dump(j, open(p,"w"))' "$STATE/state.json"
+spawn old "$MXLBD" -z "$ZONE" -f
+pid=$SPAWNED_PID
+if wait_log "$T_DIR/old.log" " ready zone=$ZONE " 10; then
+	n=$($CTL -p result.versions.0.comment "$SOCK" '{"id":1,"cmd":"history"}' | tr -d '\n' | wc -c)
+	check_eq "an old 2 MB comment is cut to 1024 bytes" 1024 "$n"
+	$CTL "$SOCK" '{"id":1,"cmd":"admin","farm":"mx","server":"s1","state":"ready"}' >/dev/null
+	size=$(stat -c %s "$STATE/state.json")
+	check "after the next save state.json is small again ($size bytes < 8 KiB)" test "$size" -lt 8192
+else
+	fail "a state.json with a 2 MB comment loads" "$(tail -3 "$T_DIR/old.log")"
+fi
+stop_pid "$pid"
 
 # --- new zones --------------------------------------------------------------------
 # An empty state directory (made by an engine that never committed) and no
