@@ -53,7 +53,8 @@ reply_txn_error(struct client *c, json_t *id, const char *what,
 	const char *code = e->code ? e->code : E_STATE;
 	const char *msg = e->message ? e->message : "failed";
 
-	log_err("%s refused zone=%s user=%s code=%s: %s%s%s", what,
+	/* Bounded: a config's errors may quote what the peer sent. */
+	log_err("%s refused zone=%s user=%s code=%s: %.2048s%s%.512s", what,
 	    c->ctl->eng->zone, c->user, code, msg, e->list.n ? ": " : "",
 	    e->list.n ? e->list.v[0] : "");
 	reply_error(c, id, code, &e->list, "%s", msg);
@@ -386,7 +387,8 @@ control_tick(struct control *ctl)
 		    K_VERSION, (json_int_t)eng->txn->running, "reverted",
 		    (json_int_t)from, "to", (json_int_t)eng->txn->revert_to));
 	} else if (e.code != NULL) {
-		log_err("revert zone=%s failed: %s%s%s; next attempt in %lld s",
+		log_err("revert zone=%s failed: %.2048s%s%.512s; next attempt "
+		    "in %lld s",
 		    eng->zone, e.message, e.list.n ? ": " : "",
 		    e.list.n ? e.list.v[e.list.n - 1] : "",
 		    (long long)eng->txn->retry_delay);
