@@ -67,7 +67,23 @@ txn_find(const struct txn *t, uint64_t number)
 	return NULL;
 }
 
-/* Adds a version (taking config), dropping the oldest past HISTORY_MAX. */
+/* At most max bytes of s, not cutting a UTF-8 character in two. */
+static char *
+text_bounded(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n <= max)
+		return xstrdup(s);
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return xstrndup_(s, n);
+}
+
+/* Adds a version (taking config), dropping the oldest past HISTORY_MAX.
+ * Free text is bounded here too (a state.json from before the limits),
+ * so the history stays small. */
 void
 txn_record(struct txn *t, uint64_t number, int64_t when, const char *user,
     const char *comment, char *config)
@@ -83,8 +99,8 @@ txn_record(struct txn *t, uint64_t number, int64_t when, const char *user,
 	v = &t->hist[t->nhist++];
 	v->number = number;
 	v->time = when;
-	v->user = xstrdup(user ? user : "");
-	v->comment = xstrdup(comment ? comment : "");
+	v->user = text_bounded(user ? user : "", TXN_USER_MAX);
+	v->comment = text_bounded(comment ? comment : "", PROTO_COMMENT_MAX);
 	v->config = config;
 	t->running = number;
 }
@@ -145,7 +161,27 @@ running_text(const struct txn *t)
 	return v ? xstrdup(v->config) : txn_empty_config(t);
 }
 
-/* Validated before anything changes; the switch is the apply hook. */
+/* Takes the newest version off the history again, putting back the
+ * oldest one it had pushed out. */
+static void
+unrecord(struct txn *t, uint64_t prev, bool full, struct version *oldest)
+{
+	t->nhist--;
+	version_free(&t->hist[t->nhist]);
+	if (full) {
+		memmove(&t->hist[1], &t->hist[0], t->nhist * sizeof t->hist[0]);
+		t->hist[0] = *oldest;
+		t->nhist++;
+	}
+	t->running = prev;
+}
+
+/*
+ * Validated before anything changes.  The new version is made ready
+ * (prepare: what can fail, such as opening listeners), saved, and only
+ * then switched in: a version that could not be saved never runs, so what
+ * runs and what the state directory says always agree.
+ */
 static int
 commit_config(struct txn *t, struct config *c, const char *user,
     const char *comment, int64_t now, struct txn_error *e)
@@ -153,12 +189,11 @@ commit_config(struct txn *t, struct config *c, const char *user,
 	json_t *j = config_to_json(c);
 	char *text = json_dumps(j, CONFIG_JSON_FLAGS);
 	uint64_t prev = t->running;
-	struct config *back;
 	struct version oldest;
 	bool full = t->nhist == HISTORY_MAX;
 
 	json_decref(j);
-	if (t->apply(t->arg, c, &e->list) == -1) {
+	if (t->prepare != NULL && t->prepare(t->arg, c, &e->list) == -1) {
 		config_free(c);
 		free(text);
 		return fail(e, E_APPLY, "zone %s: the config is valid but could "
@@ -172,27 +207,33 @@ commit_config(struct txn *t, struct config *c, const char *user,
 		t->nhist--;
 	}
 	txn_record(t, prev + 1, now, user, comment, text);
-	if (t->save == NULL || t->save(t->arg, t, &e->list) == 0) {
-		if (full)
-			version_free(&oldest);
-		return 0;
+	if (t->save != NULL && t->save(t->arg, t, &e->list) == -1) {
+		/* Not durable, so not acknowledged and not switched in. */
+		unrecord(t, prev, full, &oldest);
+		if (t->abort != NULL)
+			t->abort(t->arg);
+		config_free(c);
+		return fail(e, E_STATE, "zone %s: the new version could not be "
+		    "saved; version %llu stays running, nothing changed",
+		    t->zone, (unsigned long long)prev);
 	}
-	/* Not durable, so not acknowledged: go back to what was running. */
-	t->nhist--;
-	version_free(&t->hist[t->nhist]);
-	if (full) {
-		memmove(&t->hist[1], &t->hist[0], t->nhist * sizeof t->hist[0]);
-		t->hist[0] = oldest;
-		t->nhist++;
+	if (t->apply(t->arg, c, &e->list) == -1) {
+		/* Only an apply without a prepare can fail here. */
+		unrecord(t, prev, full, &oldest);
+		config_free(c);
+		if (t->save != NULL && t->save(t->arg, t, &e->list) == -1)
+			return fail(e, E_STATE, "zone %s: the config could not be "
+			    "switched in, and the state directory could not be "
+			    "set back to version %llu", t->zone,
+			    (unsigned long long)prev);
+		return fail(e, E_APPLY, "zone %s: the config is valid but could "
+		    "not be switched in; nothing changed", t->zone);
 	}
-	t->running = prev;
-	text = running_text(t);
-	if ((back = parse_text(text, &e->list)) != NULL &&
-	    t->apply(t->arg, back, &e->list) == -1)
-		config_free(back);
-	free(text);
-	return fail(e, E_STATE, "zone %s: the new version could not be saved; "
-	    "version %llu stays running", t->zone, (unsigned long long)prev);
+	if (full)
+		version_free(&oldest);
+	t->retry_delay = 0;
+	t->retry_at = 0;
+	return 0;
 }
 
 int
@@ -202,7 +243,9 @@ txn_commit(struct txn *t, json_t *config, uint64_t base, const char *user,
 	json_t *zone = json_is_object(config) ?
 	    json_object_get(config, "zone") : NULL;
 	struct config *c;
-	uint64_t prev = t->running;
+	uint64_t prev = t->running, was_revert_to;
+	int64_t was_deadline;
+	bool was_pending;
 	char *before;
 
 	if (base != t->running)
@@ -219,21 +262,30 @@ txn_commit(struct txn *t, json_t *config, uint64_t base, const char *user,
 		    e->list.n == 1 ? "" : "s");
 	}
 	before = t->pending || confirm_s <= 0 ? NULL : running_text(t);
-	if (commit_config(t, c, user, comment, now, e) == -1) {
-		free(before);
-		return -1;
-	}
+	/* The confirm timer is part of what is saved: set before, undone if
+	 * the commit does not go through. */
+	was_pending = t->pending;
+	was_deadline = t->deadline;
+	was_revert_to = t->revert_to;
 	if (confirm_s > 0) {
 		/* Revert to what ran before the first unconfirmed commit. */
-		if (!t->pending) {
+		if (!t->pending)
 			t->revert_to = prev;
-			free(t->revert_config);
-			t->revert_config = before;
-		}
 		t->pending = true;
 		t->deadline = now + confirm_s;
 	} else
 		t->pending = false;	/* a plain commit keeps what it builds on */
+	if (commit_config(t, c, user, comment, now, e) == -1) {
+		t->pending = was_pending;
+		t->deadline = was_deadline;
+		t->revert_to = was_revert_to;
+		free(before);
+		return -1;
+	}
+	if (before != NULL) {
+		free(t->revert_config);
+		t->revert_config = before;
+	}
 	return 0;
 }
 
@@ -246,8 +298,12 @@ txn_confirm(struct txn *t, struct txn_error *e)
 	t->pending = false;
 	if (t->save != NULL && t->save(t->arg, t, &e->list) == -1) {
 		t->pending = true;
-		return fail(e, E_STATE, "zone %s: could not save", t->zone);
+		return fail(e, E_STATE, "zone %s: the confirm could not be saved; "
+		    "version %llu is still to be confirmed", t->zone,
+		    (unsigned long long)t->running);
 	}
+	t->retry_delay = 0;
+	t->retry_at = 0;
 	return 0;
 }
 
@@ -272,6 +328,7 @@ rollback_text(struct txn *t, uint64_t number, const char *text,
     const char *user, const char *comment, int64_t now, struct txn_error *e)
 {
 	struct config *c;
+	bool was_pending;
 	char *why;
 	int rc;
 
@@ -288,32 +345,46 @@ rollback_text(struct txn *t, uint64_t number, const char *text,
 		    t->zone, (unsigned long long)number);
 	why = comment && *comment ? xstrdup(comment) :
 	    xasprintf("rollback to version %llu", (unsigned long long)number);
+	/* A rollback ends a confirmed commit's wait, on disk too. */
+	was_pending = t->pending;
+	t->pending = false;
 	rc = commit_config(t, c, user, why, now, e);
 	free(why);
-	if (rc == 0)
-		t->pending = false;
+	if (rc == -1)
+		t->pending = was_pending;
 	return rc;
 }
 
 /* The engine's own revert when a confirmed commit was not confirmed in
- * time; true if it reverted (the caller tells subscribers). */
+ * time; true if it reverted (the caller tells subscribers).  A revert
+ * that fails (the state cannot be saved) sets e and is tried again after
+ * a back-off, so a full disk costs a log line now and then, not a storm. */
 bool
 txn_tick(struct txn *t, int64_t now, struct txn_error *e)
 {
 	uint64_t from = t->running;
+	const struct version *v;
 	char *why;
 	int rc;
 
-	if (!t->pending || now < t->deadline)
+	if (!t->pending || now < t->deadline || now < t->retry_at)
 		return false;
 	t->pending = false;
 	why = xasprintf("revert: version %llu was not confirmed in time",
 	    (unsigned long long)from);
+	v = txn_find(t, t->revert_to);
 	rc = rollback_text(t, t->revert_to, t->revert_config ?
-	    t->revert_config : (txn_find(t, t->revert_to) ?
-	    txn_find(t, t->revert_to)->config : NULL), "mxlbd", why, now, e);
+	    t->revert_config : (v ? v->config : NULL), "mxlbd", why, now, e);
 	free(why);
-	if (rc == -1)
-		t->pending = true;	/* try again at the next tick */
-	return rc == 0;
+	if (rc == -1) {
+		t->pending = true;
+		t->retry_delay = t->retry_delay == 0 ? 1 :
+		    t->retry_delay * 2 > REVERT_RETRY_MAX ? REVERT_RETRY_MAX :
+		    t->retry_delay * 2;
+		t->retry_at = now + t->retry_delay;
+		return false;
+	}
+	t->retry_delay = 0;
+	t->retry_at = 0;
+	return true;
 }

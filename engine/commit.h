@@ -14,6 +14,12 @@
 #include "config.h"
 #include "proto.h"
 
+/* A revert that could not be saved is tried again after 1 s, then twice
+ * as long each time, up to this many seconds. */
+#define REVERT_RETRY_MAX	60
+/* A user name kept in the history is cut to this many bytes. */
+#define TXN_USER_MAX		64
+
 struct version {
 	uint64_t	 number;
 	int64_t		 time;		/* wall clock, seconds */
@@ -38,10 +44,19 @@ struct txn {
 	int64_t		 deadline;
 	uint64_t	 revert_to;
 	char		*revert_config;	/* its config: it may leave the history */
+	int64_t		 retry_at;	/* a revert that failed: next attempt */
+	int64_t		 retry_delay;	/* seconds, doubling to REVERT_RETRY_MAX */
 
-	/* Switches a validated config in; takes it on success. */
+	/* Gets a validated config ready (what can fail, e.g. listening
+	 * sockets) without switching it in; optional. */
+	int		(*prepare)(void *, const struct config *, struct errs *);
+	/* Drops what prepare made ready, when the commit goes no further. */
+	void		(*abort)(void *);
+	/* Switches a validated config in; takes it on success.  After a
+	 * successful prepare it does not fail. */
 	int		(*apply)(void *, struct config *, struct errs *);
-	/* Makes the state durable; the commit is acknowledged after it. */
+	/* Makes the state durable; a version is switched in and
+	 * acknowledged only after it. */
 	int		(*save)(void *, const struct txn *, struct errs *);
 	void		*arg;
 };

@@ -45,12 +45,48 @@ arg_uint(struct client *c, json_t *req, json_t *id, const char *key,
 	return -1;
 }
 
+/* A refused commit, rollback or confirm: logged, then answered. */
 static void
-reply_txn_error(struct client *c, json_t *id, struct txn_error *e)
+reply_txn_error(struct client *c, json_t *id, const char *what,
+    struct txn_error *e)
 {
-	reply_error(c, id, e->code ? e->code : E_STATE, &e->list, "%s",
-	    e->message ? e->message : "failed");
+	const char *code = e->code ? e->code : E_STATE;
+	const char *msg = e->message ? e->message : "failed";
+
+	/* Bounded: a config's errors may quote what the peer sent. */
+	log_err("%s refused zone=%s user=%s code=%s: %.2048s%s%.512s", what,
+	    c->ctl->eng->zone, c->user, code, msg, e->list.n ? ": " : "",
+	    e->list.n ? e->list.v[0] : "");
+	reply_error(c, id, code, &e->list, "%s", msg);
 	txn_error_free(e);
+}
+
+/* An optional comment: a string of at most PROTO_COMMENT_MAX bytes, so
+ * the history stays small.  False after answering bad-request. */
+static bool
+arg_comment(struct client *c, json_t *req, json_t *id, const char **out)
+{
+	json_t *v = json_object_get(req, K_COMMENT);
+	const char *cmd = json_string_value(json_object_get(req, K_CMD));
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return true;
+	if (!json_is_string(v)) {
+		reply_error(c, id, E_BAD_REQUEST, NULL, "\"comment\" must be a "
+		    "string");
+		return false;
+	}
+	if (json_string_length(v) > PROTO_COMMENT_MAX) {
+		log_err("%s refused zone=%s user=%s: comment of %zu bytes",
+		    cmd, c->ctl->eng->zone, c->user, json_string_length(v));
+		reply_error(c, id, E_BAD_REQUEST, NULL, "the comment is %zu "
+		    "bytes long; a comment may have at most %d bytes",
+		    json_string_length(v), PROTO_COMMENT_MAX);
+		return false;
+	}
+	*out = json_string_value(v);
+	return true;
 }
 
 static void
@@ -157,7 +193,7 @@ cmd_commit(struct client *c, json_t *req, json_t *id)
 	struct txn *t = c->ctl->eng->txn;
 	struct txn_error e = { NULL, NULL, { NULL, 0 } };
 	json_t *cfg = json_object_get(req, K_CONFIG);
-	json_t *comment = json_object_get(req, K_COMMENT);
+	const char *comment;
 	json_int_t base = arg_uint(c, req, id, K_BASE, -2), confirm;
 
 	if (base == -1)
@@ -167,17 +203,13 @@ cmd_commit(struct client *c, json_t *req, json_t *id)
 		    "(an object) and \"base\" (the version it was based on)");
 		return;
 	}
-	if (comment != NULL && !json_is_string(comment)) {
-		reply_error(c, id, E_BAD_REQUEST, NULL, "\"comment\" must be a "
-		    "string");
+	if (!arg_comment(c, req, id, &comment))
 		return;
-	}
 	if ((confirm = arg_uint(c, req, id, K_CONFIRMED, 0)) == -1)
 		return;
 	if (txn_commit(t, cfg, (uint64_t)base, c->user,
-	    comment ? json_string_value(comment) : "", (long)confirm,
-	    commit_time(), &e) == -1) {
-		reply_txn_error(c, id, &e);
+	    comment ? comment : "", (long)confirm, commit_time(), &e) == -1) {
+		reply_txn_error(c, id, "commit", &e);
 		return;
 	}
 	committed(c, id, "commit");
@@ -191,7 +223,7 @@ cmd_confirm(struct client *c, json_t *req, json_t *id)
 
 	(void)req;
 	if (txn_confirm(eng->txn, &e) == -1) {
-		reply_txn_error(c, id, &e);
+		reply_txn_error(c, id, "confirm", &e);
 		return;
 	}
 	log_warn("confirm zone=%s version=%llu user=%s", eng->zone,
@@ -210,17 +242,16 @@ cmd_rollback(struct client *c, json_t *req, json_t *id)
 	json_int_t n = arg_uint(c, req, id, K_VERSION, -2);
 	json_int_t base = n < 0 ? -1 : arg_uint(c, req, id, K_BASE,
 	    (json_int_t)t->running);
-	json_t *comment = json_object_get(req, K_COMMENT);
+	const char *comment;
 
 	if (n == -2)
 		reply_error(c, id, E_BAD_REQUEST, NULL, "rollback needs "
 		    "\"version\"");
-	if (n < 0 || base < 0)
+	if (n < 0 || base < 0 || !arg_comment(c, req, id, &comment))
 		return;
-	if (txn_rollback(t, (uint64_t)n, (uint64_t)base, c->user,
-	    json_is_string(comment) ? json_string_value(comment) : NULL,
+	if (txn_rollback(t, (uint64_t)n, (uint64_t)base, c->user, comment,
 	    (int64_t)time(NULL), &e) == -1) {
-		reply_txn_error(c, id, &e);
+		reply_txn_error(c, id, "rollback", &e);
 		return;
 	}
 	committed(c, id, "rollback");
@@ -230,7 +261,7 @@ static void
 cmd_admin(struct client *c, json_t *req, json_t *id)
 {
 	const char *farm, *server, *state;
-	char err[256];
+	char err[1024];
 	int st;
 
 	if ((farm = arg_string(c, req, id, K_FARM)) == NULL ||
@@ -245,8 +276,16 @@ cmd_admin(struct client *c, json_t *req, json_t *id)
 		    "of ready|drain|maint", state);
 		return;
 	}
-	if (engine_admin(c->ctl->eng, farm, server, (enum admin_state)st, err,
-	    sizeof err) == -1) {
+	switch (engine_admin(c->ctl->eng, farm, server, (enum admin_state)st,
+	    err, sizeof err)) {
+	case 0:
+		break;
+	case ADMIN_NOT_SAVED:
+		log_err("admin refused zone=%s user=%s: %s", c->ctl->eng->zone,
+		    c->user, err);
+		reply_error(c, id, E_STATE, NULL, "%s", err);
+		return;
+	default:
 		reply_error(c, id, E_NOT_FOUND, NULL, "%s", err);
 		return;
 	}
@@ -348,7 +387,11 @@ control_tick(struct control *ctl)
 		    K_VERSION, (json_int_t)eng->txn->running, "reverted",
 		    (json_int_t)from, "to", (json_int_t)eng->txn->revert_to));
 	} else if (e.code != NULL) {
-		log_warn("revert zone=%s failed: %s", eng->zone, e.message);
+		log_err("revert zone=%s failed: %.2048s%s%.512s; next attempt "
+		    "in %lld s",
+		    eng->zone, e.message, e.list.n ? ": " : "",
+		    e.list.n ? e.list.v[e.list.n - 1] : "",
+		    (long long)eng->txn->retry_delay);
 	}
 	txn_error_free(&e);
 }

@@ -105,17 +105,24 @@ probe_changed(const struct farm *a, const struct farm *b,
 	return !object_equal(&server_fields, sa, sb);
 }
 
-static enum admin_state
-admin_lookup(const struct engine *eng, const char *farm, const char *server)
+/* The remembered admin state of a server, running or not. */
+static const struct admin_entry *
+admin_entry(const struct engine *eng, const char *farm, const char *server)
 {
 	for (size_t i = 0; i < eng->nadmins; i++)
 		if (strcmp(eng->admins[i].farm, farm) == 0 &&
 		    strcmp(eng->admins[i].server, server) == 0)
-			return eng->admins[i].state;
-	return ADMIN_READY;
+			return &eng->admins[i];
+	return NULL;
 }
 
-static void admin_prune(struct engine *);
+static enum admin_state
+admin_lookup(const struct engine *eng, const char *farm, const char *server)
+{
+	const struct admin_entry *ae = admin_entry(eng, farm, server);
+
+	return ae != NULL ? ae->state : ADMIN_READY;
+}
 
 static struct rt_server *
 server_build(struct engine *eng, struct rt_farm *f, const struct farm *oldconf,
@@ -326,39 +333,83 @@ apply_frontends(struct engine *eng, const struct config *cfg)
 	eng->nfes = cfg->nfrontends;
 }
 
+static void
+plan_free(struct plan *p)
+{
+	free(p->ls);
+	free(p->fe);
+	free(p);
+}
+
 /*
- * Switches the zone to cfg (validated by the caller), which it then owns.
- * Fails only if a new listening socket cannot be opened, and then nothing
- * has changed.
+ * Opens what cfg (validated by the caller) needs and keeps it ready for
+ * engine_apply; nothing changes yet.  Fails only if a new listening
+ * socket cannot be opened, and then nothing is kept.
+ */
+int
+engine_prepare(struct engine *eng, const struct config *cfg, struct errs *e)
+{
+	struct plan *p = xcalloc(1, sizeof *p);
+
+	engine_abort(eng);
+	if (plan_listeners(eng, cfg, p, e) == -1) {
+		plan_free(p);
+		return -1;
+	}
+	eng->prepared = p;
+	return 0;
+}
+
+/* A prepared config that will not be applied: its new sockets close. */
+void
+engine_abort(struct engine *eng)
+{
+	struct plan *p = eng->prepared;
+
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->nls; i++)
+		if (find_listener(eng->ls, eng->nls, &p->ls[i]->addr,
+		    p->ls[i]->port) != p->ls[i])
+			listener_close(p->ls[i]);
+	plan_free(p);
+	eng->prepared = NULL;
+}
+
+/*
+ * Switches the zone to cfg, which it then owns.  After engine_prepare on
+ * the same cfg it cannot fail; without it, it fails only if a new
+ * listening socket cannot be opened, and then nothing has changed.
+ * Admin states are kept for servers the config no longer has: a server
+ * removed and brought back (or a commit reverted) has the state it had.
  */
 int
 engine_apply(struct engine *eng, struct config *cfg, struct errs *e)
 {
-	struct plan p = { NULL, 0, NULL };
+	struct plan *p;
 
-	if (plan_listeners(eng, cfg, &p, e) == -1) {
-		free(p.ls);
-		free(p.fe);
+	if (eng->prepared == NULL && engine_prepare(eng, cfg, e) == -1)
 		return -1;
-	}
+	p = eng->prepared;
+	eng->prepared = NULL;
 	apply_farms(eng, cfg);
 	apply_frontends(eng, cfg);
-	for (size_t i = 0; i < p.nls; i++) {
-		p.ls[i]->fe = engine_frontend(eng, p.fe[i]);
-		p.ls[i]->keep = true;
+	for (size_t i = 0; i < p->nls; i++) {
+		p->ls[i]->fe = engine_frontend(eng, p->fe[i]);
+		p->ls[i]->keep = true;
 	}
 	for (size_t i = 0; i < eng->nls; i++)
 		if (!eng->ls[i]->keep)
 			listener_close(eng->ls[i]);
-	for (size_t i = 0; i < p.nls; i++)
-		p.ls[i]->keep = false;
+	for (size_t i = 0; i < p->nls; i++)
+		p->ls[i]->keep = false;
 	free(eng->ls);
-	eng->ls = p.ls;
-	eng->nls = p.nls;
-	free(p.fe);
+	eng->ls = p->ls;
+	eng->nls = p->nls;
+	free(p->fe);
+	free(p);
 	config_free(eng->cfg);
 	eng->cfg = cfg;
-	admin_prune(eng);
 	return 0;
 }
 
@@ -400,52 +451,50 @@ admin_remember(struct engine *eng, const char *farm, const char *server,
 	}
 }
 
-/* Admin states of servers the config no longer has are forgotten. */
-static void
-admin_prune(struct engine *eng)
-{
-	for (size_t i = 0; i < eng->nadmins;) {
-		if (engine_server(eng, eng->admins[i].farm,
-		    eng->admins[i].server) == NULL)
-			admin_remember(eng, eng->admins[i].farm,
-			    eng->admins[i].server, ADMIN_READY);
-		else
-			i++;
-	}
-}
-
+/*
+ * Sets a server's admin state, in memory and in the state directory, or
+ * in neither: ADMIN_NOT_FOUND without such a server (a server the config
+ * no longer has may only be set back to ready, which forgets it),
+ * ADMIN_NOT_SAVED when the state could not be saved.
+ */
 int
 engine_admin(struct engine *eng, const char *farm, const char *server,
     enum admin_state st, char *err, size_t errlen)
 {
 	struct rt_server *s = engine_server(eng, farm, server);
+	const struct admin_entry *ae = admin_entry(eng, farm, server);
 	struct errs e = { NULL, 0 };
 	enum admin_state was;
 
-	if (s == NULL) {
+	if (s == NULL && (ae == NULL || st != ADMIN_READY)) {
 		snprintf(err, errlen, "zone %s has no server %s in farm %s",
 		    eng->zone, server, farm);
-		return -1;
+		return ADMIN_NOT_FOUND;
 	}
-	was = s->admin;
-	s->admin = st;
+	was = s != NULL ? s->admin : ae->state;
+	if (s != NULL)
+		s->admin = st;
 	admin_remember(eng, farm, server, st);
 	if (eng->txn != NULL && state_save(eng, eng->txn, &e) == -1) {
-		s->admin = was;
+		if (s != NULL)
+			s->admin = was;
 		admin_remember(eng, farm, server, was);
-		snprintf(err, errlen, "could not save: %s", e.n ? e.v[0] : "?");
+		snprintf(err, errlen, "zone %s: the admin state of %s/%s could "
+		    "not be saved, it stays %s: %s", eng->zone, farm, server,
+		    admin_names[was], e.n ? e.v[e.n - 1] : "?");
 		errs_free(&e);
-		return -1;
+		return ADMIN_NOT_SAVED;
 	}
 	if (was != st) {
-		s->changed = (uint64_t)time(NULL);
+		if (s != NULL)
+			s->changed = (uint64_t)time(NULL);
 		log_warn("admin farm=%s server=%s state=%s was=%s", farm, server,
 		    admin_names[st], admin_names[was]);
 		engine_event(eng, EV_ADMIN, json_pack("{s:s,s:s,s:s,s:s}",
 		    "farm", farm, "server", server, "state", admin_names[st],
 		    "was", admin_names[was]));
 	}
-	if (!server_available(s))
+	if (s != NULL && !server_available(s))
 		server_requeue(s);
 	return 0;
 }
@@ -485,6 +534,7 @@ engine_stop(struct engine *eng)
 void
 engine_free(struct engine *eng)
 {
+	engine_abort(eng);
 	for (size_t i = 0; i < eng->nls; i++)
 		listener_close(eng->ls[i]);
 	for (size_t i = 0; i < eng->nfes; i++)

@@ -31,6 +31,7 @@ struct admin_entry {
 };
 
 struct control;
+struct plan;
 struct txn;
 
 struct engine {
@@ -51,12 +52,16 @@ struct engine {
 	size_t			  nadmins;
 	struct txn		 *txn;
 	struct control		 *ctl;
+	struct plan		 *prepared;	/* engine_prepare's, until applied */
 	char			 *statedir;	/* NULL: nothing is saved */
 	uint64_t		  saved;	/* newest version on disk */
 };
 
 /* engine.c */
 struct engine	*engine_new(struct event_base *, const char *);
+int		 engine_prepare(struct engine *, const struct config *,
+		    struct errs *);
+void		 engine_abort(struct engine *);
 int		 engine_apply(struct engine *, struct config *, struct errs *);
 void		 engine_free(struct engine *);
 void		 engine_stop(struct engine *);
@@ -66,6 +71,8 @@ void		 rt_farm_unref(struct rt_farm *);
 void		 rt_frontend_unref(struct rt_frontend *);
 void		 server_set_pstate(struct rt_server *, enum probe_state);
 struct rt_server *engine_server(struct engine *, const char *, const char *);
+#define ADMIN_NOT_FOUND	(-1)
+#define ADMIN_NOT_SAVED	(-2)
 int		 engine_admin(struct engine *, const char *, const char *,
 		    enum admin_state, char *, size_t);
 void		 engine_event(struct engine *, const char *, json_t *);
@@ -120,6 +127,7 @@ struct evhttp	*metrics_listen(struct engine *, const char *, struct errs *);
 void		 log_init(const char *, bool);
 void		 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void		 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void		 log_err(const char *, ...) __attribute__((format(printf, 1, 2)));
 void		 log_flush(void);
 void		 log_detach(void);
 

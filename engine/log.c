@@ -2,10 +2,14 @@
  * Logging: stderr with a timestamp in the foreground, syslog facility mail
  * otherwise (where mail admins already look).  stderr is block-buffered and
  * flushed by the engine's housekeeping timer: a write per session line
- * would cost more than the forwarding itself.
+ * would cost more than the forwarding itself.  Warnings and errors may
+ * carry text from peers (a commit's comment, a user name): their control
+ * characters are written as \xNN, so a log line is one line and cannot
+ * drive a terminal.
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <syslog.h>
@@ -32,38 +36,79 @@ log_init(const char *zone, bool foreground)
 	openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
 
+/* The line with every control character as \xNN; NULL if out of memory. */
+static char *
+log_escape(const char *fmt, va_list ap)
+{
+	char *raw, *out, *o;
+
+	if (vasprintf(&raw, fmt, ap) == -1)
+		return NULL;
+	if ((out = malloc(strlen(raw) * 4 + 1)) == NULL) {
+		free(raw);
+		return NULL;
+	}
+	o = out;
+	for (const unsigned char *p = (const unsigned char *)raw; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			o += sprintf(o, "\\x%02x", *p);
+		else
+			*o++ = (char)*p;
+	}
+	*o = '\0';
+	free(raw);
+	return out;
+}
+
+/* The timestamp of a foreground line: localtime is costly and changes
+ * once a second. */
 static void
-log_vwrite(int prio, const char *fmt, va_list ap)
+log_stamp(void)
 {
 	static time_t last;
 	static char ts[32];
 	struct timeval tv;
 	struct tm tm;
 
-	if (!log_foreground) {
-		va_list copy;
-		/* Until the engine detaches, start-up errors also go to the
-		 * terminal: whoever started it must see why it did not. */
-		if (log_attached && prio <= LOG_WARNING) {
-			va_copy(copy, ap);
-			fputs("mxlbd: ", stderr);
-			vfprintf(stderr, fmt, copy);
-			fputc('\n', stderr);
-			va_end(copy);
-		}
-		vsyslog(prio, fmt, ap);
-		return;
-	}
 	gettimeofday(&tv, NULL);
-	/* localtime is costly and changes once a second. */
 	if (tv.tv_sec != last) {
 		last = tv.tv_sec;
 		localtime_r(&tv.tv_sec, &tm);
 		strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
 	}
 	fprintf(stderr, "%s.%03ld ", ts, (long)tv.tv_usec / 1000);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+}
+
+static void
+log_vwrite(int prio, const char *fmt, va_list ap)
+{
+	char *line;
+
+	if (prio == LOG_INFO) {
+		/* Per-session lines: no peer text, and too many to copy. */
+		if (!log_foreground) {
+			vsyslog(prio, fmt, ap);
+			return;
+		}
+		log_stamp();
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+		return;
+	}
+	if ((line = log_escape(fmt, ap)) == NULL)
+		return;
+	if (!log_foreground) {
+		/* Until the engine detaches, start-up errors also go to the
+		 * terminal: whoever started it must see why it did not. */
+		if (log_attached)
+			fprintf(stderr, "mxlbd: %s\n", line);
+		syslog(prio, "%s", line);
+	} else {
+		log_stamp();
+		/* syslog carries the priority; on stderr an error says so. */
+		fprintf(stderr, "%s%s\n", prio <= LOG_ERR ? "err: " : "", line);
+	}
+	free(line);
 }
 
 void
@@ -84,6 +129,17 @@ log_warn(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	log_vwrite(LOG_WARNING, fmt, ap);
+	va_end(ap);
+	log_flush();
+}
+
+void
+log_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_ERR, fmt, ap);
 	va_end(ap);
 	log_flush();
 }

@@ -100,8 +100,8 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	}
 	if (zone_import(d->eng, d->config_path, &e) == -1) {
 		for (size_t i = 0; i < e.n; i++)
-			log_warn("reload: %s", e.v[i]);
-		log_warn("reload: %s refused, the running config stays",
+			log_err("reload: %s", e.v[i]);
+		log_err("reload: %s refused, the running config stays",
 		    d->config_path);
 	}
 	errs_free(&e);
@@ -176,6 +176,18 @@ raise_fd_limit(void)
 }
 
 static int
+prepare_hook(void *arg, const struct config *c, struct errs *e)
+{
+	return engine_prepare(arg, c, e);
+}
+
+static void
+abort_hook(void *arg)
+{
+	engine_abort(arg);
+}
+
+static int
 apply_hook(void *arg, struct config *c, struct errs *e)
 {
 	return engine_apply(arg, c, e);
@@ -202,6 +214,8 @@ setup(struct mxlbd *d, const struct options *o, struct errs *e)
 
 	eng->statedir = xasprintf("%s/%s", statedir, o->zone);
 	txn_init(&d->txn, o->zone);
+	d->txn.prepare = prepare_hook;
+	d->txn.abort = abort_hook;
 	d->txn.apply = apply_hook;
 	d->txn.save = state_save;
 	d->txn.arg = eng;
@@ -248,7 +262,8 @@ run(const struct options *o)
 	d.eng = engine_new(base, o->zone);
 	if (setup(&d, o, &e) == -1) {
 		for (size_t i = 0; i < e.n; i++)
-			log_warn("start: %s", e.v[i]);
+			log_err("start: %s", e.v[i]);
+		log_err("start: zone %s not started", o->zone);
 		rc = 1;
 		goto out;
 	}

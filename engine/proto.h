@@ -23,6 +23,7 @@
 #define PROTO_OUTPUT_MAX	(64 * 1024 * 1024)
 #define PROTO_CLIENTS_MAX	1024
 #define HISTORY_MAX		50
+#define PROTO_COMMENT_MAX	1024	/* bytes of a commit's comment */
 
 /* Commands.  Access: R = read group may use it, A = admin only. */
 #define CMD_HELLO	"hello"		/* R: protocol, zone, access */

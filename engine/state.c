@@ -5,6 +5,7 @@
  * fsync of the directory), and state.json is written last: after a crash
  * at any point the last acknowledged commit is what loads.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -110,6 +111,13 @@ prune(const char *dir, const struct txn *t)
 	}
 }
 
+static void
+save_failed(const struct engine *eng, const struct errs *e)
+{
+	log_err("state zone=%s: could not save: %s", eng->zone,
+	    e->n ? e->v[e->n - 1] : "?");
+}
+
 /* The txn save hook; also called when admin states change. */
 int
 state_save(void *arg, const struct txn *t, struct errs *e)
@@ -121,6 +129,25 @@ state_save(void *arg, const struct txn *t, struct errs *e)
 
 	if (eng->statedir == NULL)
 		return 0;
+	/* A zone's first save: a state.json that says nothing runs goes
+	 * first, so a crash before the real one is written leaves a zone
+	 * that starts empty, not versions without a state.json (which
+	 * state_load refuses). */
+	if (!file_exists(eng->statedir, "state.json")) {
+		struct txn none;
+		memset(&none, 0, sizeof none);
+		none.zone = t->zone;
+		j = state_json(eng, &none);
+		text = json_dumps(j, JSON_INDENT(1));
+		json_decref(j);
+		rc = state_write_atomic(eng->statedir, "state.json", text,
+		    strlen(text), e);
+		free(text);
+		if (rc == -1) {
+			save_failed(eng, e);
+			return -1;
+		}
+	}
 	for (size_t i = 0; i < t->nhist; i++) {
 		snprintf(name, sizeof name, "config-%llu.json",
 		    (unsigned long long)t->hist[i].number);
@@ -128,8 +155,10 @@ state_save(void *arg, const struct txn *t, struct errs *e)
 		if ((t->hist[i].number > eng->saved ||
 		    !file_exists(eng->statedir, name)) &&
 		    state_write_atomic(eng->statedir, name, t->hist[i].config,
-		    strlen(t->hist[i].config), e) == -1)
+		    strlen(t->hist[i].config), e) == -1) {
+			save_failed(eng, e);
 			return -1;
+		}
 	}
 	j = state_json(eng, t);
 	text = json_dumps(j, JSON_INDENT(1));
@@ -140,57 +169,99 @@ state_save(void *arg, const struct txn *t, struct errs *e)
 	if (rc == 0) {
 		eng->saved = t->running;
 		prune(eng->statedir, t);
-	}
+	} else
+		save_failed(eng, e);
 	return rc;
 }
 
+/* A whole regular file; NULL with the path and the reason in e. */
 static char *
-read_file(const char *dir, const char *name)
+read_file(const char *dir, const char *name, struct errs *e)
 {
 	char *path = xasprintf("%s/%s", dir, name), *buf = NULL;
-	FILE *f = fopen(path, "re");
-	long len;
+	struct stat st;
+	size_t off = 0;
+	ssize_t n = 0;
+	int fd;
 
-	if (f != NULL && fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 &&
-	    fseek(f, 0, SEEK_SET) == 0) {
-		buf = xmalloc((size_t)len + 1);
-		if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
-			free(buf);
-			buf = NULL;
-		} else
-			buf[len] = '\0';
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		errs_add(e, "%s: %s", path, strerror(errno));
+		goto out;
 	}
-	if (f != NULL)
-		fclose(f);
+	if (fstat(fd, &st) == -1) {
+		errs_add(e, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		errs_add(e, "%s: %s", path, S_ISDIR(st.st_mode) ?
+		    strerror(EISDIR) : "not a regular file");
+		goto out;
+	}
+	buf = xmalloc((size_t)st.st_size + 1);
+	while (off < (size_t)st.st_size &&
+	    (n = read(fd, buf + off, (size_t)st.st_size - off)) > 0)
+		off += (size_t)n;
+	if (n == -1 || off != (size_t)st.st_size) {
+		errs_add(e, "%s: %s", path, n == -1 ? strerror(errno) :
+		    "changed size while read");
+		free(buf);
+		buf = NULL;
+		goto out;
+	}
+	buf[off] = '\0';
+out:
+	if (fd != -1)
+		close(fd);
 	free(path);
 	return buf;
 }
 
-static void
-load_admins(struct engine *eng, json_t *arr)
+static int
+load_admins(struct engine *eng, json_t *arr, struct errs *e)
 {
 	size_t i;
 	json_t *a;
 	const char *farm, *server, *st;
+	int k;
 
+	if (arr == NULL)
+		return 0;
+	if (!json_is_array(arr)) {
+		errs_add(e, "%s/state.json: \"admin\" is not a list",
+		    eng->statedir);
+		return -1;
+	}
 	json_array_foreach(arr, i, a) {
 		if (json_unpack(a, "{s:s,s:s,s:s}", "farm", &farm, "server",
-		    &server, "state", &st) != 0)
-			continue;
-		for (int k = ADMIN_DRAIN; k <= ADMIN_MAINT; k++) {
-			if (strcmp(st, admin_names[k]) != 0)
-				continue;
-			eng->admins = xreallocarray(eng->admins,
-			    eng->nadmins + 1, sizeof *eng->admins);
-			eng->admins[eng->nadmins].farm = xstrdup(farm);
-			eng->admins[eng->nadmins].server = xstrdup(server);
-			eng->admins[eng->nadmins++].state = (enum admin_state)k;
+		    &server, "state", &st) != 0) {
+			errs_add(e, "%s/state.json: admin entry %zu needs farm, "
+			    "server and state", eng->statedir, i + 1);
+			return -1;
 		}
+		for (k = ADMIN_READY; k <= ADMIN_MAINT; k++)
+			if (strcmp(st, admin_names[k]) == 0)
+				break;
+		if (k > ADMIN_MAINT) {
+			errs_add(e, "%s/state.json: admin entry %zu: state \"%.32s\" "
+			    "is not one of ready|drain|maint", eng->statedir, i + 1,
+			    st);
+			return -1;
+		}
+		if (k == ADMIN_READY)
+			continue;
+		eng->admins = xreallocarray(eng->admins, eng->nadmins + 1,
+		    sizeof *eng->admins);
+		eng->admins[eng->nadmins].farm = xstrdup(farm);
+		eng->admins[eng->nadmins].server = xstrdup(server);
+		eng->admins[eng->nadmins++].state = (enum admin_state)k;
 	}
+	return 0;
 }
 
-static void
-load_history(struct engine *eng, struct txn *t, json_t *arr)
+/* Every version the history names must load: one skipped silently would
+ * be gone at the next save. */
+static int
+load_history(struct engine *eng, struct txn *t, json_t *arr, struct errs *e)
 {
 	size_t i;
 	json_t *h;
@@ -198,55 +269,112 @@ load_history(struct engine *eng, struct txn *t, json_t *arr)
 	const char *user, *comment;
 	char name[64], *text;
 
+	if (!json_is_array(arr)) {
+		errs_add(e, "%s/state.json: \"history\" is missing or not a list",
+		    eng->statedir);
+		return -1;
+	}
 	json_array_foreach(arr, i, h) {
 		if (json_unpack(h, "{s:I,s:I,s:s,s:s}", "version", &num, "time",
-		    &when, "user", &user, "comment", &comment) != 0)
-			continue;
+		    &when, "user", &user, "comment", &comment) != 0 || num <= 0) {
+			errs_add(e, "%s/state.json: history entry %zu needs version "
+			    "(> 0), time, user and comment", eng->statedir, i + 1);
+			return -1;
+		}
 		snprintf(name, sizeof name, "config-%lld.json", (long long)num);
-		if ((text = read_file(eng->statedir, name)) == NULL)
-			continue;
+		if ((text = read_file(eng->statedir, name, e)) == NULL)
+			return -1;
 		txn_record(t, (uint64_t)num, when, user, comment, text);
 	}
+	return 0;
 }
 
-/* Fills the txn and the admin states; 0 with nothing if there is no
- * state yet (a new zone). */
+/* No state.json: a new zone, unless versions are there without it. */
+static int
+state_missing(struct engine *eng, struct errs *e)
+{
+	DIR *d = opendir(eng->statedir);
+	struct dirent *de;
+	unsigned long long n;
+	int end, rc = 0;
+
+	if (d == NULL) {
+		errs_add(e, "%s: %s", eng->statedir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (sscanf(de->d_name, "config-%llu.json%n", &n, &end) == 1 &&
+		    de->d_name[end] == '\0') {
+			errs_add(e, "%s/state.json: %s, but %s is there: this zone "
+			    "has versions and no record of which one runs; "
+			    "restore state.json, or move the directory away to "
+			    "start the zone anew", eng->statedir, strerror(ENOENT),
+			    de->d_name);
+			rc = -1;
+			break;
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+/*
+ * Fills the txn and the admin states.  Only a state directory without
+ * state.json and without versions is a new zone (0, nothing loaded); any
+ * other read or parse failure is an error, and nothing on disk changes.
+ */
 int
 state_load(struct engine *eng, struct errs *e)
 {
 	struct txn *t = eng->txn;
 	json_error_t jerr;
 	json_t *j, *p;
-	json_int_t running;
-	char *text = read_file(eng->statedir, "state.json");
+	json_int_t running, deadline = 0, to = 0;
+	char *text, *path = xasprintf("%s/state.json", eng->statedir);
+	int rc = -1;
 
-	if (text == NULL)
-		return 0;
-	j = json_loads(text, 0, &jerr);
-	free(text);
-	if (j == NULL || json_unpack(j, "{s:I}", "running", &running) != 0) {
-		errs_add(e, "%s/state.json: %s", eng->statedir,
-		    j ? "no running version" : jerr.text);
-		json_decref(j);
+	if (access(path, F_OK) == -1 && errno == ENOENT) {
+		free(path);
+		return state_missing(eng, e);
+	}
+	if ((text = read_file(eng->statedir, "state.json", e)) == NULL) {
+		free(path);
 		return -1;
 	}
-	load_history(eng, t, json_object_get(j, "history"));
-	load_admins(eng, json_object_get(j, "admin"));
+	j = json_loads(text, 0, &jerr);
+	free(text);
+	if (j == NULL) {
+		errs_add(e, "%s: line %d: %s", path, jerr.line, jerr.text);
+		goto out;
+	}
+	if (json_unpack(j, "{s:I}", "running", &running) != 0 || running < 0) {
+		errs_add(e, "%s: no running version", path);
+		goto out;
+	}
+	if (load_history(eng, t, json_object_get(j, "history"), e) == -1 ||
+	    load_admins(eng, json_object_get(j, "admin"), e) == -1)
+		goto out;
 	if ((p = json_object_get(j, "pending")) != NULL) {
-		json_int_t deadline = 0, to = 0;
-		json_unpack(p, "{s:I,s:I}", "deadline", &deadline, "revert_to",
-		    &to);
+		if (json_unpack(p, "{s:I,s:I}", "deadline", &deadline,
+		    "revert_to", &to) != 0 || to < 0) {
+			errs_add(e, "%s: \"pending\" needs deadline and revert_to",
+			    path);
+			goto out;
+		}
 		t->pending = true;
 		t->deadline = deadline;
 		t->revert_to = (uint64_t)to;
 	}
 	t->running = (uint64_t)running;
 	eng->saved = t->running;
-	json_decref(j);
 	if (t->running != 0 && txn_find(t, t->running) == NULL) {
-		errs_add(e, "%s: config-%lld.json is missing", eng->statedir,
-		    (long long)running);
-		return -1;
+		errs_add(e, "%s: running version %lld is not in the history",
+		    path, (long long)running);
+		goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	json_decref(j);
+	free(path);
+	return rc;
 }

@@ -111,6 +111,16 @@ log_warn(const char *fmt, ...)
 }
 
 void
+log_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_discard(fmt, ap);
+	va_end(ap);
+}
+
+void
 log_flush(void)
 {
 }

@@ -1,6 +1,7 @@
 /*
  * Transaction tests: the commit rules of one zone (stale base, validate
- * before switching, apply and save failures), the confirmed-commit timer,
+ * before switching, saved before switched in, prepare, apply and save
+ * failures), the confirmed-commit timer and its back-off,
  * the bounded history and rollback.  The engine's hooks are fakes and the
  * clock is a number passed in, as the engine passes it.
  */
@@ -27,6 +28,11 @@
 struct fake {
 	struct txn	 t;
 
+	/* prepare: counts calls, fails while prepare_fail; abort counts. */
+	int		 prepare_calls;
+	bool		 prepare_fail;
+	int		 aborts;
+
 	/* apply: every config it took, in order; fails while apply_fail. */
 	struct config	*applied[APPLIED_MAX];
 	size_t		 napplied;
@@ -36,8 +42,31 @@ struct fake {
 	/* save: counts calls, notes what was running; fails while save_fail. */
 	int		 saves;
 	uint64_t	 saved_running;
+	bool		 saved_pending;
 	bool		 save_fail;
 };
+
+static int
+fake_prepare(void *arg, const struct config *c, struct errs *errs)
+{
+	struct fake *f = arg;
+
+	(void)c;
+	f->prepare_calls++;
+	if (f->prepare_fail) {
+		errs_add(errs, "fake prepare: port 25 is in use");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+fake_abort(void *arg)
+{
+	struct fake *f = arg;
+
+	f->aborts++;
+}
 
 static int
 fake_apply(void *arg, struct config *c, struct errs *errs)
@@ -45,6 +74,8 @@ fake_apply(void *arg, struct config *c, struct errs *errs)
 	struct fake *f = arg;
 
 	f->apply_calls++;
+	/* Saved before switched in: the version running now is on disk. */
+	assert_int_equal(f->saved_running, f->t.running);
 	if (f->apply_fail) {
 		errs_add(errs, "fake apply: port 25 is in use");
 		return -1;
@@ -61,6 +92,7 @@ fake_save(void *arg, const struct txn *t, struct errs *errs)
 
 	f->saves++;
 	f->saved_running = t->running;
+	f->saved_pending = t->pending;
 	if (f->save_fail) {
 		errs_add(errs, "fake save: disk full");
 		return -1;
@@ -74,6 +106,8 @@ setup(void **state)
 	struct fake *f = xcalloc(1, sizeof *f);
 
 	txn_init(&f->t, ZONE);
+	f->t.prepare = fake_prepare;
+	f->t.abort = fake_abort;
 	f->t.apply = fake_apply;
 	f->t.save = fake_save;
 	f->t.arg = f;
@@ -358,11 +392,12 @@ test_apply_failure(void **state)
 	struct txn_error e = { 0 };
 
 	commit_ok(f, 7, 0, 1000);
-	f->apply_fail = true;
+	f->prepare_fail = true;
 	assert_int_equal(commit_w(f, 8, 1, "bob", "x", 0, 1010, &e), -1);
 	assert_string_equal(e.code, E_APPLY);
-	expect_error(&e.list, "fake apply: port 25 is in use");
-	assert_int_equal(f->apply_calls, 2);
+	expect_error(&e.list, "fake prepare: port 25 is in use");
+	assert_int_equal(f->prepare_calls, 2);
+	assert_int_equal(f->apply_calls, 1);
 	assert_int_equal(f->napplied, 1);
 	assert_int_equal(f->saves, 1);
 	assert_int_equal(f->t.running, 1);
@@ -372,10 +407,32 @@ test_apply_failure(void **state)
 	txn_error_free(&e);
 
 	/* Once the hook works again, the next version is 2. */
-	f->apply_fail = false;
+	f->prepare_fail = false;
 	commit_ok(f, 8, 0, 1020);
 	assert_int_equal(f->t.running, 2);
 	assert_int_equal(version_weight(&f->t, 2), 8);
+}
+
+/* Without a prepare hook the apply can fail after the save: the state is
+ * saved back to the version that runs. */
+static void
+test_apply_failure_after_save(void **state)
+{
+	struct fake *f = *state;
+	struct txn_error e = { 0 };
+
+	f->t.prepare = NULL;
+	commit_ok(f, 7, 0, 1000);
+	f->apply_fail = true;
+	assert_int_equal(commit_w(f, 8, 1, "bob", "x", 0, 1010, &e), -1);
+	assert_string_equal(e.code, E_APPLY);
+	expect_error(&e.list, "fake apply: port 25 is in use");
+	assert_int_equal(f->saves, 3);
+	assert_int_equal(f->saved_running, 1);
+	assert_int_equal(f->t.running, 1);
+	assert_null(txn_find(&f->t, 2));
+	assert_int_equal(f->napplied, 1);
+	txn_error_free(&e);
 }
 
 static void
@@ -389,14 +446,16 @@ test_save_failure(void **state)
 	assert_int_equal(commit_w(f, 8, 1, "bob", "x", 0, 1010, &e), -1);
 	assert_string_equal(e.code, E_STATE);
 	expect_error(&e.list, "fake save: disk full");
+	assert_contains(e.message, "version 1 stays running");
 	assert_int_equal(f->saves, 2);
 	assert_int_equal(f->t.running, 1);
 	assert_int_equal(f->t.nhist, 1);
 	assert_null(txn_find(&f->t, 2));
 	assert_int_equal(version_weight(&f->t, 1), 7);
-	/* New config applied, then the old one again. */
-	assert_int_equal(f->napplied, 3);
-	assert_int_equal(weight_of(f->applied[1]), 8);
+	/* Prepared, never switched in, and what prepare opened is dropped. */
+	assert_int_equal(f->prepare_calls, 2);
+	assert_int_equal(f->aborts, 1);
+	assert_int_equal(f->napplied, 1);
 	assert_int_equal(last_applied_weight(f), 7);
 	txn_error_free(&e);
 
@@ -417,11 +476,8 @@ test_save_failure_first_commit(void **state)
 	assert_string_equal(e.code, E_STATE);
 	assert_int_equal(f->t.running, 0);
 	assert_int_equal(f->t.nhist, 0);
-	/* What ran before version 1 is the empty config. */
-	assert_int_equal(f->napplied, 2);
-	assert_int_equal(f->applied[1]->nfarms, 0);
-	assert_int_equal(f->applied[1]->nfrontends, 0);
-	assert_string_equal(f->applied[1]->zone, ZONE);
+	assert_int_equal(f->napplied, 0);
+	assert_int_equal(f->aborts, 1);
 	txn_error_free(&e);
 }
 
@@ -726,6 +782,111 @@ test_rollback_to_zero(void **state)
 	txn_error_free(&e);
 }
 
+/* A revert that cannot be saved is tried after 1, 2, 4... s, at most
+ * REVERT_RETRY_MAX apart, and keeps the unconfirmed version meanwhile. */
+static void
+test_revert_retry_backoff(void **state)
+{
+	struct fake *f = *state;
+	struct txn_error e = { 0 };
+	int64_t t, attempts[16];
+	size_t n = 0;
+
+	commit_ok(f, 7, 0, 90);
+	commit_ok(f, 8, 3, 100);		/* revert due at 103 */
+	f->save_fail = true;
+	for (t = 103; t < 103 + 200 && n < nitems(attempts); t++) {
+		int saves = f->saves;
+		assert_false(txn_tick(&f->t, t, &e));
+		if (f->saves != saves) {
+			assert_string_equal(e.code, E_STATE);
+			attempts[n++] = t;
+		}
+		txn_error_free(&e);
+		assert_true(f->t.pending);
+		assert_int_equal(f->t.running, 2);
+		assert_int_equal(last_applied_weight(f), 8);
+	}
+	assert_true(n >= 8);
+	assert_int_equal(attempts[0], 103);
+	assert_int_equal(attempts[1], 104);
+	assert_int_equal(attempts[2], 106);
+	assert_int_equal(attempts[3], 110);
+	assert_int_equal(attempts[4], 118);
+	assert_int_equal(attempts[5], 134);
+	assert_int_equal(attempts[6], 166);
+	assert_int_equal(attempts[7] - attempts[6], REVERT_RETRY_MAX);
+
+	/* The disk has room again: the next attempt reverts. */
+	f->save_fail = false;
+	assert_false(txn_tick(&f->t, attempts[n - 1] + 1, &e));
+	assert_true(txn_tick(&f->t, attempts[n - 1] + REVERT_RETRY_MAX, &e));
+	assert_null(e.code);
+	assert_false(f->t.pending);
+	assert_int_equal(f->t.running, 3);
+	assert_int_equal(last_applied_weight(f), 7);
+	assert_int_equal(f->t.retry_delay, 0);
+	txn_error_free(&e);
+}
+
+/* The confirm timer is saved with the version that starts it, and its end
+ * with the version or confirm that ends it. */
+static void
+test_pending_is_saved(void **state)
+{
+	struct fake *f = *state;
+	struct txn_error e = { 0 };
+
+	commit_ok(f, 7, 0, 90);
+	assert_false(f->saved_pending);
+	commit_ok(f, 8, 3, 100);
+	assert_true(f->saved_pending);
+	assert_int_equal(txn_confirm(&f->t, &e), 0);
+	assert_false(f->saved_pending);
+	commit_ok(f, 9, 3, 110);
+	assert_true(f->saved_pending);
+	commit_ok(f, 10, 0, 111);		/* a plain commit ends the wait */
+	assert_false(f->saved_pending);
+	assert_false(f->t.pending);
+
+	/* A confirmed commit that is not saved starts no timer. */
+	f->save_fail = true;
+	assert_int_equal(commit_w(f, 11, 4, "bob", "x", 3, 120, &e), -1);
+	txn_error_free(&e);
+	assert_false(f->t.pending);
+	f->save_fail = false;
+
+	/* A rollback ends the wait. */
+	commit_ok(f, 12, 3, 130);
+	assert_int_equal(txn_rollback(&f->t, 1, f->t.running, "carol", NULL,
+	    131, &e), 0);
+	assert_false(f->saved_pending);
+	assert_false(f->t.pending);
+	txn_error_free(&e);
+}
+
+/* Free text in the history is bounded, and cut between characters. */
+static void
+test_text_bounded(void **state)
+{
+	struct fake *f = *state;
+	struct txn_error e = { 0 };
+	char *big = xmalloc(PROTO_COMMENT_MAX * 2 + 1);
+	const struct version *v;
+
+	memset(big, 'a', PROTO_COMMENT_MAX * 2);
+	big[PROTO_COMMENT_MAX * 2] = '\0';
+	/* A two-byte character across the limit goes as a whole. */
+	memcpy(big + PROTO_COMMENT_MAX - 1, "\xc3\xa9", 2);
+	assert_int_equal(commit_w(f, 7, 0, big, big, 0, 1000, &e), 0);
+	v = txn_find(&f->t, 1);
+	assert_int_equal(strlen(v->comment), PROTO_COMMENT_MAX - 1);
+	assert_int_equal(strlen(v->user), TXN_USER_MAX);
+	assert_int_equal(strspn(v->comment, "a"), PROTO_COMMENT_MAX - 1);
+	free(big);
+	txn_error_free(&e);
+}
+
 int
 main(void)
 {
@@ -735,6 +896,7 @@ main(void)
 		T(test_stale_base),
 		T(test_invalid),
 		T(test_apply_failure),
+		T(test_apply_failure_after_save),
 		T(test_save_failure),
 		T(test_save_failure_first_commit),
 		T(test_save_failure_full_history),
@@ -749,6 +911,9 @@ main(void)
 		T(test_rollback_not_found),
 		T(test_rollback_stale),
 		T(test_rollback_to_zero),
+		T(test_revert_retry_backoff),
+		T(test_text_bounded),
+		T(test_pending_is_saved),
 #undef T
 	};
 
