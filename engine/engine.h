@@ -105,6 +105,7 @@ void		 srctable_sweep(struct srctable *, uint64_t);
 /* probe.c */
 void		 probe_start(struct engine *, struct rt_server *);
 void		 probe_stop(struct rt_server *);
+bool		 probe_unchecked(const struct rt_server *);
 
 /* stats.c */
 json_t		*stats_json(const struct engine *);

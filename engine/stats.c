@@ -50,7 +50,8 @@ server_json(const struct rt_server *s, uint64_t now)
 	json_object_set_new(o, "name", json_string(server_name(s->conf)));
 	json_object_set_new(o, "address", json_string(addr));
 	json_object_set_new(o, "admin", json_string(admin_names[s->admin]));
-	json_object_set_new(o, "state", json_string(pstate_names[s->pstate]));
+	json_object_set_new(o, "state", json_string(probe_unchecked(s) ?
+	    "unchecked" : pstate_names[s->pstate]));
 	json_object_set_new(o, "available", json_boolean(server_available(s)));
 	json_object_set_new(o, "weight", json_integer(s->conf->weight));
 	json_object_set_new(o, "priority", json_integer(s->conf->priority));

@@ -19,6 +19,43 @@ server_unique(struct shell *sh, const struct farm *f, const struct server *s,
 	return 0;
 }
 
+/* The port a server is reached on; 0: the frontend's, the same for all. */
+static long
+server_port(const struct farm *f, const struct server *s)
+{
+	if (field_isset(&server_fields, s, fieldset_find(&server_fields,
+	    "port")))
+		return s->port;
+	if (field_isset(&farm_fields, f, fieldset_find(&farm_fields, "port")))
+		return f->port;
+	return 0;
+}
+
+/* One mail server twice in a farm would take twice its share, and its
+ * maxconn would not hold: refused, naming the server it repeats. */
+static int
+server_endpoint_unique(struct shell *sh, const struct farm *f,
+    const struct server *s, const struct server *self)
+{
+	char a[ADDR_STRLEN];
+
+	for (size_t i = 0; i < f->nservers; i++) {
+		const struct server *o = f->servers[i];
+		if (o == self || addr_cmp(&o->address, &s->address) != 0 ||
+		    server_port(f, o) != server_port(f, s))
+			continue;
+		addr_format(&s->address, a, sizeof a);
+		if (server_port(f, s) != 0)
+			return shell_error(sh, "farm %s: server %s already is "
+			    "%s port %ld (give another address or port)",
+			    f->name, server_name(o), a, server_port(f, s));
+		return shell_error(sh, "farm %s: server %s already is %s on "
+		    "the same port (give another address or port)", f->name,
+		    server_name(o), a);
+	}
+	return 0;
+}
+
 static int
 server_add(struct shell *sh, const struct parsed *p)
 {
@@ -30,7 +67,8 @@ server_add(struct shell *sh, const struct parsed *p)
 	addr_parse(&a, p->args[1], sh->err, sizeof sh->err);
 	s = server_new(&a);
 	if (attrs_apply(&server_fields, s, p, sh->err, sizeof sh->err) == -1 ||
-	    server_unique(sh, f, s, NULL) == -1) {
+	    server_unique(sh, f, s, NULL) == -1 ||
+	    server_endpoint_unique(sh, f, s, NULL) == -1) {
 		object_free(&server_fields, s);
 		return -1;
 	}
@@ -65,6 +103,8 @@ server_set(struct shell *sh, const struct parsed *p)
 	rc = attrs_apply(&server_fields, tmp, p, sh->err, sizeof sh->err);
 	if (rc == 0)
 		rc = server_unique(sh, f, tmp, s);
+	if (rc == 0)
+		rc = server_endpoint_unique(sh, f, tmp, s);
 	object_free(&server_fields, tmp);
 	if (rc == -1)
 		return -1;

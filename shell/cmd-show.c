@@ -16,26 +16,7 @@ show_zones(struct shell *sh, const struct parsed *p)
 	    "PENDING");
 	for (size_t i = 0; i < sh->nzones; i++) {
 		struct zone *z = sh->zones[i];
-		size_t n = 0;
-		char **a, **b;
-		size_t na, nb;
-		a = config_script(z->running, &na);
-		b = config_script(z->cand, &nb);
-		/* Pending changes: the lines that differ. */
-		for (size_t x = 0; x < na; x++) {
-			size_t y;
-			for (y = 0; y < nb && strcmp(a[x], b[y]); y++)
-				;
-			n += y == nb;
-		}
-		for (size_t y = 0; y < nb; y++) {
-			size_t x;
-			for (x = 0; x < na && strcmp(a[x], b[y]); x++)
-				;
-			n += x == na;
-		}
-		script_free(a, na);
-		script_free(b, nb);
+		size_t n = zone_changes(z);
 		fprintf(sh->out, "%-16s %-8s %8llu %8zu\n", z->name,
 		    z->up ? "up" : "down", (unsigned long long)z->base, n);
 	}
@@ -112,15 +93,22 @@ server_row(struct shell *sh, const struct farm *f, const struct server *s,
 		    "[%s]:%ld" : "%s:%ld", a, s->port);
 	else
 		snprintf(addr, sizeof addr, "%s", a);
-	fprintf(sh->out, "%-12s %-14s %-22s %6ld %4ld%s %-6s %-5s %5lld  %s\n",
+	/* The engine's words, and a server's banner: escaped, never raw. */
+	char *admin = str_escape(st ? json_string_value(json_object_get(st,
+	    "admin")) : "-");
+	char *state = str_escape(st ? json_string_value(json_object_get(st,
+	    "state")) : "-");
+	char *check = str_escape(st ? json_string_value(json_object_get(st,
+	    "check_text")) : "(not applied)");
+
+	fprintf(sh->out, "%-12s %-14s %-22s %6ld %4ld%s %-9s %-9s %5lld  %s\n",
 	    f->name, server_name(s), addr, s->weight, s->priority,
-	    s->backup ? "b" : " ",
-	    st ? json_string_value(json_object_get(st, "admin")) : "-",
-	    st ? json_string_value(json_object_get(st, "state")) : "-",
+	    s->backup ? "b" : " ", admin, state,
 	    st ? (long long)json_integer_value(json_object_get(json_object_get(
-	    st, "counters"), "sessions_cur")) : 0LL,
-	    st ? json_string_value(json_object_get(st, "check_text")) :
-	    "(not applied)");
+	    st, "counters"), "sessions_cur")) : 0LL, check);
+	free(admin);
+	free(state);
+	free(check);
 }
 
 static int
@@ -128,7 +116,7 @@ show_servers(struct shell *sh, const struct parsed *p)
 {
 	char err[256];
 
-	fprintf(sh->out, "%-12s %-14s %-22s %6s %5s %-6s %-5s %5s  %s\n",
+	fprintf(sh->out, "%-12s %-14s %-22s %6s %5s %-9s %-9s %5s  %s\n",
 	    "FARM", "SERVER", "ADDRESS", "WEIGHT", "PRIO", "ADMIN", "STATE",
 	    "SESS", "LAST CHECK");
 	for (size_t i = 0; i < sh->nzones; i++) {

@@ -73,18 +73,23 @@ put(struct mon_screen *s, int row, int col, int width, enum mon_attr a,
 
 	if (row < 0 || row >= s->h || col >= s->w)
 		return col;
+	char *e;
+
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	n = (int)strlen(buf);
+	/* Banners and comments come from peers: \x1b shows, ESC is not sent. */
+	e = str_escape(buf);
+	n = (int)strlen(e);
 	if (width < 0 || col + width > s->w)
 		width = s->w - col;
 	for (int i = 0; i < width; i++) {
 		size_t at = (size_t)row * (size_t)s->w + (size_t)(col + i);
-		unsigned char ch = i < n ? (unsigned char)buf[i] : ' ';
+		unsigned char ch = i < n ? (unsigned char)e[i] : ' ';
 		s->text[at] = (ch >= 32 && ch < 127) ? (char)ch : '?';
 		s->attr[at] = (unsigned char)a;
 	}
+	free(e);
 	return col + width;
 }
 
