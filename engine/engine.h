@@ -93,6 +93,8 @@ void		 session_accept(struct listener *, evutil_socket_t,
 void		 server_slot_free(struct rt_server *);
 void		 server_requeue(struct rt_server *);
 void		 session_shutdown_queued(struct engine *);
+json_t		*session_list(struct engine *, const char *, const char *,
+		    size_t);
 
 /* limit.c: per-source concurrency and rate */
 struct srctable	*srctable_new(void);

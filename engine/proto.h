@@ -23,6 +23,8 @@
 #define PROTO_OUTPUT_MAX	(64 * 1024 * 1024)
 #define PROTO_CLIENTS_MAX	1024
 #define HISTORY_MAX		50
+/* Sessions listed in one reply; "more" counts the others. */
+#define SESSIONS_MAX		1000
 
 /* Commands.  Access: R = read group may use it, A = admin only. */
 #define CMD_HELLO	"hello"		/* R: protocol, zone, access */
@@ -31,6 +33,8 @@
 #define CMD_HISTORY	"history"	/* R: versions with time, user, comment */
 #define CMD_SUBSCRIBE	"subscribe"	/* R: events from now on */
 #define CMD_WAIT	"wait"		/* R: until a server has no session */
+#define CMD_SESSIONS	"sessions"	/* R: [farm [server]] [limit]: who is
+					   connected, queued, with bytes */
 #define CMD_COMMIT	"commit"	/* A: config, base [comment confirmed] */
 #define CMD_CONFIRM	"confirm"	/* A: keep a confirmed commit */
 #define CMD_ROLLBACK	"rollback"	/* A: version [base comment] */
@@ -55,6 +59,7 @@
 #define K_STATE		"state"
 #define K_TIMEOUT	"timeout"
 #define K_EVENT		"event"
+#define K_LIMIT		"limit"
 
 /* Error codes. */
 #define E_PARSE		"parse"		/* not JSON, or not an object */

@@ -172,3 +172,97 @@ const struct cmd_entry cmd_show_frontends = {
 	.exec = show_frontends,
 	.example = "show frontends",
 };
+
+static void
+session_row(struct shell *sh, json_t *v)
+{
+	char *f[5];
+	static const char *const keys[] = { "client", "frontend", "farm",
+	    "server", "state" };
+
+	/* A remote engine's words are escaped like any peer text. */
+	for (size_t i = 0; i < nitems(keys); i++)
+		f[i] = str_escape(json_string_value(json_object_get(v, keys[i])));
+	fprintf(sh->out, "%-40s %-14s %-12s %-14s %-11s %7.1f %7.1f %10lld "
+	    "%10lld\n", f[0], f[1], f[2], f[3], f[4],
+	    json_real_value(json_object_get(v, "age")),
+	    json_real_value(json_object_get(v, "wait")),
+	    (long long)json_integer_value(json_object_get(v, "bytes_in")),
+	    (long long)json_integer_value(json_object_get(v, "bytes_out")));
+	for (size_t i = 0; i < nitems(keys); i++)
+		free(f[i]);
+}
+
+static int
+sessions_one(struct shell *sh, struct zone *z, const struct parsed *p,
+    json_t *all)
+{
+	json_t *req = json_pack("{s:s}", K_CMD, CMD_SESSIONS), *res, *v;
+	size_t i;
+
+	if (p->args[0] != NULL)
+		json_object_set_new(req, K_FARM, json_string(p->args[0]));
+	if (p->args[1] != NULL)
+		json_object_set_new(req, K_SERVER, json_string(p->args[1]));
+	if ((res = engine_call(z, req, sh->err, sizeof sh->err)) == NULL)
+		return -1;
+	if (all != NULL) {
+		json_object_set_new(res, "zone", json_string(z->name));
+		json_array_append_new(all, res);
+		return 0;
+	}
+	json_array_foreach(json_object_get(res, "sessions"), i, v)
+		session_row(sh, v);
+	if (json_integer_value(json_object_get(res, "more")) > 0)
+		fprintf(sh->out, "... and %lld more in zone %s (%lld in all)\n",
+		    (long long)json_integer_value(json_object_get(res, "more")),
+		    z->name,
+		    (long long)json_integer_value(json_object_get(res, "total")));
+	json_decref(res);
+	return 0;
+}
+
+static int
+show_sessions(struct shell *sh, const struct parsed *p)
+{
+	struct zone *only = p->args[0] ? zone_of_farm(sh, p->args[0], NULL) :
+	    NULL;
+	json_t *all = parsed_has(p, "json") ? json_array() : NULL;
+	int rc = 0;
+	char *s;
+
+	if (all == NULL)
+		fprintf(sh->out, "%-40s %-14s %-12s %-14s %-11s %7s %7s %10s "
+		    "%10s\n", "CLIENT", "FRONTEND", "FARM", "SERVER", "STATE",
+		    "AGE", "WAIT", "BYTES-IN", "BYTES-OUT");
+	for (size_t i = 0; i < sh->nzones && rc == 0; i++) {
+		struct zone *z = sh->zones[i];
+		if ((only != NULL && z != only) || (only == NULL && !z->up))
+			continue;
+		rc = sessions_one(sh, z, p, all);
+	}
+	if (all != NULL) {
+		s = json_dumps(all, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
+		fprintf(sh->out, "%s\n", s);
+		free(s);
+		json_decref(all);
+	}
+	return rc;
+}
+
+static const struct opt sessions_opts[] = {
+	{ "json", A_NONE, NULL, "as JSON, for scripts", false },
+	{ NULL, A_NONE, NULL, NULL, false }
+};
+
+const struct cmd_entry cmd_show_sessions = {
+	.words = { "show", "sessions" },
+	.help = "who is connected and who waits in each server's queue now "
+	    "(the first 1000 per zone)",
+	.args = { { A_FARM, "FARM", "only this farm", true },
+		  { A_SERVER, "SERVER", "only this server of the farm", true } },
+	.opts = sessions_opts,
+	.flags = CMD_ENGINE,
+	.exec = show_sessions,
+	.example = "show sessions mx mx1",
+};
