@@ -60,10 +60,12 @@ static int
 server_add(struct shell *sh, const struct parsed *p)
 {
 	struct farm *f = NULL;
-	struct zone *z = zone_of_farm(sh, p->args[0], &f);
+	struct zone *z = farm_find(sh, p->args[0], parsed_opt(p, "zone"), &f);
 	struct mxaddr a;
 	struct server *s;
 
+	if (z == NULL)
+		return -1;
 	addr_parse(&a, p->args[1], sh->err, sizeof sh->err);
 	s = server_new(&a);
 	if (attrs_apply(&server_fields, s, p, sh->err, sizeof sh->err) == -1 ||
@@ -83,6 +85,7 @@ const struct cmd_entry cmd_server_add = {
 	.args = { { A_FARM, "FARM", "the farm", false },
 		  { A_ADDRESS, "ADDRESS", "the server's IPv4 or IPv6 address",
 		    false } },
+	.opts = zone_which_opt,
 	.attrs = &server_fields,
 	.flags = CMD_EDIT,
 	.exec = server_add,
@@ -93,11 +96,16 @@ static int
 server_set(struct shell *sh, const struct parsed *p)
 {
 	struct farm *f = NULL;
-	struct zone *z = zone_of_farm(sh, p->args[0], &f);
-	struct server *s = farm_server(f, p->args[1]), *tmp;
+	struct zone *z = farm_find(sh, p->args[0], parsed_opt(p, "zone"), &f);
+	struct server *s, *tmp;
 	int rc;
 
-	if (p->nopts == 0)
+	if (z == NULL)
+		return -1;
+	if ((s = farm_server(f, p->args[1])) == NULL)
+		return shell_error(sh, "farm %s (zone %s) has no server %s",
+		    f->name, z->name, p->args[1]);
+	if (p->nopts == (parsed_has(p, "zone") ? 1U : 0U))
 		return shell_error(sh, "server set: which attributes?");
 	tmp = object_dup(&server_fields, s);
 	rc = attrs_apply(&server_fields, tmp, p, sh->err, sizeof sh->err);
@@ -119,6 +127,7 @@ const struct cmd_entry cmd_server_set = {
 	.args = { { A_FARM, "FARM", "the farm", false },
 		  { A_SERVER, "SERVER", "the server (its name or address)",
 		    false } },
+	.opts = zone_which_opt,
 	.attrs = &server_fields,
 	.flags = CMD_EDIT | CMD_ATTR_NO,
 	.exec = server_set,
@@ -129,8 +138,13 @@ static int
 server_del(struct shell *sh, const struct parsed *p)
 {
 	struct farm *f = NULL;
-	struct zone *z = zone_of_farm(sh, p->args[0], &f);
+	struct zone *z = farm_find(sh, p->args[0], parsed_opt(p, "zone"), &f);
 
+	if (z == NULL)
+		return -1;
+	if (farm_server(f, p->args[1]) == NULL)
+		return shell_error(sh, "farm %s (zone %s) has no server %s",
+		    f->name, z->name, p->args[1]);
 	farm_remove_server(f, p->args[1]);
 	zone_record(z, sh->line);
 	return 0;
@@ -141,6 +155,7 @@ const struct cmd_entry cmd_no_server = {
 	.help = "remove a server from its farm (its sessions run to their end)",
 	.args = { { A_FARM, "FARM", "the farm", false },
 		  { A_SERVER, "SERVER", "the server", false } },
+	.opts = zone_which_opt,
 	.flags = CMD_EDIT,
 	.exec = server_del,
 	.example = "no server mx mx1",

@@ -93,6 +93,26 @@ const struct cmd_entry cmd_show_candidate = {
 	.example = "show candidate",
 };
 
+/* A farm or frontend of this zone has a namesake in another zone. */
+static bool
+names_shared(struct shell *sh, const struct zone *z)
+{
+	for (size_t i = 0; i < sh->nzones; i++) {
+		const struct config *o = sh->zones[i]->cand;
+		if (sh->zones[i] == z)
+			continue;
+		for (size_t j = 0; j < o->nfarms; j++)
+			if (config_farm(z->cand, o->farms[j]->name) ||
+			    config_farm(z->running, o->farms[j]->name))
+				return true;
+		for (size_t j = 0; j < o->nfrontends; j++)
+			if (config_frontend(z->cand, o->frontends[j]->name) ||
+			    config_frontend(z->running, o->frontends[j]->name))
+				return true;
+	}
+	return false;
+}
+
 static int
 show_diff(struct shell *sh, const struct parsed *p)
 {
@@ -100,7 +120,8 @@ show_diff(struct shell *sh, const struct parsed *p)
 	for (size_t i = 0; i < sh->nzones; i++) {
 		struct zone *z = sh->zones[i];
 		size_t n;
-		char **lines = config_diff(z->running, z->cand, &n);
+		char **lines = config_diff(z->running, z->cand,
+		    names_shared(sh, z), &n);
 		for (size_t j = 0; j < n; j++)
 			fprintf(sh->out, "%s\n", lines[j]);
 		script_free(lines, n);

@@ -852,7 +852,8 @@ test_usage(void **state)
 	assert_non_null(strstr(cmd_usage(cmd_find("frontend add")),
 	    "frontend add NAME zone ZONE "));
 	assert_non_null(strstr(cmd_usage(cmd_find("server add")),
-	    "server add FARM ADDRESS [name NAME] [port PORT] [weight 0-256]"));
+	    "server add FARM ADDRESS [zone ZONE] [name NAME] [port PORT] "
+	    "[weight 0-256]"));
 	assert_non_null(strstr(cmd_usage(cmd_find("server add")),
 	    " [backup] "));
 	assert_non_null(strstr(cmd_usage(cmd_find("server drain")),
@@ -924,7 +925,7 @@ test_diff_structural(void **state)
 	expect_diff(sh,
 	    "farm set mx balance leastconn\n"
 	    "- no server mx mx2\n"
-	    "+ server add mx 192.0.2.12 name mx3\n"
+	    "+ server add mx 192.0.2.12 zone inbound name mx3\n"
 	    "+ farm add spare zone inbound\n"
 	    "frontend set smtp maxconn 100\n"
 	    "- no frontend submission\n");
@@ -983,6 +984,55 @@ test_server_duplicate(void **state)
 	assert_non_null(strstr(err, "server mx1"));
 }
 
+/* Farm and frontend names are unique within a zone only: where a name is
+ * in two zones, a command names its zone; where it is unique, nothing
+ * changes. */
+static void
+test_names_across_zones(void **state)
+{
+	struct shell *sh = *state;
+	struct zone *in = sh->zones[0], *out = sh->zones[1];
+	char err[1024];
+	char *d;
+
+	run_ok(sh, "server set mx mx1 weight 2");	/* unique: as before */
+	run_ok(sh, "farm add mx zone outbound probe tcp");
+	assert_non_null(config_farm(out->cand, "mx"));
+	assert_int_equal(shell_run_line(sh, "farm add mx zone outbound", err,
+	    sizeof err), -1);
+	assert_string_equal(err, "farm mx already exists (zone outbound)");
+	/* Ambiguous without the zone word: refused, naming both zones. */
+	assert_int_equal(shell_run_line(sh, "server add mx 198.51.100.7", err,
+	    sizeof err), -1);
+	assert_non_null(strstr(err, "farm mx is in zones inbound and outbound"));
+	assert_non_null(strstr(err, "zone ZONE"));
+	run_ok(sh, "server add mx 198.51.100.7 zone outbound name o7");
+	assert_int_equal(config_farm(out->cand, "mx")->nservers, 1);
+	assert_int_equal(config_farm(in->cand, "mx")->nservers, 3);
+	run_ok(sh, "server set mx o7 zone outbound weight 5");
+	run_ok(sh, "farm set mx zone inbound balance leastconn");
+	assert_int_equal(config_farm(in->cand, "mx")->balance, 1);
+	assert_int_equal(shell_run_line(sh, "server set mx o7 zone inbound "
+	    "weight 1", err, sizeof err), -1);
+	assert_non_null(strstr(err, "has no server o7"));
+	assert_int_equal(shell_run_line(sh, "farm set mx zone nosuch balance "
+	    "first", err, sizeof err), -1);
+	/* A frontend's farm is its own zone's. */
+	run_ok(sh, "frontend add smtp2 zone outbound bind 2525 farm mx");
+	/* The diff of a zone with shared names carries the zone words. */
+	d = diff_text(sh);
+	if (strstr(d, "farm set mx zone inbound balance leastconn\n") == NULL ||
+	    strstr(d, "server set mx mx1 zone inbound weight 2\n") == NULL ||
+	    strstr(d, "+ server add mx 198.51.100.7 zone outbound name o7 "
+	    "weight 5\n") == NULL)
+		fail_msg("diff without zone words:\n%s", d);
+	free(d);
+	run_ok(sh, "no frontend smtp2");
+	run_ok(sh, "no farm mx zone outbound");
+	assert_null(config_farm(out->cand, "mx"));
+	run_ok(sh, "server set mx mx1 weight 3");	/* unique again */
+}
+
 int
 main(void)
 {
@@ -1008,6 +1058,7 @@ main(void)
 		T(test_diff_structural),
 		T(test_diff_replays),
 		T(test_server_duplicate),
+		T(test_names_across_zones),
 	};
 #undef T
 
