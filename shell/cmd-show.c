@@ -225,11 +225,19 @@ sessions_one(struct shell *sh, struct zone *z, const struct parsed *p,
 static int
 show_sessions(struct shell *sh, const struct parsed *p)
 {
-	struct zone *only = p->args[0] ? zone_of_farm(sh, p->args[0], NULL) :
-	    NULL;
-	json_t *all = parsed_has(p, "json") ? json_array() : NULL;
+	struct zone *only = NULL;
+	json_t *all;
 	int rc = 0;
 	char *s;
+
+	/* A farm in several zones: each of them, unless the zone is said. */
+	if (parsed_has(p, "zone") && p->args[0] != NULL &&
+	    (only = farm_find(sh, p->args[0], parsed_opt(p, "zone"), NULL)) ==
+	    NULL)
+		return -1;
+	if (parsed_has(p, "zone") && p->args[0] == NULL)
+		only = shell_zone(sh, parsed_opt(p, "zone"));
+	all = parsed_has(p, "json") ? json_array() : NULL;
 
 	if (all == NULL)
 		fprintf(sh->out, "%-40s %-14s %-12s %-14s %-11s %7s %7s %10s "
@@ -237,7 +245,9 @@ show_sessions(struct shell *sh, const struct parsed *p)
 		    "AGE", "WAIT", "BYTES-IN", "BYTES-OUT");
 	for (size_t i = 0; i < sh->nzones && rc == 0; i++) {
 		struct zone *z = sh->zones[i];
-		if ((only != NULL && z != only) || (only == NULL && !z->up))
+		if ((only != NULL && z != only) || (only == NULL && (!z->up ||
+		    (p->args[0] != NULL && config_farm(z->cand, p->args[0]) ==
+		    NULL))))
 			continue;
 		rc = sessions_one(sh, z, p, all);
 	}
@@ -252,6 +262,8 @@ show_sessions(struct shell *sh, const struct parsed *p)
 
 static const struct opt sessions_opts[] = {
 	{ "json", A_NONE, NULL, "as JSON, for scripts", false },
+	{ "zone", A_ZONE, "ZONE", "only this zone (where the farm's name is in "
+	  "more than one)", false },
 	{ NULL, A_NONE, NULL, NULL, false }
 };
 

@@ -578,7 +578,7 @@ test_next(void **state)
 	expect_next(sh, "zone apply ", "inbound outbound all <ZONE|all> "
 	    "comment confirmed <cr>");
 	expect_next(sh, "show running ", "inbound outbound <ZONE> json <cr>");
-	expect_next(sh, "server drain mx mx1 wait ", "<SEC> <cr>");
+	expect_next(sh, "server drain mx mx1 wait ", "<SEC> zone <cr>");
 	expect_next(sh, "server set mx mx1 p", "port priority proxyprotocol");
 	/* An attribute given is not offered again. */
 	expect_next(sh, "farm set mx balance leastconn probe tcp pro",
@@ -613,7 +613,7 @@ test_next(void **state)
 }
 
 /* Names offered by ? and TAB say what they are; a farm, which zone it is
- * in (farm names are unique across zones: the zone is the useful part). */
+ * in (a farm name may be in several zones: the zone is the useful part). */
 static void
 test_name_help(void **state)
 {
