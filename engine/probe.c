@@ -84,8 +84,9 @@ set_state(struct probe *p, enum probe_state st)
 	char text[sizeof s->check_text];
 	const char *was = p->fresh ? "unchecked" : pstate_names[s->pstate];
 
-	/* The first result is news even when it keeps the state. */
-	if (s->pstate == st && !p->fresh)
+	/* A first result that keeps the state (a new server found up) is
+	 * shown by the stats, not logged as a change. */
+	if (s->pstate == st)
 		return;
 	/* The text goes inside quotes in a key=value log line. */
 	strlcpy_(text, s->check_text, sizeof text);
@@ -112,8 +113,8 @@ apply_result(struct probe *p, enum probe_result r)
 	if (r == R_OK) {
 		p->fails = 0;
 		p->oks++;
-		if (p->fresh || s->pstate == PSTATE_NOLB ||
-		    (s->pstate == PSTATE_DOWN && p->oks >= (unsigned)f->probe_rise))
+		if (s->pstate == PSTATE_NOLB || (s->pstate == PSTATE_DOWN &&
+		    p->oks >= (unsigned)f->probe_rise))
 			set_state(p, PSTATE_UP);
 	} else if (r == R_NOLB) {
 		p->oks = 0;
