@@ -46,7 +46,7 @@ const struct fieldset server_fields = { "server", server_f,
 #define F(m)	offsetof(struct farm, m)
 static const struct field farm_f[] = {
 	{ "name", FT_NAME, F(name), 0, 0, NULL, NULL, "NAME",
-	  "name of the farm, unique across zones", F_KEY | F_REQUIRED },
+	  "name of the farm, unique within its zone", F_KEY | F_REQUIRED },
 	{ "balance", FT_ENUM, F(balance), 0, 0, "roundrobin", balance_enums,
 	  NULL, "how new sessions are spread over the servers of a tier", 0 },
 	{ "stickiness", FT_ENUM, F(stickiness), 0, 0, "none",
@@ -87,7 +87,7 @@ const struct fieldset farm_fields = { "farm", farm_f, nitems(farm_f),
 #define E(m)	offsetof(struct frontend, m)
 static const struct field frontend_f[] = {
 	{ "name", FT_NAME, E(name), 0, 0, NULL, NULL, "NAME",
-	  "name of the frontend, unique across zones", F_KEY | F_REQUIRED },
+	  "name of the frontend, unique within its zone", F_KEY | F_REQUIRED },
 	{ "bind", FT_PORTS, E(bind), 0, 0, NULL, NULL, "PORTS",
 	  "ports to listen on: 25 or 25,587 or 2500-2510", F_REQUIRED },
 	{ "address", FT_ADDRS, E(address), 0, 0, NULL, NULL, "ADDR[,ADDR...]",

@@ -150,6 +150,40 @@ cmd_history(struct client *c, json_t *req, json_t *id)
 	    (json_int_t)(t->pending ? t->deadline : 0)));
 }
 
+/* HAProxy's `show sess`, for SMTP: who is connected, who waits. */
+static void
+cmd_sessions(struct client *c, json_t *req, json_t *id)
+{
+	json_t *farm = json_object_get(req, K_FARM);
+	json_t *server = json_object_get(req, K_SERVER);
+	json_int_t limit = arg_uint(c, req, id, K_LIMIT, SESSIONS_MAX);
+
+	if (limit < 0)
+		return;
+	if ((farm != NULL && !json_is_string(farm)) || (server != NULL &&
+	    !json_is_string(server)) || (server != NULL && farm == NULL)) {
+		reply_error(c, id, E_BAD_REQUEST, NULL, "sessions takes "
+		    "\"farm\" and then \"server\" (strings), both optional");
+		return;
+	}
+	if (farm != NULL && engine_farm(c->ctl->eng,
+	    json_string_value(farm)) == NULL) {
+		reply_error(c, id, E_NOT_FOUND, NULL, "no farm %s in zone %s",
+		    json_string_value(farm), c->ctl->eng->zone);
+		return;
+	}
+	if (server != NULL && engine_server(c->ctl->eng,
+	    json_string_value(farm), json_string_value(server)) == NULL) {
+		reply_error(c, id, E_NOT_FOUND, NULL, "no server %s in farm %s",
+		    json_string_value(server), json_string_value(farm));
+		return;
+	}
+	reply_ok(c, id, session_list(c->ctl->eng, farm ?
+	    json_string_value(farm) : NULL, server ?
+	    json_string_value(server) : NULL, limit > SESSIONS_MAX ?
+	    SESSIONS_MAX : (size_t)limit));
+}
+
 static void
 cmd_subscribe(struct client *c, json_t *req, json_t *id)
 {
@@ -403,6 +437,7 @@ static const struct command commands[] = {
 	{ CMD_HISTORY, false, cmd_history },
 	{ CMD_SUBSCRIBE, false, cmd_subscribe },
 	{ CMD_WAIT, false, cmd_wait },
+	{ CMD_SESSIONS, false, cmd_sessions },
 	{ CMD_COMMIT, true, cmd_commit },
 	{ CMD_CONFIRM, true, cmd_confirm },
 	{ CMD_ROLLBACK, true, cmd_rollback },

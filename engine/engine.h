@@ -100,6 +100,8 @@ void		 session_accept(struct listener *, evutil_socket_t,
 void		 server_slot_free(struct rt_server *);
 void		 server_requeue(struct rt_server *);
 void		 session_shutdown_queued(struct engine *);
+json_t		*session_list(struct engine *, const char *, const char *,
+		    size_t);
 
 /* limit.c: per-source concurrency and rate */
 struct srctable	*srctable_new(void);
@@ -112,6 +114,7 @@ void		 srctable_sweep(struct srctable *, uint64_t);
 /* probe.c */
 void		 probe_start(struct engine *, struct rt_server *);
 void		 probe_stop(struct rt_server *);
+bool		 probe_unchecked(const struct rt_server *);
 
 /* stats.c */
 json_t		*stats_json(const struct engine *);

@@ -148,7 +148,8 @@ str(json_t *o, const char *k)
 static void
 server_states(struct buf *b, const struct samples *srv, json_t **objs)
 {
-	static const char *const probe[] = { "up", "down", "nolb" };
+	static const char *const probe[] = { "up", "down", "nolb",
+	    "unchecked" };
 	static const char *const admin[] = { "ready", "drain", "maint" };
 
 	bprintf(b, "# HELP mxlb_server_probe_state Probe state of a server "

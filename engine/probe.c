@@ -32,6 +32,7 @@ struct probe {
 	uint64_t		 started;
 	unsigned		 oks, fails;	/* in a row */
 	bool			 confirmed;	/* a result was seen */
+	bool			 fresh;		/* no result ever: unchecked */
 	char			 greeting[128];
 };
 
@@ -81,7 +82,10 @@ set_state(struct probe *p, enum probe_state st)
 {
 	struct rt_server *s = p->srv;
 	char text[sizeof s->check_text];
+	const char *was = p->fresh ? "unchecked" : pstate_names[s->pstate];
 
+	/* A first result that keeps the state (a new server found up) is
+	 * shown by the stats, not logged as a change. */
 	if (s->pstate == st)
 		return;
 	/* The text goes inside quotes in a key=value log line. */
@@ -91,11 +95,11 @@ set_state(struct probe *p, enum probe_state st)
 			*c = '\'';
 	log_warn("probe farm=%s server=%s state=%s was=%s check=\"%s\" "
 	    "latency=%u.%03u", s->farm->conf->name, server_name(s->conf),
-	    pstate_names[st], pstate_names[s->pstate], text, s->check_ms / 1000,
+	    pstate_names[st], was, text, s->check_ms / 1000,
 	    s->check_ms % 1000);
 	engine_event(p->eng, EV_PROBE, json_pack("{s:s,s:s,s:s,s:s,s:s,s:i}",
 	    "farm", s->farm->conf->name, "server", server_name(s->conf),
-	    "state", pstate_names[st], "was", pstate_names[s->pstate],
+	    "state", pstate_names[st], "was", was,
 	    "check", s->check_text, "latency_ms", (int)s->check_ms));
 	server_set_pstate(s, st);
 }
@@ -126,6 +130,7 @@ apply_result(struct probe *p, enum probe_result r)
 			set_state(p, PSTATE_DOWN);
 	}
 	p->confirmed = true;
+	p->fresh = false;
 }
 
 /* The connection of this run closed, the timer back to the next run. */
@@ -369,7 +374,11 @@ probe_start(struct engine *eng, struct rt_server *s)
 		strlcpy_(s->check_text, "not probed", sizeof s->check_text);
 		return;
 	}
+	/* A server that was not probed has no result yet: unchecked. */
+	if (strcmp(s->check_text, "not probed") == 0)
+		s->check_text[0] = '\0';
 	p = xcalloc(1, sizeof *p);
+	p->fresh = s->check_text[0] == '\0';
 	p->eng = eng;
 	p->srv = s;
 	p->timer = evtimer_new(eng->base, probe_run, p);
@@ -392,4 +401,13 @@ probe_stop(struct rt_server *s)
 	event_free(p->timer);
 	free(p);
 	s->probe = NULL;
+}
+
+/* Probed, but no probe has finished yet: neither up nor down is known.
+ * The server takes sessions meanwhile (as HAProxy's default init-state),
+ * but no one is told it was seen working. */
+bool
+probe_unchecked(const struct rt_server *s)
+{
+	return s->probe != NULL && s->probe->fresh;
 }

@@ -24,6 +24,8 @@
 #define PROTO_CLIENTS_MAX	1024
 #define HISTORY_MAX		50
 #define PROTO_COMMENT_MAX	1024	/* bytes of a commit's comment */
+/* Sessions listed in one reply; "more" counts the others. */
+#define SESSIONS_MAX		1000
 
 /* Commands.  Access: R = read group may use it, A = admin only. */
 #define CMD_HELLO	"hello"		/* R: protocol, zone, access */
@@ -32,6 +34,8 @@
 #define CMD_HISTORY	"history"	/* R: versions with time, user, comment */
 #define CMD_SUBSCRIBE	"subscribe"	/* R: events from now on */
 #define CMD_WAIT	"wait"		/* R: until a server has no session */
+#define CMD_SESSIONS	"sessions"	/* R: [farm [server]] [limit]: who is
+					   connected, queued, with bytes */
 #define CMD_COMMIT	"commit"	/* A: config, base [comment confirmed] */
 #define CMD_CONFIRM	"confirm"	/* A: keep a confirmed commit */
 #define CMD_ROLLBACK	"rollback"	/* A: version [base comment] */
@@ -56,6 +60,7 @@
 #define K_STATE		"state"
 #define K_TIMEOUT	"timeout"
 #define K_EVENT		"event"
+#define K_LIMIT		"limit"
 
 /* Error codes. */
 #define E_PARSE		"parse"		/* not JSON, or not an object */

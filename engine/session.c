@@ -11,6 +11,10 @@
 
 #include "session.h"
 
+/* Every open session, oldest first: `show sessions` lists them. */
+static TAILQ_HEAD(, session) sessions_all =
+    TAILQ_HEAD_INITIALIZER(sessions_all);
+
 static void
 counters_open(struct counters *c)
 {
@@ -131,6 +135,7 @@ session_accept(struct listener *l, evutil_socket_t fd,
 	s->lport = l->port;
 	s->start = s->last = now_ms();
 	s->src_counted = counted;
+	TAILQ_INSERT_TAIL(&sessions_all, s, aentry);
 	counters_open(&fe->st);
 	counters_open(&s->farm->st);
 	eng->nsessions++;
@@ -171,6 +176,7 @@ session_refuse(struct session *s, enum refusal why)
 static void
 session_free(struct session *s)
 {
+	TAILQ_REMOVE(&sessions_all, s, aentry);
 	forward_free(s);
 	close(s->cfd);
 	free(s->tried);
@@ -205,4 +211,61 @@ session_end(struct session *s, const char *why)
 	}
 	if (--eng->nsessions == 0 && eng->stopping)
 		event_base_loopexit(eng->base, NULL);
+}
+
+static const char *
+state_name(enum sstate st)
+{
+	switch (st) {
+	case S_QUEUED: return "queued";
+	case S_CONNECTING: return "connecting";
+	case S_FORWARDING: return "connected";
+	default: return "dispatching";
+	}
+}
+
+static json_t *
+session_json(const struct session *s, uint64_t now)
+{
+	char caddr[ADDR_STRLEN + 10];
+
+	sockaddr_format((const struct sockaddr *)&s->client, caddr,
+	    sizeof caddr);
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:f,s:f,s:I,s:I}", "client",
+	    caddr, "frontend", s->fe->conf->name, "farm", s->farm->conf->name,
+	    "server", s->srv ? server_name(s->srv->conf) : "-", "state",
+	    state_name(s->state), "age", (double)(now - s->start) / 1000.0,
+	    "wait", s->state == S_QUEUED ? (double)(now - s->queued) / 1000.0 :
+	    0.0, "bytes_in", (json_int_t)s->up.bytes, "bytes_out",
+	    (json_int_t)s->down.bytes);
+}
+
+/*
+ * The sessions of a farm (or of one of its servers, or all), oldest
+ * first: connected and connecting ones, then each server's queue.  At
+ * most `max` are listed; "more" counts the rest, so a reply stays small
+ * under a flood.
+ */
+json_t *
+session_list(struct engine *eng, const char *farm, const char *server,
+    size_t max)
+{
+	json_t *a = json_array();
+	const struct session *s;
+	uint64_t now = now_ms();
+	size_t n = 0, more = 0;
+
+	TAILQ_FOREACH(s, &sessions_all, aentry) {
+		if (s->eng != eng || (farm != NULL &&
+		    strcmp(s->farm->conf->name, farm) != 0) ||
+		    (server != NULL && (s->srv == NULL ||
+		    strcmp(server_name(s->srv->conf), server) != 0)))
+			continue;
+		if (n++ < max)
+			json_array_append_new(a, session_json(s, now));
+		else
+			more++;
+	}
+	return json_pack("{s:o,s:I,s:I}", "sessions", a, "total",
+	    (json_int_t)n, "more", (json_int_t)more);
 }

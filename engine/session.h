@@ -41,6 +41,7 @@ struct session {
 	struct event		 c_rd, c_wr, s_rd, s_wr;
 	struct event		 timer;		/* queue wait, connect, idle */
 	TAILQ_ENTRY(session)	 qentry;
+	TAILQ_ENTRY(session)	 aentry;	/* every session, for listing */
 	bool			 src_counted;
 	/* The start of the server's current reply line, to see its 221. */
 	char			 head[4];

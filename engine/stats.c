@@ -1,5 +1,6 @@
 /* A snapshot of every counter, as JSON: for the control socket, the
  * monitor and the exporters. */
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,8 +41,27 @@ oldest_wait(const struct rt_server *s, uint64_t now)
 	return head == NULL ? 0 : (double)(now - head->queued) / 1000.0;
 }
 
+/* The port sessions go to: the server's, the farm's, else the port the
+ * client reached (the first a frontend of the farm binds); 0 unknown. */
+static long
+server_port(const struct engine *eng, const struct rt_server *s)
+{
+	const struct farm *f = s->farm->conf;
+
+	if (FIELD_ISSET(&server_fields, s->conf, "port"))
+		return s->conf->port;
+	if (FIELD_ISSET(&farm_fields, f, "port"))
+		return f->port;
+	for (size_t i = 0; eng->cfg && i < eng->cfg->nfrontends; i++) {
+		const struct frontend *fe = eng->cfg->frontends[i];
+		if (strcmp(fe->farm, f->name) == 0 && fe->bind.n > 0)
+			return fe->bind.v[0].lo;
+	}
+	return 0;
+}
+
 static json_t *
-server_json(const struct rt_server *s, uint64_t now)
+server_json(const struct engine *eng, const struct rt_server *s, uint64_t now)
 {
 	json_t *o = json_object();
 	char addr[ADDR_STRLEN];
@@ -49,8 +69,10 @@ server_json(const struct rt_server *s, uint64_t now)
 	addr_format(&s->conf->address, addr, sizeof addr);
 	json_object_set_new(o, "name", json_string(server_name(s->conf)));
 	json_object_set_new(o, "address", json_string(addr));
+	json_object_set_new(o, "port", json_integer(server_port(eng, s)));
 	json_object_set_new(o, "admin", json_string(admin_names[s->admin]));
-	json_object_set_new(o, "state", json_string(pstate_names[s->pstate]));
+	json_object_set_new(o, "state", json_string(probe_unchecked(s) ?
+	    "unchecked" : pstate_names[s->pstate]));
 	json_object_set_new(o, "available", json_boolean(server_available(s)));
 	json_object_set_new(o, "weight", json_integer(s->conf->weight));
 	json_object_set_new(o, "priority", json_integer(s->conf->priority));
@@ -65,7 +87,7 @@ server_json(const struct rt_server *s, uint64_t now)
 }
 
 static json_t *
-farm_json(const struct rt_farm *f, uint64_t now)
+farm_json(const struct engine *eng, const struct rt_farm *f, uint64_t now)
 {
 	json_t *o = json_object(), *a = json_array();
 	double oldest = 0;
@@ -74,7 +96,7 @@ farm_json(const struct rt_farm *f, uint64_t now)
 		double w = oldest_wait(f->servers[i], now);
 		if (w > oldest)
 			oldest = w;
-		json_array_append_new(a, server_json(f->servers[i], now));
+		json_array_append_new(a, server_json(eng, f->servers[i], now));
 	}
 	json_object_set_new(o, "name", json_string(f->conf->name));
 	json_object_set_new(o, "queue_oldest", json_real(oldest));
@@ -105,7 +127,7 @@ stats_json(const struct engine *eng)
 		json_array_append_new(fes, fe);
 	}
 	for (size_t i = 0; i < eng->nfarms; i++)
-		json_array_append_new(farms, farm_json(eng->farms[i], now));
+		json_array_append_new(farms, farm_json(eng, eng->farms[i], now));
 	json_object_set_new(o, "frontends", fes);
 	json_object_set_new(o, "farms", farms);
 	return o;

@@ -124,3 +124,34 @@ errs_free(struct errs *e)
 	e->v = NULL;
 	e->n = 0;
 }
+
+/* Text from a peer (a comment, a banner) made safe for a terminal or a
+ * log line: control characters and DEL as \xNN, backslash as \\, so an
+ * escape sequence is shown, never obeyed.  Malloc'd. */
+char *
+str_escape(const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+	char *out, *o;
+
+	if (s == NULL)
+		s = "";
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		n += (*p < 0x20 || *p == 0x7f) ? 4 : *p == '\\' ? 2 : 1;
+	out = o = xmalloc(n + 1);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			*o++ = '\\';
+			*o++ = 'x';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 0xf];
+		} else if (*p == '\\') {
+			*o++ = '\\';
+			*o++ = '\\';
+		} else
+			*o++ = (char)*p;
+	}
+	*o = '\0';
+	return out;
+}

@@ -28,4 +28,7 @@ void	errs_add(struct errs *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	errs_free(struct errs *);
 
+/* Peer text for a terminal: control characters, DEL, backslash escaped. */
+char	*str_escape(const char *);
+
 #endif

@@ -9,17 +9,21 @@
 static const struct opt wait_opt[] = {
 	{ "wait", A_SEC, "SEC", "return when its sessions reach 0 (at most SEC)",
 	  true },
+	{ "zone", A_ZONE, "ZONE", "the zone, where the name is in more than one",
+	  false },
 	{ NULL, A_NONE, NULL, NULL, false }
 };
 
 static int
 admin_set(struct shell *sh, const struct parsed *p, const char *state)
 {
-	struct zone *z = zone_of_farm(sh, p->args[0], NULL);
+	struct zone *z = farm_find(sh, p->args[0], parsed_opt(p, "zone"), NULL);
 	const char *wait = parsed_opt(p, "wait");
 	long secs = wait ? atol(wait) : 0;
 	json_t *res;
 
+	if (z == NULL)
+		return -1;
 	res = engine_call(z, json_pack("{s:s,s:s,s:s,s:s}", K_CMD, CMD_ADMIN,
 	    K_FARM, p->args[0], K_SERVER, p->args[1], K_STATE, state), sh->err,
 	    sizeof sh->err);
@@ -87,6 +91,7 @@ const struct cmd_entry cmd_server_ready = {
 	.words = { "server", "ready" },
 	.help = "back in service after drain or maint",
 	.args = ADMIN_ARGS,
+	.opts = zone_which_opt,
 	.flags = CMD_ENGINE,
 	.exec = ready,
 	.example = "server ready mx mx1",

@@ -54,9 +54,12 @@ update(struct shell *sh, const struct parsed *p)
 			free(edits[j]);
 		}
 		free(edits);
-		fprintf(sh->out, "zone %s: version %llu, %zu edit%s replayed\n",
-		    z->name, (unsigned long long)z->base, z->nedits,
-		    z->nedits == 1 ? "" : "s");
+		/* Edits typed are not changes pending: two edits of one
+		 * weight are one change; say both, counted as show zones. */
+		fprintf(sh->out, "zone %s: version %llu, %zu edit%s replayed, "
+		    "%zu change%s pending\n", z->name,
+		    (unsigned long long)z->base, z->nedits, z->nedits == 1 ?
+		    "" : "s", zone_changes(z), zone_changes(z) == 1 ? "" : "s");
 	}
 	return rc == -1 ? shell_error(sh, "update: some edits did not replay")
 	    : 0;

@@ -19,7 +19,7 @@ farm_add(struct shell *sh, const struct parsed *p)
 
 	if ((z = zone_for_edit(sh, parsed_opt(p, "zone"), sh->err,
 	    sizeof sh->err)) == NULL ||
-	    name_free(sh, p->args[0], sh->err, sizeof sh->err) == -1)
+	    name_free(sh, z, p->args[0], sh->err, sizeof sh->err) == -1)
 		return -1;
 	f = farm_new(p->args[0]);
 	if (attrs_apply(&farm_fields, f, p, sh->err, sizeof sh->err) == -1) {
@@ -47,10 +47,12 @@ static int
 farm_set(struct shell *sh, const struct parsed *p)
 {
 	struct farm *f = NULL, *tmp;
-	struct zone *z = zone_of_farm(sh, p->args[0], &f);
+	struct zone *z = farm_find(sh, p->args[0], parsed_opt(p, "zone"), &f);
 	int rc;
 
-	if (p->nopts == 0)
+	if (z == NULL)
+		return -1;
+	if (p->nopts == (parsed_has(p, "zone") ? 1U : 0U))
 		return shell_error(sh, "farm set %s: which attributes? (try "
 		    "'farm set %s ?')", p->args[0], p->args[0]);
 	/* On a copy first: the candidate is unchanged on error. */
@@ -68,6 +70,7 @@ const struct cmd_entry cmd_farm_set = {
 	.words = { "farm", "set" },
 	.help = "change a farm's attributes (no ATTRIBUTE resets one)",
 	.args = { { A_FARM, "FARM", "the farm", false } },
+	.opts = zone_which_opt,
 	.attrs = &farm_fields,
 	.flags = CMD_EDIT | CMD_ATTR_NO,
 	.exec = farm_set,
@@ -77,8 +80,10 @@ const struct cmd_entry cmd_farm_set = {
 static int
 farm_del(struct shell *sh, const struct parsed *p)
 {
-	struct zone *z = zone_of_farm(sh, p->args[0], NULL);
+	struct zone *z = farm_find(sh, p->args[0], parsed_opt(p, "zone"), NULL);
 
+	if (z == NULL)
+		return -1;
 	for (size_t i = 0; i < z->cand->nfrontends; i++)
 		if (strcmp(z->cand->frontends[i]->farm, p->args[0]) == 0)
 			return shell_error(sh, "farm %s is used by frontend %s: "
@@ -93,6 +98,7 @@ const struct cmd_entry cmd_no_farm = {
 	.words = { "no", "farm" },
 	.help = "delete a farm and its servers",
 	.args = { { A_FARM, "FARM", "the farm", false } },
+	.opts = zone_which_opt,
 	.flags = CMD_EDIT,
 	.exec = farm_del,
 	.example = "no farm mx",

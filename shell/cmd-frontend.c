@@ -16,7 +16,6 @@ static int
 frontend_check(struct shell *sh, struct zone *z, const struct frontend *fe,
     const struct frontend *self)
 {
-	struct zone *fz = fe->farm ? zone_of_farm(sh, fe->farm, NULL) : NULL;
 	struct config tmp = *z->cand;
 	struct frontend *v[2] = { NULL, NULL };
 	struct errs e = { NULL, 0 };
@@ -24,13 +23,17 @@ frontend_check(struct shell *sh, struct zone *z, const struct frontend *fe,
 	if (fe->farm == NULL || fe->bind.n == 0)
 		return shell_error(sh, "frontend %s: %s is required", fe->name,
 		    fe->farm == NULL ? "farm" : "bind");
-	if (fz == NULL)
+	/* A frontend's farm is the one of that name in its own zone. */
+	if (config_farm(z->cand, fe->farm) == NULL) {
+		for (size_t i = 0; i < sh->nzones; i++)
+			if (config_farm(sh->zones[i]->cand, fe->farm) != NULL)
+				return shell_error(sh, "frontend %s: farm %s is "
+				    "in zone %s, not %s (a frontend's farm is in "
+				    "its zone)", fe->name, fe->farm,
+				    sh->zones[i]->name, z->name);
 		return shell_error(sh, "frontend %s: farm %s does not exist",
 		    fe->name, fe->farm);
-	if (fz != z)
-		return shell_error(sh, "frontend %s: farm %s is in zone %s, "
-		    "not %s (a frontend's farm is in its zone)", fe->name,
-		    fe->farm, fz->name, z->name);
+	}
 	for (size_t i = 0; i < z->cand->nfrontends; i++) {
 		if (z->cand->frontends[i] == self)
 			continue;
@@ -60,7 +63,7 @@ frontend_add(struct shell *sh, const struct parsed *p)
 
 	if ((z = zone_for_edit(sh, parsed_opt(p, "zone"), sh->err,
 	    sizeof sh->err)) == NULL ||
-	    name_free(sh, p->args[0], sh->err, sizeof sh->err) == -1)
+	    name_free(sh, z, p->args[0], sh->err, sizeof sh->err) == -1)
 		return -1;
 	fe = frontend_new(p->args[0]);
 	if (attrs_apply(&frontend_fields, fe, p, sh->err, sizeof sh->err) ==
@@ -89,10 +92,13 @@ static int
 frontend_change(struct shell *sh, const struct parsed *p, const char *ports)
 {
 	struct frontend *fe = NULL, *tmp;
-	struct zone *z = zone_of_frontend(sh, p->args[0], &fe);
+	struct zone *z = frontend_find(sh, p->args[0], parsed_opt(p, "zone"),
+	    &fe);
 	const struct field *bind = fieldset_find(&frontend_fields, "bind");
 	int rc;
 
+	if (z == NULL)
+		return -1;
 	tmp = object_dup(&frontend_fields, fe);
 	rc = attrs_apply(&frontend_fields, tmp, p, sh->err, sizeof sh->err);
 	if (rc == 0 && ports != NULL)
@@ -124,6 +130,7 @@ const struct cmd_entry cmd_frontend_bind = {
 	.args = { { A_FRONTEND, "FRONTEND", "the frontend", false },
 		  { A_PORTS, "PORTS", "ports: 25 or 25,587 or 2500-2510",
 		    false } },
+	.opts = zone_which_opt,
 	.flags = CMD_EDIT,
 	.exec = frontend_bind,
 	.example = "frontend bind smtp 25,587",
@@ -132,7 +139,7 @@ const struct cmd_entry cmd_frontend_bind = {
 static int
 frontend_set(struct shell *sh, const struct parsed *p)
 {
-	if (p->nopts == 0)
+	if (p->nopts == (parsed_has(p, "zone") ? 1U : 0U))
 		return shell_error(sh, "frontend set: which attributes?");
 	return frontend_change(sh, p, NULL);
 }
@@ -141,6 +148,7 @@ const struct cmd_entry cmd_frontend_set = {
 	.words = { "frontend", "set" },
 	.help = "change a frontend's attributes (no ATTRIBUTE resets one)",
 	.args = { { A_FRONTEND, "FRONTEND", "the frontend", false } },
+	.opts = zone_which_opt,
 	.attrs = &frontend_fields,
 	.flags = CMD_EDIT | CMD_ATTR_NO,
 	.exec = frontend_set,
@@ -150,8 +158,11 @@ const struct cmd_entry cmd_frontend_set = {
 static int
 frontend_del(struct shell *sh, const struct parsed *p)
 {
-	struct zone *z = zone_of_frontend(sh, p->args[0], NULL);
+	struct zone *z = frontend_find(sh, p->args[0], parsed_opt(p, "zone"),
+	    NULL);
 
+	if (z == NULL)
+		return -1;
 	config_remove_frontend(z->cand, p->args[0]);
 	zone_record(z, sh->line);
 	return 0;
@@ -161,6 +172,7 @@ const struct cmd_entry cmd_no_frontend = {
 	.words = { "no", "frontend" },
 	.help = "delete a frontend (its sessions run to their end)",
 	.args = { { A_FRONTEND, "FRONTEND", "the frontend", false } },
+	.opts = zone_which_opt,
 	.flags = CMD_EDIT,
 	.exec = frontend_del,
 	.example = "no frontend smtp",

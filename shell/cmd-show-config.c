@@ -93,12 +93,23 @@ const struct cmd_entry cmd_show_candidate = {
 	.example = "show candidate",
 };
 
+/* A farm or frontend of this zone has a namesake in another zone. */
 static bool
-in_lines(char **v, size_t n, const char *s)
+names_shared(struct shell *sh, const struct zone *z)
 {
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(v[i], s) == 0)
-			return true;
+	for (size_t i = 0; i < sh->nzones; i++) {
+		const struct config *o = sh->zones[i]->cand;
+		if (sh->zones[i] == z)
+			continue;
+		for (size_t j = 0; j < o->nfarms; j++)
+			if (config_farm(z->cand, o->farms[j]->name) ||
+			    config_farm(z->running, o->farms[j]->name))
+				return true;
+		for (size_t j = 0; j < o->nfrontends; j++)
+			if (config_frontend(z->cand, o->frontends[j]->name) ||
+			    config_frontend(z->running, o->frontends[j]->name))
+				return true;
+	}
 	return false;
 }
 
@@ -108,24 +119,19 @@ show_diff(struct shell *sh, const struct parsed *p)
 	(void)p;
 	for (size_t i = 0; i < sh->nzones; i++) {
 		struct zone *z = sh->zones[i];
-		size_t na, nb;
-		char **a = config_script(z->running, &na);
-		char **b = config_script(z->cand, &nb);
-		for (size_t j = 0; j < na; j++)
-			if (!in_lines(b, nb, a[j]))
-				fprintf(sh->out, "- %s\n", a[j]);
-		for (size_t j = 0; j < nb; j++)
-			if (!in_lines(a, na, b[j]))
-				fprintf(sh->out, "+ %s\n", b[j]);
-		script_free(a, na);
-		script_free(b, nb);
+		size_t n;
+		char **lines = config_diff(z->running, z->cand,
+		    names_shared(sh, z), &n);
+		for (size_t j = 0; j < n; j++)
+			fprintf(sh->out, "%s\n", lines[j]);
+		script_free(lines, n);
 	}
 	return 0;
 }
 
 const struct cmd_entry cmd_show_diff = {
 	.words = { "show", "diff" },
-	.help = "your edits: the candidate against running, as +/- lines",
+	.help = "your edits as commands: + added, - removed, set changed",
 	.exec = show_diff,
 	.example = "show diff",
 };
@@ -146,12 +152,18 @@ history_one(struct shell *sh, struct zone *z)
 		json_int_t n = json_integer_value(json_object_get(v, K_VERSION));
 		char when[32];
 		struct tm tm;
+		/* User names and comments come from peers: shown, not obeyed. */
+		char *user = str_escape(json_string_value(json_object_get(v,
+		    "user")));
+		char *comment = str_escape(json_string_value(json_object_get(v,
+		    K_COMMENT)));
 		strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S",
 		    localtime_r(&t, &tm));
 		fprintf(sh->out, "%c%8lld  %-19s  %-12s %s\n", n ==
 		    json_integer_value(json_object_get(res, "running")) ? '*' :
-		    ' ', (long long)n, when, json_string_value(json_object_get(v,
-		    "user")), json_string_value(json_object_get(v, K_COMMENT)));
+		    ' ', (long long)n, when, user, comment);
+		free(user);
+		free(comment);
 	}
 	json_decref(res);
 	return 0;
@@ -182,15 +194,19 @@ stats_human(struct shell *sh, json_t *st)
 	json_t *f, *s, *c;
 	size_t i, j;
 
-	fprintf(sh->out, "zone %s  pid %lld  up %llds\n",
-	    json_string_value(json_object_get(st, "zone")),
+	char *zn = str_escape(json_string_value(json_object_get(st, "zone")));
+
+	fprintf(sh->out, "zone %s  pid %lld  up %llds\n", zn,
 	    (long long)json_integer_value(json_object_get(st, "pid")),
 	    (long long)json_integer_value(json_object_get(st, "uptime")));
+	free(zn);
 	json_array_foreach(json_object_get(st, "farms"), i, f) {
+		char *fn = str_escape(json_string_value(json_object_get(f,
+		    "name")));
 		c = json_object_get(f, "counters");
 		fprintf(sh->out, "  farm %-12s sessions %lld now, %lld total; "
 		    "queue %lld; refused no-server %lld queue-timeout %lld\n",
-		    json_string_value(json_object_get(f, "name")),
+		    fn,
 		    (long long)json_integer_value(json_object_get(c, "sessions_cur")),
 		    (long long)json_integer_value(json_object_get(c, "sessions_total")),
 		    (long long)json_integer_value(json_object_get(c, "queue_cur")),
@@ -198,12 +214,14 @@ stats_human(struct shell *sh, json_t *st)
 		    "refused"), "no-server")),
 		    (long long)json_integer_value(json_object_get(json_object_get(c,
 		    "refused"), "queue-timeout")));
+		free(fn);
 		json_array_foreach(json_object_get(f, "servers"), j, s) {
+			char *sn = str_escape(json_string_value(json_object_get(s,
+			    "name")));
 			c = json_object_get(s, "counters");
 			fprintf(sh->out, "    %-14s %-5s %-5s sessions %lld now, "
 			    "%lld total; bytes %lld in, %lld out; connect "
-			    "errors %lld\n",
-			    json_string_value(json_object_get(s, "name")),
+			    "errors %lld\n", sn,
 			    json_string_value(json_object_get(s, "admin")),
 			    json_string_value(json_object_get(s, "state")),
 			    (long long)json_integer_value(json_object_get(c, "sessions_cur")),
@@ -211,6 +229,7 @@ stats_human(struct shell *sh, json_t *st)
 			    (long long)json_integer_value(json_object_get(c, "bytes_in")),
 			    (long long)json_integer_value(json_object_get(c, "bytes_out")),
 			    (long long)json_integer_value(json_object_get(c, "connect_fail")));
+			free(sn);
 		}
 	}
 }

@@ -16,26 +16,7 @@ show_zones(struct shell *sh, const struct parsed *p)
 	    "PENDING");
 	for (size_t i = 0; i < sh->nzones; i++) {
 		struct zone *z = sh->zones[i];
-		size_t n = 0;
-		char **a, **b;
-		size_t na, nb;
-		a = config_script(z->running, &na);
-		b = config_script(z->cand, &nb);
-		/* Pending changes: the lines that differ. */
-		for (size_t x = 0; x < na; x++) {
-			size_t y;
-			for (y = 0; y < nb && strcmp(a[x], b[y]); y++)
-				;
-			n += y == nb;
-		}
-		for (size_t y = 0; y < nb; y++) {
-			size_t x;
-			for (x = 0; x < na && strcmp(a[x], b[y]); x++)
-				;
-			n += x == na;
-		}
-		script_free(a, na);
-		script_free(b, nb);
+		size_t n = zone_changes(z);
 		fprintf(sh->out, "%-16s %-8s %8llu %8zu\n", z->name,
 		    z->up ? "up" : "down", (unsigned long long)z->base, n);
 	}
@@ -112,15 +93,22 @@ server_row(struct shell *sh, const struct farm *f, const struct server *s,
 		    "[%s]:%ld" : "%s:%ld", a, s->port);
 	else
 		snprintf(addr, sizeof addr, "%s", a);
-	fprintf(sh->out, "%-12s %-14s %-22s %6ld %4ld%s %-6s %-5s %5lld  %s\n",
+	/* The engine's words, and a server's banner: escaped, never raw. */
+	char *admin = str_escape(st ? json_string_value(json_object_get(st,
+	    "admin")) : "-");
+	char *state = str_escape(st ? json_string_value(json_object_get(st,
+	    "state")) : "-");
+	char *check = str_escape(st ? json_string_value(json_object_get(st,
+	    "check_text")) : "(not applied)");
+
+	fprintf(sh->out, "%-12s %-14s %-22s %6ld %4ld%s %-9s %-9s %5lld  %s\n",
 	    f->name, server_name(s), addr, s->weight, s->priority,
-	    s->backup ? "b" : " ",
-	    st ? json_string_value(json_object_get(st, "admin")) : "-",
-	    st ? json_string_value(json_object_get(st, "state")) : "-",
+	    s->backup ? "b" : " ", admin, state,
 	    st ? (long long)json_integer_value(json_object_get(json_object_get(
-	    st, "counters"), "sessions_cur")) : 0LL,
-	    st ? json_string_value(json_object_get(st, "check_text")) :
-	    "(not applied)");
+	    st, "counters"), "sessions_cur")) : 0LL, check);
+	free(admin);
+	free(state);
+	free(check);
 }
 
 static int
@@ -128,7 +116,7 @@ show_servers(struct shell *sh, const struct parsed *p)
 {
 	char err[256];
 
-	fprintf(sh->out, "%-12s %-14s %-22s %6s %5s %-6s %-5s %5s  %s\n",
+	fprintf(sh->out, "%-12s %-14s %-22s %6s %5s %-9s %-9s %5s  %s\n",
 	    "FARM", "SERVER", "ADDRESS", "WEIGHT", "PRIO", "ADMIN", "STATE",
 	    "SESS", "LAST CHECK");
 	for (size_t i = 0; i < sh->nzones; i++) {
@@ -183,4 +171,110 @@ const struct cmd_entry cmd_show_frontends = {
 	.help = "the frontends of every zone (candidate)",
 	.exec = show_frontends,
 	.example = "show frontends",
+};
+
+static void
+session_row(struct shell *sh, json_t *v)
+{
+	char *f[5];
+	static const char *const keys[] = { "client", "frontend", "farm",
+	    "server", "state" };
+
+	/* A remote engine's words are escaped like any peer text. */
+	for (size_t i = 0; i < nitems(keys); i++)
+		f[i] = str_escape(json_string_value(json_object_get(v, keys[i])));
+	fprintf(sh->out, "%-40s %-14s %-12s %-14s %-11s %7.1f %7.1f %10lld "
+	    "%10lld\n", f[0], f[1], f[2], f[3], f[4],
+	    json_real_value(json_object_get(v, "age")),
+	    json_real_value(json_object_get(v, "wait")),
+	    (long long)json_integer_value(json_object_get(v, "bytes_in")),
+	    (long long)json_integer_value(json_object_get(v, "bytes_out")));
+	for (size_t i = 0; i < nitems(keys); i++)
+		free(f[i]);
+}
+
+static int
+sessions_one(struct shell *sh, struct zone *z, const struct parsed *p,
+    json_t *all)
+{
+	json_t *req = json_pack("{s:s}", K_CMD, CMD_SESSIONS), *res, *v;
+	size_t i;
+
+	if (p->args[0] != NULL)
+		json_object_set_new(req, K_FARM, json_string(p->args[0]));
+	if (p->args[1] != NULL)
+		json_object_set_new(req, K_SERVER, json_string(p->args[1]));
+	if ((res = engine_call(z, req, sh->err, sizeof sh->err)) == NULL)
+		return -1;
+	if (all != NULL) {
+		json_object_set_new(res, "zone", json_string(z->name));
+		json_array_append_new(all, res);
+		return 0;
+	}
+	json_array_foreach(json_object_get(res, "sessions"), i, v)
+		session_row(sh, v);
+	if (json_integer_value(json_object_get(res, "more")) > 0)
+		fprintf(sh->out, "... and %lld more in zone %s (%lld in all)\n",
+		    (long long)json_integer_value(json_object_get(res, "more")),
+		    z->name,
+		    (long long)json_integer_value(json_object_get(res, "total")));
+	json_decref(res);
+	return 0;
+}
+
+static int
+show_sessions(struct shell *sh, const struct parsed *p)
+{
+	struct zone *only = NULL;
+	json_t *all;
+	int rc = 0;
+	char *s;
+
+	/* A farm in several zones: each of them, unless the zone is said. */
+	if (parsed_has(p, "zone") && p->args[0] != NULL &&
+	    (only = farm_find(sh, p->args[0], parsed_opt(p, "zone"), NULL)) ==
+	    NULL)
+		return -1;
+	if (parsed_has(p, "zone") && p->args[0] == NULL)
+		only = shell_zone(sh, parsed_opt(p, "zone"));
+	all = parsed_has(p, "json") ? json_array() : NULL;
+
+	if (all == NULL)
+		fprintf(sh->out, "%-40s %-14s %-12s %-14s %-11s %7s %7s %10s "
+		    "%10s\n", "CLIENT", "FRONTEND", "FARM", "SERVER", "STATE",
+		    "AGE", "WAIT", "BYTES-IN", "BYTES-OUT");
+	for (size_t i = 0; i < sh->nzones && rc == 0; i++) {
+		struct zone *z = sh->zones[i];
+		if ((only != NULL && z != only) || (only == NULL && (!z->up ||
+		    (p->args[0] != NULL && config_farm(z->cand, p->args[0]) ==
+		    NULL))))
+			continue;
+		rc = sessions_one(sh, z, p, all);
+	}
+	if (all != NULL) {
+		s = json_dumps(all, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
+		fprintf(sh->out, "%s\n", s);
+		free(s);
+		json_decref(all);
+	}
+	return rc;
+}
+
+static const struct opt sessions_opts[] = {
+	{ "json", A_NONE, NULL, "as JSON, for scripts", false },
+	{ "zone", A_ZONE, "ZONE", "only this zone (where the farm's name is in "
+	  "more than one)", false },
+	{ NULL, A_NONE, NULL, NULL, false }
+};
+
+const struct cmd_entry cmd_show_sessions = {
+	.words = { "show", "sessions" },
+	.help = "who is connected and who waits in each server's queue now "
+	    "(the first 1000 per zone)",
+	.args = { { A_FARM, "FARM", "only this farm", true },
+		  { A_SERVER, "SERVER", "only this server of the farm", true } },
+	.opts = sessions_opts,
+	.flags = CMD_ENGINE,
+	.exec = show_sessions,
+	.example = "show sessions mx mx1",
 };

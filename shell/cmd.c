@@ -10,7 +10,8 @@ extern const struct cmd_entry cmd_frontend_add, cmd_frontend_bind,
 extern const struct cmd_entry cmd_zone_apply, cmd_zone_confirm;
 extern const struct cmd_entry cmd_show_zones, cmd_show_farms,
     cmd_show_servers, cmd_show_frontends, cmd_show_running,
-    cmd_show_candidate, cmd_show_diff, cmd_show_history, cmd_show_stats;
+    cmd_show_candidate, cmd_show_diff, cmd_show_history, cmd_show_stats,
+    cmd_show_sessions;
 extern const struct cmd_entry cmd_discard, cmd_update, cmd_rollback;
 extern const struct cmd_entry cmd_help, cmd_exit, cmd_quit, cmd_monitor;
 
@@ -24,6 +25,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_show_zones, &cmd_show_farms, &cmd_show_servers,
 	&cmd_show_frontends, &cmd_show_running, &cmd_show_candidate,
 	&cmd_show_diff, &cmd_show_history, &cmd_show_stats,
+	&cmd_show_sessions,
 	&cmd_discard, &cmd_update, &cmd_rollback, &cmd_monitor,
 	&cmd_help, &cmd_exit, &cmd_quit,
 	NULL

@@ -26,22 +26,116 @@ attrs_apply(const struct fieldset *fs, void *obj, const struct parsed *p,
 	return 0;
 }
 
-/* Farm and frontend names are unique across every zone the shell sees,
- * so later commands need no zone. */
+/* Farm and frontend names are unique within their zone (each zone is
+ * one engine, with its own config); the same name may be used in another
+ * zone, and then commands name the zone (farm_find). */
 int
-name_free(struct shell *sh, const char *name, char *err, size_t errlen)
+name_free(struct shell *sh, struct zone *z, const char *name, char *err,
+    size_t errlen)
 {
-	struct zone *z;
-
-	if ((z = zone_of_farm(sh, name, NULL)) != NULL)
+	(void)sh;
+	if (config_farm(z->cand, name) != NULL)
 		snprintf(err, errlen, "farm %s already exists (zone %s)", name,
 		    z->name);
-	else if ((z = zone_of_frontend(sh, name, NULL)) != NULL)
+	else if (config_frontend(z->cand, name) != NULL)
 		snprintf(err, errlen, "frontend %s already exists (zone %s)",
 		    name, z->name);
 	else
 		return 0;
 	return -1;
+}
+
+/* "z1, z2 and z3": the zones that have a farm (or frontend) so named. */
+static size_t
+zones_with(struct shell *sh, const char *name, bool farm, char *list,
+    size_t len, struct zone **first)
+{
+	size_t n = 0, total = 0;
+
+	for (size_t i = 0; i < sh->nzones; i++) {
+		struct config *c = sh->zones[i]->cand;
+		if (farm ? config_farm(c, name) == NULL :
+		    config_frontend(c, name) == NULL)
+			continue;
+		if (total++ == 0)
+			*first = sh->zones[i];
+	}
+	list[0] = '\0';
+	for (size_t i = 0; i < sh->nzones; i++) {
+		struct config *c = sh->zones[i]->cand;
+		size_t off = strlen(list);
+		if (farm ? config_farm(c, name) == NULL :
+		    config_frontend(c, name) == NULL)
+			continue;
+		n++;
+		snprintf(list + off, len - off, "%s%s", n == 1 ? "" : n ==
+		    total ? " and " : ", ", sh->zones[i]->name);
+	}
+	return total;
+}
+
+const struct opt zone_which_opt[] = {
+	{ "zone", A_ZONE, "ZONE", "the zone, where the name is in more than one",
+	  false },
+	{ NULL, A_NONE, NULL, NULL, false }
+};
+
+/*
+ * The zone of a farm or frontend named in a command.  Where the name is
+ * in one zone, that zone; where it is in several, the command's `zone`
+ * word says which, and without it the command is refused with the list.
+ */
+static struct zone *
+object_zone(struct shell *sh, const char *name, const char *zone, bool farm)
+{
+	const char *what = farm ? "farm" : "frontend";
+	struct zone *z = NULL;
+	char list[512];
+	size_t n = zones_with(sh, name, farm, list, sizeof list, &z);
+
+	if (zone != NULL) {
+		z = shell_zone(sh, zone);
+		if (z != NULL && (farm ? config_farm(z->cand, name) != NULL :
+		    config_frontend(z->cand, name) != NULL))
+			return z;
+		shell_error(sh, "zone %s has no %s %s%s%s", zone, what, name,
+		    n ? " (it is in zone " : "", n ? list : "");
+		if (n)
+			strncat(sh->err, ")", sizeof sh->err - strlen(sh->err)
+			    - 1);
+		return NULL;
+	}
+	if (n == 1)
+		return z;
+	if (n == 0)
+		shell_error(sh, "no %s %s", what, name);
+	else
+		shell_error(sh, "%s %s is in zones %s: say which with 'zone "
+		    "ZONE' after the names (as in '... %s zone %s')", what,
+		    name, list, name, z->name);
+	return NULL;
+}
+
+struct zone *
+farm_find(struct shell *sh, const char *name, const char *zone,
+    struct farm **fp)
+{
+	struct zone *z = object_zone(sh, name, zone, true);
+
+	if (z != NULL && fp != NULL)
+		*fp = config_farm(z->cand, name);
+	return z;
+}
+
+struct zone *
+frontend_find(struct shell *sh, const char *name, const char *zone,
+    struct frontend **fp)
+{
+	struct zone *z = object_zone(sh, name, zone, false);
+
+	if (z != NULL && fp != NULL)
+		*fp = config_frontend(z->cand, name);
+	return z;
 }
 
 /* Runs the engine's own validation on a zone's candidate. */

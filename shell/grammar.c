@@ -282,12 +282,12 @@ names_of(struct walk *w, enum argtype t, struct cands *out)
 	}
 	if (t == A_ZONE_ALL)
 		cand_add(out, "all", NULL, "every zone with changes");
-	if (t == A_SERVER && w->p->args[0] != NULL) {
-		struct farm *f = NULL;
-		if (zone_of_farm(sh, w->p->args[0], &f) != NULL)
-			for (size_t i = 0; i < f->nservers; i++)
-				cand_add(out, server_name(f->servers[i]), NULL,
-				    "server");
+	for (size_t z = 0; t == A_SERVER && w->p->args[0] != NULL &&
+	    z < sh->nzones; z++) {
+		struct farm *f = config_farm(sh->zones[z]->cand, w->p->args[0]);
+		for (size_t i = 0; f != NULL && i < f->nservers; i++)
+			cand_add(out, server_name(f->servers[i]), NULL,
+			    "server");
 	}
 }
 
@@ -309,9 +309,15 @@ known_name(struct walk *w, enum argtype t, const char *word)
 	case A_FRONTEND:
 		return zone_of_frontend(w->sh, word, NULL) != NULL;
 	case A_SERVER:
-		return w->p->args[0] != NULL &&
-		    zone_of_farm(w->sh, w->p->args[0], &f) != NULL &&
-		    farm_server(f, word) != NULL;
+		/* The farm's name may be in several zones (the command's
+		 * `zone` comes later): a server of any of them. */
+		for (size_t i = 0; w->p->args[0] != NULL && i < w->sh->nzones;
+		    i++)
+			if ((f = config_farm(w->sh->zones[i]->cand,
+			    w->p->args[0])) != NULL && farm_server(f, word) !=
+			    NULL)
+				return true;
+		return false;
 	default:
 		return false;
 	}

@@ -241,7 +241,10 @@ farm_from_json(struct mon_farm *f, json_t *jf, const struct mon_farm *pf,
 	json_array_foreach(json_object_get(jf, "servers"), i, js) {
 		struct mon_server *s = &f->servers[i];
 		cp(s->name, sizeof s->name, js, "name");
-		cp(s->address, sizeof s->address, js, "address");
+		mon_format_address(s->address, sizeof s->address,
+		    json_string_value(json_object_get(js, "address")) ?
+		    json_string_value(json_object_get(js, "address")) : "",
+		    (long)ju(js, "port"));
 		cp(s->admin, sizeof s->admin, js, "admin");
 		cp(s->state, sizeof s->state, js, "state");
 		cp(s->check, sizeof s->check, js, "check_text");

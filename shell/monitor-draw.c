@@ -21,14 +21,14 @@ static const struct {
 	int		 width;
 	int		 prio;		/* lower fits first; 0: always */
 } cols[C_COUNT] = {
-	[C_NAME] = { "NAME", 18, 0 },	[C_ADDR] = { "ADDRESS", 16, 6 },
+	[C_NAME] = { "NAME", 16, 0 },	[C_ADDR] = { "ADDRESS", 21, 5 },
 	[C_ADMIN] = { "ADMIN", 5, 0 },
-	[C_STATE] = { "STATE", 5, 0 },	[C_W] = { "W", 3, 0 },
+	[C_STATE] = { "STATE", 9, 0 },	[C_W] = { "W", 3, 0 },
 	[C_TIER] = { "TIER", 4, 0 },	[C_CUR] = { "CUR", 4, 0 },
-	[C_MAX] = { "MAX", 4, 3 },	[C_TOT] = { "TOTAL", 7, 0 },
-	[C_RATE] = { "/S", 5, 0 },	[C_Q] = { "Q", 3, 0 },
-	[C_QMX] = { "QMX", 3, 4 },	[C_WAIT] = { "WAIT", 5, 1 },
-	[C_IN] = { "IN", 6, 5 },	[C_OUT] = { "OUT", 6, 5 },
+	[C_MAX] = { "MAX", 4, 3 },	[C_TOT] = { "TOTAL", 6, 0 },
+	[C_RATE] = { "/S", 4, 0 },	[C_Q] = { "Q", 3, 0 },
+	[C_QMX] = { "QMX", 3, 6 },	[C_WAIT] = { "WAIT", 5, 1 },
+	[C_IN] = { "IN", 6, 4 },	[C_OUT] = { "OUT", 6, 4 },
 	[C_ERR] = { "ERR", 4, 2 },	[C_REDIS] = { "REDIS", 5, 6 },
 	[C_SINCE] = { "SINCE", 5, 2 },	[C_CHECK] = { "LAST CHECK", 16, 0 },
 };
@@ -73,18 +73,23 @@ put(struct mon_screen *s, int row, int col, int width, enum mon_attr a,
 
 	if (row < 0 || row >= s->h || col >= s->w)
 		return col;
+	char *e;
+
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	n = (int)strlen(buf);
+	/* Banners and comments come from peers: \x1b shows, ESC is not sent. */
+	e = str_escape(buf);
+	n = (int)strlen(e);
 	if (width < 0 || col + width > s->w)
 		width = s->w - col;
 	for (int i = 0; i < width; i++) {
 		size_t at = (size_t)row * (size_t)s->w + (size_t)(col + i);
-		unsigned char ch = i < n ? (unsigned char)buf[i] : ' ';
+		unsigned char ch = i < n ? (unsigned char)e[i] : ' ';
 		s->text[at] = (ch >= 32 && ch < 127) ? (char)ch : '?';
 		s->attr[at] = (unsigned char)a;
 	}
+	free(e);
 	return col + width;
 }
 
@@ -120,25 +125,89 @@ fmt_age(char *b, size_t len, int64_t secs)
 		snprintf(b, len, "%lldd", (long long)secs / 86400);
 }
 
-/* The columns that fit: all with priority 0, then by priority. */
-static void
-choose_cols(int width, bool on[C_COUNT])
-{
-	/* LAST CHECK keeps room for a reply or a list of 421 reasons. */
-	int used = 2 + 12;
+/*
+ * The columns that fit: all with priority 0, then by priority.  The most
+ * useful ones (priority 1-3) need only leave LAST CHECK a little room;
+ * the rest are shown only where the longest check text still fits whole
+ * (up to CHECK_WANT_MAX), so a server's banner or its 421 reason is read,
+ * not cut, on a wide terminal.
+ */
+#define CHECK_MIN	12
+#define CHECK_WANT_MAX	64
 
+static void
+choose_cols(int width, int check_want, bool on[C_COUNT])
+{
+	int used = 2, want;
+
+	want = check_want < CHECK_MIN ? CHECK_MIN : check_want >
+	    CHECK_WANT_MAX ? CHECK_WANT_MAX : check_want;
 	for (int i = 0; i < C_COUNT; i++) {
 		on[i] = cols[i].prio == 0;
-		if (on[i])
+		if (on[i] && i != C_CHECK)
 			used += cols[i].width + 1;
 	}
 	for (int p = 1; p <= 6; p++)
 		for (int i = 0; i < C_COUNT; i++)
-			if (cols[i].prio == p && used + cols[i].width + 1 <=
-			    width) {
+			if (cols[i].prio == p && used + cols[i].width + 1 +
+			    (p <= 3 ? CHECK_MIN : want) <= width) {
 				on[i] = true;
 				used += cols[i].width + 1;
 			}
+}
+
+/* "192.0.2.10:25", "[2001:db8::25]:25"; the address alone for port 0. */
+void
+mon_format_address(char *b, size_t len, const char *addr, long port)
+{
+	if (port <= 0)
+		snprintf(b, len, "%s", addr);
+	else if (strchr(addr, ':') != NULL)
+		snprintf(b, len, "[%s]:%ld", addr, port);
+	else
+		snprintf(b, len, "%s:%ld", addr, port);
+}
+
+/* A rate in `width` characters: one decimal while it fits and means
+ * something (below 100), whole numbers above, then K and M: never
+ * "1058." cut from 1058.3. */
+void
+mon_format_rate(char *b, size_t len, double r, int width)
+{
+	if (r < 0)
+		r = 0;
+	if (r < 100)
+		snprintf(b, len, "%.1f", r);
+	else
+		snprintf(b, len, "%.0f", r);
+	if ((int)strlen(b) <= width)
+		return;
+	if (r < 1e6)
+		snprintf(b, len, "%.*fK", r < 9950 ? 1 : 0, r / 1000);
+	else
+		snprintf(b, len, "%.*fM", r < 9.95e6 ? 1 : 0, r / 1e6);
+}
+
+/* The longest "CHECK (Nms)" of the servers shown. */
+static int
+check_width(const struct mon_snapshot *snap)
+{
+	int w = 0, n;
+
+	for (size_t i = 0; snap != NULL && i < snap->nzones; i++)
+		for (size_t j = 0; j < snap->zones[i].nfarms; j++)
+			for (size_t k = 0; k < snap->zones[i].farms[j].nservers;
+			    k++) {
+				const struct mon_server *v =
+				    &snap->zones[i].farms[j].servers[k];
+				char *e = str_escape(v->check);
+				n = (int)strlen(e) + snprintf(NULL, 0, " (%ums)",
+				    v->check_ms);
+				free(e);
+				if (n > w)
+					w = n;
+			}
+	return w;
 }
 
 enum row_kind { R_ZONE, R_FRONTEND, R_FARM, R_SERVER };
@@ -299,7 +368,9 @@ counter_cells(struct mon_screen *s, int y, int x, const bool on[C_COUNT],
 		case C_CUR: fmt_count(b, sizeof b, c->cur, cols[i].width); break;
 		case C_MAX: fmt_count(b, sizeof b, c->max, cols[i].width); break;
 		case C_TOT: fmt_count(b, sizeof b, c->total, cols[i].width); break;
-		case C_RATE: snprintf(b, sizeof b, "%.1f", c->rate); break;
+		case C_RATE:
+			mon_format_rate(b, sizeof b, c->rate, cols[i].width);
+			break;
 		case C_Q: fmt_count(b, sizeof b, c->qcur, cols[i].width); break;
 		case C_QMX: fmt_count(b, sizeof b, c->qmax, cols[i].width); break;
 		case C_WAIT:
@@ -481,7 +552,10 @@ draw_events(struct mon_screen *s, const struct mon_snapshot *snap, int rows)
 static const char *const help_lines[] = {
 	"keys",
 	"  Up/Down PgUp/PgDn Home/End   move between servers",
-	"  d / m / r                    drain / maint / ready the server (asks)",
+	"  d / m / r                    drain / maint / ready the server (asks;",
+	"                               y answers, any other key does not)",
+	"  l                            the server's sessions: who is connected,",
+	"                               who waits in its queue (l again: back)",
 	"  /                            filter by name (empty: no filter)",
 	"  s                            sort: config, name, sessions, state",
 	"  z                            one zone, the next, or all",
@@ -489,7 +563,7 @@ static const char *const help_lines[] = {
 	"  q                            quit",
 	"",
 	"ADMIN ready|drain|maint is the operator's; STATE up|down|nolb is the",
-	"probe's.  Q: queued sessions, WAIT: the oldest one's wait, /S: new",
+	"probe's (unchecked: not probed yet).  Q: queued sessions, WAIT: the oldest one's wait, /S: new",
 	"sessions per second, SINCE: time since the last state change.",
 	NULL
 };
@@ -507,7 +581,7 @@ mon_render(const struct mon_snapshot *snap, struct mon_view *v,
 	memset(s->text, ' ', (size_t)s->w * (size_t)s->h);
 	memset(s->attr, 0, (size_t)s->w * (size_t)s->h);
 	memset(target, 0, sizeof *target);
-	choose_cols(s->w, on);
+	choose_cols(s->w, check_width(snap), on);
 	build_rows(snap, v, &r);
 	for (size_t i = 0; i < r.n; i++)
 		nsrv += r.v[i].kind == R_SERVER;
@@ -550,12 +624,70 @@ mon_render(const struct mon_snapshot *snap, struct mon_view *v,
 		put(s, s->h - 1, 0, -1, AT_HEADER, "%s", v->status);
 	else
 		put(s, s->h - 1, 0, -1, AT_HEADER, "%s%s%s%s%s%sq quit  ? help  "
-		    "/ filter  s sort  z zone  d drain  m maint  r ready",
+		    "/ filter  s sort  z zone  d drain  m maint  r ready  "
+		    "l sessions",
 		    v->filter[0] ? "filter " : "", v->filter,
 		    v->filter[0] ? "  " : "", v->zone[0] ? "zone " : "", v->zone,
 		    v->zone[0] ? "  " : "");
 	free(r.v);
 	return nsrv;
+}
+
+static const char *
+jstr(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v ? v : "";
+}
+
+/*
+ * The selected server's sessions (the engine's `sessions` reply) over the
+ * table: client, frontend, state, age, queue wait, bytes.  What does not
+ * fit is counted on the last row.
+ */
+void
+mon_render_sessions(struct mon_screen *s, const struct mon_target *t,
+    json_t *res, const char *err)
+{
+	json_t *list = json_object_get(res, "sessions"), *v;
+	long long total = json_integer_value(json_object_get(res, "total"));
+	int y = 1, last = s->h - 2;
+	size_t i, shown = 0;
+	char in[16], out[16];
+
+	for (int r = 1; r < s->h - 1; r++)
+		put(s, r, 0, -1, AT_NORMAL, "%s", "");
+	put(s, y++, 0, -1, AT_TITLE, "sessions of %s/%s in zone %s: %lld now  "
+	    "(l: back to the table)", t->farm, t->server, t->zone,
+	    res ? total : 0LL);
+	if (res == NULL) {
+		put(s, y, 0, -1, AT_BAD, "%s", err && err[0] ? err :
+		    "no answer from the engine");
+		return;
+	}
+	put(s, y++, 0, -1, AT_HEADER, "%-40s %-16s %-11s %7s %7s %7s %7s",
+	    "CLIENT", "FRONTEND", "STATE", "AGE", "WAIT", "IN", "OUT");
+	json_array_foreach(list, i, v) {
+		if (y == last && (long long)i + 1 < total)
+			break;
+		if (y > last)
+			break;
+		fmt_bytes(in, sizeof in, (uint64_t)json_integer_value(
+		    json_object_get(v, "bytes_in")));
+		fmt_bytes(out, sizeof out, (uint64_t)json_integer_value(
+		    json_object_get(v, "bytes_out")));
+		put(s, y++, 0, -1, strcmp(jstr(v, "state"), "queued") ?
+		    AT_NORMAL : AT_WARN,
+		    "%-40.40s %-16.16s %-11.11s %6.1fs %6.1fs %7s %7s",
+		    jstr(v, "client"), jstr(v, "frontend"), jstr(v, "state"),
+		    json_real_value(json_object_get(v, "age")),
+		    json_real_value(json_object_get(v, "wait")), in, out);
+		shown++;
+	}
+	if ((long long)shown < total)
+		put(s, y, 0, -1, AT_DIM, "... and %lld more", total -
+		    (long long)shown);
 }
 
 void

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "monitor.h"
+#include "proto.h"
 
 static volatile sig_atomic_t mon_stop;
 static bool mon_curses;
@@ -96,26 +97,62 @@ prompt_line(const char *what, char *buf, size_t len)
 	return ch != 27;
 }
 
+/*
+ * A question on the status line: d, m and r ask before they act.  The
+ * screen keeps refreshing meanwhile (the answer is just the next key), and
+ * y alone answers: no Enter.
+ */
+struct question {
+	bool		 open;
+	char		 state[8];
+	struct mon_target t;
+};
+
 static void
-act(struct mon_source *src, struct mon_view *v, const struct mon_target *t,
+ask(struct mon_view *v, struct question *q, const struct mon_target *t,
     const char *state)
 {
-	char answer[8], q[256], err[256];
-
 	if (t->server[0] == '\0')
 		return;
-	snprintf(q, sizeof q, "%s %s/%s in zone %s? [y/N] ", state, t->farm,
-	    t->server, t->zone);
-	if (!prompt_line(q, answer, sizeof answer) || (answer[0] != 'y' &&
-	    answer[0] != 'Y')) {
+	q->open = true;
+	snprintf(q->state, sizeof q->state, "%s", state);
+	q->t = *t;
+	snprintf(v->status, sizeof v->status, "%s %s/%s in zone %s? [y/N] ",
+	    state, t->farm, t->server, t->zone);
+}
+
+static void
+answer(struct mon_source *src, struct mon_view *v, struct question *q,
+    int ch)
+{
+	char err[256];
+
+	q->open = false;
+	if (ch != 'y' && ch != 'Y') {
 		snprintf(v->status, sizeof v->status, "nothing done");
 		return;
 	}
-	if (mon_source_admin(src, t, state, err, sizeof err) == -1)
+	if (mon_source_admin(src, &q->t, q->state, err, sizeof err) == -1)
 		snprintf(v->status, sizeof v->status, "%.200s", err);
 	else
-		snprintf(v->status, sizeof v->status, "%s/%s: %s", t->farm,
-		    t->server, state);
+		snprintf(v->status, sizeof v->status, "%s/%s: %s", q->t.farm,
+		    q->t.server, q->state);
+}
+
+/* The selected server's sessions, asked of its engine. */
+static json_t *
+sessions_fetch(struct shell *sh, const struct mon_target *t, char *err,
+    size_t errlen)
+{
+	struct zone *z = shell_zone(sh, t->zone);
+
+	err[0] = '\0';
+	if (z == NULL || t->server[0] == '\0') {
+		snprintf(err, errlen, "no server selected");
+		return NULL;
+	}
+	return engine_call(z, json_pack("{s:s,s:s,s:s}", K_CMD, CMD_SESSIONS,
+	    K_FARM, t->farm, K_SERVER, t->server), err, errlen);
 }
 
 /* z: every zone, then each in turn. */
@@ -137,7 +174,7 @@ next_zone(struct shell *sh, struct mon_view *v)
 
 /* Returns false to quit. */
 static bool
-key(struct shell *sh, struct mon_source *src, struct mon_view *v,
+key(struct shell *sh, struct mon_view *v, struct question *q,
     const struct mon_target *t, int nrows, int ch)
 {
 	if (v->help && ch != ERR && ch != KEY_RESIZE) {
@@ -155,11 +192,15 @@ key(struct shell *sh, struct mon_source *src, struct mon_view *v,
 	case 's': v->sort = (v->sort + 1) % SORT_MAX; break;
 	case 'z': next_zone(sh, v); v->selected = 0; break;
 	case '?': v->help = true; break;
+	case 'l': v->sessions = !v->sessions; break;
 	case '/': prompt_line("filter: ", v->filter, sizeof v->filter); break;
-	case 'd': act(src, v, t, "drain"); break;
-	case 'm': act(src, v, t, "maint"); break;
-	case 'r': act(src, v, t, "ready"); break;
-	case 27: v->status[0] = '\0'; break;
+	case 'd': ask(v, q, t, "drain"); break;
+	case 'm': ask(v, q, t, "maint"); break;
+	case 'r': ask(v, q, t, "ready"); break;
+	case 27:
+		v->status[0] = '\0';
+		v->sessions = false;
+		break;
 	}
 	return true;
 }
@@ -188,6 +229,9 @@ monitor_run(struct shell *sh, char **zones, int nzones)
 	struct mon_screen s;
 	struct mon_target t;
 	struct mon_snapshot *snap = NULL;
+	struct question q;
+	json_t *sess = NULL;
+	char sess_err[256] = "";
 	uint64_t last = 0;
 	int nrows = 0, ch = ERR;
 
@@ -196,6 +240,8 @@ monitor_run(struct shell *sh, char **zones, int nzones)
 	const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
 
 	memset(&v, 0, sizeof v);
+	memset(&q, 0, sizeof q);
+	memset(&t, 0, sizeof t);
 	mon_stop = 0;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
@@ -222,20 +268,30 @@ monitor_run(struct shell *sh, char **zones, int nzones)
 	while (!mon_stop) {
 		if (now_ms() - last >= 1000) {
 			snap = mon_source_poll(src);
+			json_decref(sess);
+			sess = v.sessions ? sessions_fetch(sh, &t, sess_err,
+			    sizeof sess_err) : NULL;
 			last = now_ms();
 		}
 		mon_screen_init(&s, COLS, LINES);
 		nrows = mon_render(snap, &v, &s, &t);
-		drain_progress(&v, &t);
+		if (!q.open)
+			drain_progress(&v, &t);
 		mon_render(snap, &v, &s, &t);
+		if (v.sessions && !v.help)
+			mon_render_sessions(&s, &t, sess, sess_err);
 		blit(&s, v.color);
 		mon_screen_free(&s);
 		ch = getch();
-		if (ch != ERR && !key(sh, src, &v, &t, nrows, ch))
+		if (ch == ERR || ch == KEY_RESIZE)
+			continue;
+		if (q.open)
+			answer(src, &v, &q, ch);
+		else if (!key(sh, &v, &q, &t, nrows, ch))
 			break;
-		if (ch != ERR && ch != KEY_RESIZE)
-			last = 0;	/* show the effect at once */
+		last = 0;	/* show the effect at once */
 	}
+	json_decref(sess);
 	restore();
 	for (int i = 0; i < 3; i++)
 		sigaction(sigs[i], &old[i], NULL);

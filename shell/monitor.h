@@ -23,7 +23,7 @@ struct mon_counters {
 
 struct mon_server {
 	char		 name[64], address[64];
-	char		 admin[8], state[8];
+	char		 admin[8], state[12];	/* "unchecked": no probe yet */
 	char		 check[128];
 	uint32_t	 check_ms;
 	long		 weight, priority;
@@ -79,6 +79,7 @@ struct mon_view {
 	char		 status[512];	/* the bottom line: prompts, results */
 	bool		 color;
 	bool		 help;
+	bool		 sessions;	/* the selected server's sessions */
 };
 
 /* A rendered screen: text and one attribute per cell. */
@@ -103,8 +104,12 @@ void	 mon_screen_free(struct mon_screen *);
 int	 mon_render(const struct mon_snapshot *, struct mon_view *,
 	    struct mon_screen *, struct mon_target *);
 void	 mon_snapshot_free(struct mon_snapshot *);
+void	 mon_render_sessions(struct mon_screen *, const struct mon_target *,
+	    json_t *, const char *);
 void	 mon_counters_from_json(struct mon_counters *, json_t *);
 const char *mon_sort_name(enum mon_sort);
+void	 mon_format_address(char *, size_t, const char *, long);
+void	 mon_format_rate(char *, size_t, double, int);
 
 /* monitor-data.c */
 struct mon_source;

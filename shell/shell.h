@@ -58,6 +58,9 @@ json_t		*engine_call_timeout(const struct zone *, json_t *, int, char *,
 /* script.c: configs as command lines */
 char		**config_script(const struct config *, size_t *);
 void		 script_free(char **, size_t);
+char		**config_diff(const struct config *, const struct config *,
+		    bool, size_t *);
+size_t		 zone_changes(const struct zone *);
 
 /* check.c, bridge.c: mxlb's other faces */
 int		 check_main(struct shell *, int, char **);

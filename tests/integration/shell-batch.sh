@@ -310,7 +310,7 @@ check "err3 --continue: stderr is one line naming 'line 3:'" \
 check_eq "err3 --continue: went on to the zone apply on line 6" \
 	"zone gra: version $((v0 + 1)) running" "$(cat "$T_DIR/err3k.out")"
 check_eq "err3 --continue: lines 2, 4, 5 are running, line 3 is not" \
-	"farm add e3 zone gra probe none|server add e3 127.0.0.1 name e3b port $NOSRV|frontend add e3-fe zone gra bind $FE_ERR address 127.0.0.1 farm e3" \
+	"farm add e3 zone gra probe none|server add e3 127.0.0.1 zone gra name e3b port $NOSRV|frontend add e3-fe zone gra bind $FE_ERR address 127.0.0.1 farm e3" \
 	"$(mxc 'show running gra' | grep -E '^(farm|server|frontend) add e3' | paste -sd'|')"
 check "err3 --continue: frontend e3-fe listens on $FE_ERR" wait_port 127.0.0.1 "$FE_ERR" 3
 mx undo -c 'no frontend e3-fe; no farm e3; zone apply gra'

@@ -92,7 +92,7 @@ check_eq "after the refusal: only farm a runs" "farm add a zone z1" \
 
 feed 'update'
 check "B: update replays its edit on version 1" \
-	wait_log "$T_DIR/B.out" '^zone z1: version 1, 1 edit replayed$' 5
+	wait_log "$T_DIR/B.out" '^zone z1: version 1, 1 edit replayed, 1 change pending$' 5
 feed 'show diff'
 feed 'zone apply'
 check "B: zone apply after update -> version 2" \

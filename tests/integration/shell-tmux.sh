@@ -167,7 +167,7 @@ fresh
 input 'farm set mx weight 5'
 keys Enter
 step "an error prints a % line saying what is wrong" \
-	wait_screen '^% unknown or repeated option "weight" \(expected: balance, .*probe-helo.*\)$'
+	wait_screen '^% unknown or repeated option "weight" \(expected: zone, balance, .*probe-helo.*\)$'
 step "after the error the prompt stays, without *: nothing changed" wait_last "$P"
 
 fresh

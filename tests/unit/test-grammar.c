@@ -578,7 +578,7 @@ test_next(void **state)
 	expect_next(sh, "zone apply ", "inbound outbound all <ZONE|all> "
 	    "comment confirmed <cr>");
 	expect_next(sh, "show running ", "inbound outbound <ZONE> json <cr>");
-	expect_next(sh, "server drain mx mx1 wait ", "<SEC> <cr>");
+	expect_next(sh, "server drain mx mx1 wait ", "<SEC> zone <cr>");
 	expect_next(sh, "server set mx mx1 p", "port priority proxyprotocol");
 	/* An attribute given is not offered again. */
 	expect_next(sh, "farm set mx balance leastconn probe tcp pro",
@@ -613,7 +613,7 @@ test_next(void **state)
 }
 
 /* Names offered by ? and TAB say what they are; a farm, which zone it is
- * in (farm names are unique across zones: the zone is the useful part). */
+ * in (a farm name may be in several zones: the zone is the useful part). */
 static void
 test_name_help(void **state)
 {
@@ -852,11 +852,185 @@ test_usage(void **state)
 	assert_non_null(strstr(cmd_usage(cmd_find("frontend add")),
 	    "frontend add NAME zone ZONE "));
 	assert_non_null(strstr(cmd_usage(cmd_find("server add")),
-	    "server add FARM ADDRESS [name NAME] [port PORT] [weight 0-256]"));
+	    "server add FARM ADDRESS [zone ZONE] [name NAME] [port PORT] "
+	    "[weight 0-256]"));
 	assert_non_null(strstr(cmd_usage(cmd_find("server add")),
 	    " [backup] "));
 	assert_non_null(strstr(cmd_usage(cmd_find("server drain")),
 	    "[wait [SEC]]"));
+}
+
+
+/* ---- the candidate: structural diff, duplicate servers ------------------ */
+
+static void
+run_ok(struct shell *sh, const char *line)
+{
+	char err[1024];
+
+	if (shell_run_line(sh, line, err, sizeof err) != 0)
+		fail_msg("'%s': %s", line, err);
+}
+
+/* `show diff` of the shell, as one string. */
+static char *
+diff_text(struct shell *sh)
+{
+	char *buf = NULL, err[256];
+	size_t len = 0;
+	FILE *saved = sh->out;
+
+	sh->out = open_memstream(&buf, &len);
+	if (shell_run_line(sh, "show diff", err, sizeof err) != 0)
+		fail_msg("show diff: %s", err);
+	fclose(sh->out);
+	sh->out = saved;
+	return buf;
+}
+
+static void
+expect_diff(struct shell *sh, const char *want)
+{
+	char *got = diff_text(sh);
+
+	if (strcmp(got, want) != 0)
+		fail_msg("show diff:\n  expected:\n%s  got:\n%s", want, got);
+	free(got);
+}
+
+/* A weight change is a set of the weight, not the server's whole line
+ * removed and added; a reset attribute is its `no` form. */
+static void
+test_diff_structural(void **state)
+{
+	struct shell *sh = *state;
+
+	expect_diff(sh, "");
+	run_ok(sh, "server set mx mx1 weight 3 maxconn 10");
+	run_ok(sh, "server set mx mx1 weight 4");
+	expect_diff(sh, "server set mx mx1 weight 4 maxconn 10\n");
+	assert_int_equal(zone_changes(sh->zones[0]), 1);
+	/* The change applied: now maxconn goes. */
+	config_free(sh->zones[0]->running);
+	sh->zones[0]->running = config_dup(sh->zones[0]->cand);
+	run_ok(sh, "server set mx mx1 no maxconn");
+	expect_diff(sh, "server set mx mx1 no maxconn\n");
+	run_ok(sh, "discard");
+	run_ok(sh, "farm set mx balance leastconn");
+	run_ok(sh, "no server mx mx2");
+	run_ok(sh, "server add mx 192.0.2.12 name mx3");
+	run_ok(sh, "farm add spare zone inbound");
+	run_ok(sh, "no frontend submission");
+	run_ok(sh, "frontend set smtp maxconn 100");
+	expect_diff(sh,
+	    "farm set mx balance leastconn\n"
+	    "- no server mx mx2\n"
+	    "+ server add mx 192.0.2.12 zone inbound name mx3\n"
+	    "+ farm add spare zone inbound\n"
+	    "frontend set smtp maxconn 100\n"
+	    "- no frontend submission\n");
+	assert_int_equal(zone_changes(sh->zones[0]), 5);
+	assert_int_equal(zone_changes(sh->zones[1]), 1);
+}
+
+/* Every diff line, its mark taken off, is a command: replayed on running,
+ * it gives the candidate. */
+static void
+test_diff_replays(void **state)
+{
+	struct shell *sh = *state;
+	char *text, *line, *save = NULL;
+
+	run_ok(sh, "server set mx mx1 weight 7 backup");
+	run_ok(sh, "server set mx mx2 port 2525");
+	run_ok(sh, "no server mx 2001:db8::25");
+	run_ok(sh, "farm add extra zone inbound probe tcp");
+	run_ok(sh, "server add extra 192.0.2.50");
+	run_ok(sh, "frontend add sub2 zone inbound bind 2587 farm extra");
+	text = diff_text(sh);
+	for (size_t i = 0; i < sh->nzones; i++) {
+		struct config *c = sh->zones[i]->cand;
+		sh->zones[i]->cand = sh->zones[i]->running;
+		sh->zones[i]->running = c;	/* the goal, for the compare */
+	}
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		run_ok(sh, line[0] == '+' || line[0] == '-' ? line + 2 : line);
+	free(text);
+	for (size_t i = 0; i < sh->nzones; i++)
+		if (zone_changes(sh->zones[i]) != 0)
+			fail_msg("zone %s: the replayed diff differs",
+			    sh->zones[i]->name);
+}
+
+/* One mail server twice in a farm is refused, naming the first. */
+static void
+test_server_duplicate(void **state)
+{
+	struct shell *sh = *state;
+	char err[1024];
+
+	assert_int_equal(shell_run_line(sh, "server add mx 192.0.2.10 name "
+	    "mx9", err, sizeof err), -1);
+	assert_non_null(strstr(err, "server mx1 already is 192.0.2.10"));
+	/* Another port is another server. */
+	run_ok(sh, "server add mx 192.0.2.10 name mx9 port 2525");
+	assert_int_equal(shell_run_line(sh, "server add mx 192.0.2.10 port "
+	    "2525", err, sizeof err), -1);
+	assert_non_null(strstr(err, "server mx9 already is 192.0.2.10 port "
+	    "2525"));
+	assert_int_equal(shell_run_line(sh, "server set mx mx9 no port", err,
+	    sizeof err), -1);
+	assert_non_null(strstr(err, "server mx1"));
+}
+
+/* Farm and frontend names are unique within a zone only: where a name is
+ * in two zones, a command names its zone; where it is unique, nothing
+ * changes. */
+static void
+test_names_across_zones(void **state)
+{
+	struct shell *sh = *state;
+	struct zone *in = sh->zones[0], *out = sh->zones[1];
+	char err[1024];
+	char *d;
+
+	run_ok(sh, "server set mx mx1 weight 2");	/* unique: as before */
+	run_ok(sh, "farm add mx zone outbound probe tcp");
+	assert_non_null(config_farm(out->cand, "mx"));
+	assert_int_equal(shell_run_line(sh, "farm add mx zone outbound", err,
+	    sizeof err), -1);
+	assert_string_equal(err, "farm mx already exists (zone outbound)");
+	/* Ambiguous without the zone word: refused, naming both zones. */
+	assert_int_equal(shell_run_line(sh, "server add mx 198.51.100.7", err,
+	    sizeof err), -1);
+	assert_non_null(strstr(err, "farm mx is in zones inbound and outbound"));
+	assert_non_null(strstr(err, "zone ZONE"));
+	run_ok(sh, "server add mx 198.51.100.7 zone outbound name o7");
+	assert_int_equal(config_farm(out->cand, "mx")->nservers, 1);
+	assert_int_equal(config_farm(in->cand, "mx")->nservers, 3);
+	run_ok(sh, "server set mx o7 zone outbound weight 5");
+	run_ok(sh, "farm set mx zone inbound balance leastconn");
+	assert_int_equal(config_farm(in->cand, "mx")->balance, 1);
+	assert_int_equal(shell_run_line(sh, "server set mx o7 zone inbound "
+	    "weight 1", err, sizeof err), -1);
+	assert_non_null(strstr(err, "has no server o7"));
+	assert_int_equal(shell_run_line(sh, "farm set mx zone nosuch balance "
+	    "first", err, sizeof err), -1);
+	/* A frontend's farm is its own zone's. */
+	run_ok(sh, "frontend add smtp2 zone outbound bind 2525 farm mx");
+	/* The diff of a zone with shared names carries the zone words. */
+	d = diff_text(sh);
+	if (strstr(d, "farm set mx zone inbound balance leastconn\n") == NULL ||
+	    strstr(d, "server set mx mx1 zone inbound weight 2\n") == NULL ||
+	    strstr(d, "+ server add mx 198.51.100.7 zone outbound name o7 "
+	    "weight 5\n") == NULL)
+		fail_msg("diff without zone words:\n%s", d);
+	free(d);
+	run_ok(sh, "no frontend smtp2");
+	run_ok(sh, "no farm mx zone outbound");
+	assert_null(config_farm(out->cand, "mx"));
+	run_ok(sh, "server set mx mx1 weight 3");	/* unique again */
 }
 
 int
@@ -881,6 +1055,10 @@ main(void)
 		T(test_path_help),
 		T(test_attr_help),
 		T(test_usage),
+		T(test_diff_structural),
+		T(test_diff_replays),
+		T(test_server_duplicate),
+		T(test_names_across_zones),
 	};
 #undef T
 

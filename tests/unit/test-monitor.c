@@ -664,7 +664,7 @@ test_long_names_truncated(void **state)
 	memcpy(f->mx[0].check, check, sizeof check);
 	f->view.selected = 5;
 	sh = shoot(f, 80, 24);
-	y = row_with(sh, 2, "a-very-long-ser");
+	y = row_with(sh, 2, "a-very-long-se");
 	assert_int_not_equal(y, -1);
 	/* Cut in its column: the admin and state words still read. */
 	assert_null(strstr(sh->rows[y], "goes-on-and-on"));
@@ -1010,6 +1010,153 @@ test_status_and_help(void **state)
 	shot_free(sh);
 }
 
+
+/* ---- formatting: address:port, rates, long checks, peer text ------------ */
+
+static void
+test_format_address(void **state)
+{
+	char b[64];
+
+	(void)state;
+	mon_format_address(b, sizeof b, "192.0.2.10", 2525);
+	assert_string_equal(b, "192.0.2.10:2525");
+	mon_format_address(b, sizeof b, "2001:db8::25", 25);
+	assert_string_equal(b, "[2001:db8::25]:25");
+	mon_format_address(b, sizeof b, "192.0.2.10", 0);
+	assert_string_equal(b, "192.0.2.10");
+}
+
+/* A rate fits its column whole: never "1058." cut from 1058.3. */
+static void
+test_format_rate(void **state)
+{
+	static const struct { double r; const char *want; } v[] = {
+		{ 0, "0.0" }, { 3.25, "3.2" }, { 99.94, "99.9" },
+		{ 100.4, "100" }, { 1058.3, "1058" }, { 9999.4, "9999" },
+		{ 12345, "12K" }, { 2.5e6, "2.5M" },
+	};
+	char b[32];
+
+	(void)state;
+	for (size_t i = 0; i < nitems(v); i++) {
+		mon_format_rate(b, sizeof b, v[i].r, 4);
+		if (strcmp(b, v[i].want) != 0)
+			fail_msg("rate %g: expected %s, got %s", v[i].r,
+			    v[i].want, b);
+	}
+}
+
+static void
+test_rate_column(void **state)
+{
+	struct fixture *f = *state;
+	struct shot *sh;
+	int y;
+
+	f->mx[0].c.rate = 1058.3;
+	sh = shoot(f, 80, 24);
+	y = server_row(sh, "charlie");
+	assert_string_equal(number_under(sh, y, "/S"), "1058");
+	assert_null(strstr(sh->rows[y], "1058."));
+	shot_free(sh);
+}
+
+/* The address column carries the port, at a width that has it. */
+static void
+test_address_port_shown(void **state)
+{
+	struct fixture *f = *state;
+	struct shot *sh = shoot(f, 160, 40);
+	int y = server_row(sh, "charlie");
+
+	assert_int_not_equal(title_col(sh, "ADDRESS"), -1);
+	assert_non_null(strstr(sh->rows[y], "127.0.0.1:2601"));
+	shot_free(sh);
+}
+
+/* At 160 columns a Postfix banner is read whole: the optional columns
+ * that would cut it give way. */
+static void
+test_check_not_cut_at_160(void **state)
+{
+	struct fixture *f = *state;
+	const char *banner = "220 mx1.mail.example.com ESMTP Postfix (Debian/GNU)";
+	struct shot *sh;
+	int y;
+
+	snprintf(f->mx[0].check, sizeof f->mx[0].check, "%s", banner);
+	sh = shoot(f, 160, 40);
+	y = server_row(sh, "charlie");
+	if (strstr(sh->rows[y], "220 mx1.mail.example.com ESMTP Postfix "
+	    "(Debian/GNU) (3ms)") == NULL)
+		fail_msg("check text cut at 160 columns: %s", sh->rows[y]);
+	/* The essential columns stay. */
+	assert_int_not_equal(title_col(sh, "MAX"), -1);
+	assert_int_not_equal(title_col(sh, "WAIT"), -1);
+	shot_free(sh);
+}
+
+/* A banner's escape sequence is shown as text, not sent to the terminal;
+ * a server not yet probed reads "unchecked", whole. */
+static void
+test_peer_text_escaped(void **state)
+{
+	struct fixture *f = *state;
+	struct shot *sh;
+	int y;
+
+	snprintf(f->mx[0].check, sizeof f->mx[0].check,
+	    "220 evil\x1b]0;x\a\x1b[2J");
+	snprintf(f->mx[1].state, sizeof f->mx[1].state, "unchecked");
+	event(f, "12:00:01 m1 commit by \x1b[2Jroot");
+	sh = shoot(f, 160, 40);
+	y = server_row(sh, "charlie");
+	if (strstr(sh->rows[y], "220 evil\\x1b]0;x\\x07\\x1b[2J") == NULL)
+		fail_msg("banner not escaped: %s", sh->rows[y]);
+	assert_non_null(strstr(sh->rows[server_row(sh, "alpha")],
+	    " unchecked "));
+	assert_int_not_equal(row_with(sh, 2, "commit by \\x1b[2Jroot"), -1);
+	for (int r = 0; r < 40; r++)
+		assert_null(strchr(sh->rows[r], '\x1b'));
+	shot_free(sh);
+}
+
+/* The sessions view: who is connected, who waits, over the table. */
+static void
+test_sessions_view(void **state)
+{
+	struct fixture *f = *state;
+	struct shot *sh = shoot(f, 100, 30);
+	json_t *res = json_pack("{s:[{s:s,s:s,s:s,s:f,s:f,s:i,s:i},"
+	    "{s:s,s:s,s:s,s:f,s:f,s:i,s:i}],s:i,s:i}", "sessions",
+	    "client", "127.0.0.2:40000", "frontend", "in", "state", "connected",
+	    "age", 12.5, "wait", 0.0, "bytes_in", 74, "bytes_out", 214,
+	    "client", "127.0.0.3:40001", "frontend", "in", "state", "queued",
+	    "age", 3.0, "wait", 3.0, "bytes_in", 0, "bytes_out", 0,
+	    "total", 2, "more", 0);
+	int y;
+
+	snprintf(sh->t.zone, sizeof sh->t.zone, "m1");
+	mon_render_sessions(&sh->s, &sh->t, res, "");
+	for (int r = 0; r < 30; r++) {
+		memcpy(sh->rows[r], sh->s.text + (size_t)r * 100, 100);
+		sh->rows[r][100] = '\0';
+	}
+	dump(sh);
+	assert_int_not_equal(row_with(sh, 1, "sessions of mx/charlie in zone "
+	    "m1: 2 now"), -1);
+	y = row_with(sh, 1, "127.0.0.3:40001");
+	assert_int_not_equal(y, -1);
+	assert_non_null(strstr(sh->rows[y], " queued "));
+	assert_int_equal(attr_at(sh, y, 0), AT_WARN);
+	y = row_with(sh, 1, "127.0.0.2:40000");
+	assert_non_null(strstr(sh->rows[y], " connected "));
+	assert_non_null(strstr(sh->rows[y], "12.5s"));
+	json_decref(res);
+	shot_free(sh);
+}
+
 int
 main(void)
 {
@@ -1041,6 +1188,13 @@ main(void)
 		T(test_zone_rows),
 		T(test_engine_not_reached),
 		T(test_refusals_on_farm_row),
+		T(test_format_address),
+		T(test_format_rate),
+		T(test_rate_column),
+		T(test_address_port_shown),
+		T(test_check_not_cut_at_160),
+		T(test_peer_text_escaped),
+		T(test_sessions_view),
 		T(test_events),
 		T(test_few_events),
 		T(test_status_and_help),
