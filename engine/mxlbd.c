@@ -28,9 +28,9 @@ struct mxlbd {
 };
 
 static void
-usage(void)
+usage(FILE *f, int status)
 {
-	fprintf(stderr,
+	fprintf(f,
 	    "usage: mxlbd -z ZONE [-c FILE.json] [-f] [--rundir DIR] "
 	    "[--statedir DIR]\n"
 	    "             [--group GROUP] [--read-group GROUP]\n"
@@ -47,8 +47,10 @@ usage(void)
 	    "exists)\n"
 	    "  --read-group G   may only look\n"
 	    "  --metrics A:P    Prometheus metrics on http://A:P/metrics\n"
-	    "  --user USER      after binding, run as USER\n");
-	exit(2);
+	    "  --user USER      after binding, run as USER\n"
+	    "  -V, --version    mxlbd's version\n"
+	    "  -h, --help       this text\n");
+	exit(status);
 }
 
 static int
@@ -287,13 +289,14 @@ main(int argc, char **argv)
 		{ "metrics", required_argument, NULL, 'M' },
 		{ "user", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct options o;
 	int ch;
 
 	memset(&o, 0, sizeof o);
-	while ((ch = getopt_long(argc, argv, "c:fhnz:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:fhnVz:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': o.path = optarg; break;
 		case 'f': o.foreground = true; break;
@@ -305,15 +308,17 @@ main(int argc, char **argv)
 		case 'r': o.read_group = optarg; break;
 		case 'M': o.metrics = optarg; break;
 		case 'U': o.user = optarg; break;
-		default: usage();
+		case 'V': printf("mxlbd %s\n", MXLB_VERSION); return 0;
+		case 'h': usage(stdout, 0); break;
+		default: usage(stderr, 2);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(stderr, 2);
 	if (o.check)
-		return o.path ? check_only(o.path) : (usage(), 2);
+		return o.path ? check_only(o.path) : (usage(stderr, 2), 2);
 	if (o.zone == NULL)
-		usage();
+		usage(stderr, 2);
 	if (!name_valid(o.zone)) {
 		fprintf(stderr, "mxlbd: zone \"%s\": a name is 1-63 of "
 		    "A-Z a-z 0-9 _ . -\n", o.zone);

@@ -12,6 +12,7 @@ static int
 show_zones(struct shell *sh, const struct parsed *p)
 {
 	(void)p;
+	(void)shell_sync(sh, NULL);	/* each engine as it is now */
 	fprintf(sh->out, "%-16s %-8s %8s %8s\n", "ZONE", "ENGINE", "VERSION",
 	    "PENDING");
 	for (size_t i = 0; i < sh->nzones; i++) {
@@ -36,8 +37,9 @@ show_zones(struct shell *sh, const struct parsed *p)
 		}
 		script_free(a, na);
 		script_free(b, nb);
-		fprintf(sh->out, "%-16s %-8s %8llu %8zu\n", z->name,
-		    z->up ? "up" : "down", (unsigned long long)z->base, n);
+		fprintf(sh->out, "%-16s %-8s %8llu %8zu%s%s\n", z->name,
+		    z->up ? "up" : "down", (unsigned long long)z->live, n,
+		    z->up ? "" : "  ", z->up ? "" : z->why);
 	}
 	return 0;
 }
@@ -99,7 +101,7 @@ server_stats(json_t *stats, const char *farm, const char *server)
 
 static void
 server_row(struct shell *sh, const struct farm *f, const struct server *s,
-    json_t *stats)
+    json_t *stats, const char *none)
 {
 	json_t *st = stats ? server_stats(stats, f->name, server_name(s)) :
 	    NULL;
@@ -120,7 +122,7 @@ server_row(struct shell *sh, const struct farm *f, const struct server *s,
 	    st ? (long long)json_integer_value(json_object_get(json_object_get(
 	    st, "counters"), "sessions_cur")) : 0LL,
 	    st ? json_string_value(json_object_get(st, "check_text")) :
-	    "(not applied)");
+	    none);
 }
 
 static int
@@ -133,14 +135,15 @@ show_servers(struct shell *sh, const struct parsed *p)
 	    "SESS", "LAST CHECK");
 	for (size_t i = 0; i < sh->nzones; i++) {
 		struct zone *z = sh->zones[i];
-		json_t *stats = z->up ? engine_call(z, json_pack("{s:s}", K_CMD,
-		    CMD_STATS), err, sizeof err) : NULL;
+		json_t *stats = engine_call(z, json_pack("{s:s}", K_CMD,
+		    CMD_STATS), err, sizeof err);
 		for (size_t j = 0; j < z->cand->nfarms; j++) {
 			struct farm *f = z->cand->farms[j];
 			if (p->args[0] && strcmp(p->args[0], f->name))
 				continue;
 			for (size_t k = 0; k < f->nservers; k++)
-				server_row(sh, f, f->servers[k], stats);
+				server_row(sh, f, f->servers[k], stats, z->up ?
+				    "(not applied)" : "(engine down)");
 		}
 		json_decref(stats);
 	}

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "peer.h"
 #include "proto.h"
 #include "shell.h"
 
@@ -30,7 +31,6 @@ zone_new(struct shell *sh, const char *name)
 	z->sock = xasprintf("%s/%s.sock", sh->rundir, name);
 	z->running = config_new(name);
 	z->cand = config_new(name);
-	z->sub = -1;
 	sh->zones = xreallocarray(sh->zones, sh->nzones + 1, sizeof *sh->zones);
 	sh->zones[sh->nzones++] = z;
 	return z;
@@ -58,6 +58,7 @@ zone_refresh(struct shell *sh, struct zone *z, char *err, size_t errlen)
 		return -1;
 	}
 	z->base = (uint64_t)json_integer_value(json_object_get(res, K_VERSION));
+	z->live = z->base;
 	config_free(z->running);
 	config_free(z->cand);
 	z->running = c;
@@ -92,7 +93,8 @@ zones_file(struct shell *sh, const char *path)
 			continue;
 		z = zone_new(sh, name);
 		z->cmd = xstrdup(line + off);
-		(void)zone_refresh(sh, z, err, sizeof err);
+		if (!sh->names_only)
+			(void)zone_refresh(sh, z, err, sizeof err);
 	}
 	free(line);
 	if (f != NULL)
@@ -131,9 +133,11 @@ shell_discover(struct shell *sh)
 		if (len < 6 || strcmp(de->d_name + len - 5, ".sock") != 0)
 			continue;
 		name = xstrndup_(de->d_name, len - 5);
-		if (name_valid(name) && shell_zone(sh, name) == NULL)
-			(void)zone_refresh(sh, zone_new(sh, name), err,
-			    sizeof err);
+		if (name_valid(name) && shell_zone(sh, name) == NULL) {
+			struct zone *z = zone_new(sh, name);
+			if (!sh->names_only)
+				(void)zone_refresh(sh, z, err, sizeof err);
+		}
 		free(name);
 	}
 	if (d != NULL)
@@ -204,9 +208,7 @@ zone_edits_clear(struct zone *z)
 static void
 zone_free(struct zone *z)
 {
-	if (z->sub != -1)
-		close(z->sub);
-	free(z->subbuf);
+	peer_free(z->peer);
 	zone_edits_clear(z);
 	free(z->edits);
 	config_free(z->running);
