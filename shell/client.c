@@ -19,8 +19,10 @@ engine_call_timeout(struct zone *z, json_t *req, int timeout_ms,
 	if (z->peer == NULL)
 		z->peer = peer_new(z->name, z->sock, z->cmd);
 	res = peer_call(z->peer, req, timeout_ms, err, errlen);
+	if (peer_status(z->peer) == PEER_INTERRUPTED)
+		return res;	/* the operator's doing: says nothing of it */
 	z->up = res != NULL || peer_status(z->peer) == PEER_ENGINE;
-	if (!z->up && peer_status(z->peer) != PEER_INTERRUPTED)
+	if (!z->up)
 		snprintf(z->why, sizeof z->why, "%s", err);
 	return res;
 }

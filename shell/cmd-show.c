@@ -12,7 +12,8 @@ static int
 show_zones(struct shell *sh, const struct parsed *p)
 {
 	(void)p;
-	(void)shell_sync(sh, NULL);	/* each engine as it is now */
+	if (shell_sync(sh, NULL) == -1 && sh->unseen[0] != '\0')
+		fprintf(stderr, "%% %s\n", sh->unseen);	/* no zone seen */
 	fprintf(sh->out, "%-16s %-8s %8s %8s\n", "ZONE", "ENGINE", "VERSION",
 	    "PENDING");
 	for (size_t i = 0; i < sh->nzones; i++) {

@@ -64,6 +64,10 @@ shell_sync(struct shell *sh, const char *only)
 	int rc = 0;
 
 	sh->err[0] = '\0';
+	if (sh->unseen[0] != '\0') {
+		snprintf(sh->err, sizeof sh->err, "%s", sh->unseen);
+		rc = -1;
+	}
 	for (size_t i = 0; i < sh->nzones; i++) {
 		struct zone *z = sh->zones[i];
 		if (only != NULL && strcmp(only, z->name) != 0)

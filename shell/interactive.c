@@ -317,7 +317,8 @@ interactive(struct shell *sh)
 			history(h, &ev, H_ENTER, copy);
 		peer_interrupted = 0;
 		if (shell_run_line(sh, copy, err, sizeof err) == -1)
-			printf("%% %s\n", err);
+			/* After the terminal's ^C, on a line of its own. */
+			printf("%s%% %s\n", peer_interrupted ? "\n" : "", err);
 		peer_interrupted = 0;
 		if (sh->quit && !confirm_leave(sh, el))
 			sh->quit = false;

@@ -35,6 +35,7 @@ struct shell {
 	bool		  json;		/* output format for one-shot use */
 	bool		  quit;
 	bool		  names_only;	/* discover without asking the engines */
+	char		  unseen[512];	/* why the run directory was not read */
 	FILE		 *out;
 	const char	 *line;		/* the line being run, for `update` */
 	char		  err[8192];	/* the last command's error */

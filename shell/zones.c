@@ -4,9 +4,13 @@
  * operator's edits, which `update` replays on a newer running config.
  */
 #include <dirent.h>
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "peer.h"
@@ -119,6 +123,24 @@ zones_files(struct shell *sh)
 	}
 }
 
+/* The run directory is closed to this user: which group opens it. */
+static void
+rundir_denied(struct shell *sh)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	struct group *gr;
+	struct stat st;
+
+	if (stat(sh->rundir, &st) == 0 && (gr = getgrgid(st.st_gid)) != NULL)
+		snprintf(sh->unseen, sizeof sh->unseen, "permission denied on "
+		    "%s: user %s is not in group %s, which may use its zones "
+		    "(or run as root)", sh->rundir, pw ? pw->pw_name : "?",
+		    gr->gr_name);
+	else
+		snprintf(sh->unseen, sizeof sh->unseen, "permission denied on "
+		    "%s: %s", sh->rundir, strerror(EACCES));
+}
+
 /* Every ZONE.sock in the run directory is a zone. */
 void
 shell_discover(struct shell *sh)
@@ -126,6 +148,9 @@ shell_discover(struct shell *sh)
 	DIR *d = opendir(sh->rundir);
 	struct dirent *de;
 	char err[256];
+
+	if (d == NULL && (errno == EACCES || errno == EPERM))
+		rundir_denied(sh);
 
 	while (d != NULL && (de = readdir(d)) != NULL) {
 		size_t len = strlen(de->d_name);
