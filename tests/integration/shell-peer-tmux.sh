@@ -174,6 +174,11 @@ fresh
 input 'show zones'
 keys Enter
 step "show zones has z1 down" wait_screen '^z1 +down '
+fresh
+input 'show servers'
+keys Enter
+step "show servers: mx1 with the engine down, not '(not applied)'" \
+	wait_screen '^mx +mx1 .*\(engine down\)$'
 spawn engine2 "$MXLBD" -z z1 -f
 ENGINE_PID=$SPAWNED_PID
 wait_log "$T_DIR/engine2.log" " ready zone=z1( |$)" 10 || fail "engine restarted" "not ready"
