@@ -168,7 +168,8 @@ shell_discover(struct shell *sh)
 	if (d != NULL)
 		closedir(d);
 	zones_files(sh);
-	qsort(sh->zones, sh->nzones, sizeof *sh->zones, by_name);
+	if (sh->nzones > 0)
+		qsort(sh->zones, sh->nzones, sizeof *sh->zones, by_name);
 }
 
 struct zone *
