@@ -5,6 +5,7 @@
  * answer.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <grp.h>
 #include <poll.h>
@@ -234,7 +235,10 @@ peer_connect(struct peer *p, char *err, size_t errlen)
 			return peer_fail(p, PEER_NO_SOCKET, err, errlen,
 			    "%s: path too long for a socket", p->sock);
 		strlcpy_(sun.sun_path, p->sock, sizeof sun.sun_path);
-		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		/* Non-blocking: a hung engine's full backlog is EAGAIN now,
+		 * not a connect that never returns. */
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, 0)) == -1)
 			return peer_fail(p, PEER_BROKEN, err, errlen, "%s",
 			    strerror(errno));
 		if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
@@ -258,6 +262,7 @@ peer_connect(struct peer *p, char *err, size_t errlen)
 			    "engine not reached at %s: %s", p->sock,
 			    strerror(e));
 		}
+		(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	}
 	p->fd = fd;
 	p->in = evbuffer_new();

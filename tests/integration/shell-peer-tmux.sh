@@ -15,7 +15,7 @@
 #     monitor says "not answering" within a few seconds.
 . "$(dirname "$0")/../lib.sh"
 
-MXLB=$T_TOP/build/mxlb
+MXLB=${MXLB:-$T_TOP/build/mxlb}
 [ -x "$MXLB" ] || die "no shell at $MXLB (run make)"
 command -v tmux >/dev/null || die "tmux is not installed"
 export MXLB_ZONES=/dev/null

@@ -167,6 +167,31 @@ check "SIGSTOP: show zones has z1 down, not answering, with the socket" \
 mx --timeout 2 -c 'show running'
 check "SIGSTOP: show running exits non-zero, prints no script" eval '[ $RC -ne 0 ] && [ -z "$OUT" ]'
 check "SIGSTOP: show running says not answering" eval '[[ "$ERR" == *"zone z1: engine not answering"* ]]'
+# Its backlog full too: a connect that would block is not waited for.
+cat >"$T_DIR/fill.py" <<'EOF'
+import socket, sys, time
+held = []
+while True:
+    s = socket.socket(socket.AF_UNIX)
+    s.setblocking(False)
+    try:
+        s.connect(sys.argv[1])
+    except BlockingIOError:
+        break
+    held.append(s)
+print("full after", len(held), flush=True)
+time.sleep(60)
+EOF
+spawn fill "$T_PY" "$T_DIR/fill.py" "$SOCK"
+FILL_PID=$SPAWNED_PID
+wait_until 5 grep -q full "$T_DIR/fill.log" || fail "the backlog fills" "$(cat "$T_DIR/fill.log")"
+t0=$(date +%s%N)
+mx --timeout 2 show zones
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "SIGSTOP, backlog full: show zones answers within the timeout ($ms ms)" test "$ms" -lt 3500
+check "SIGSTOP, backlog full: z1 down, not answering" \
+	eval '[[ "$(grep -w z1 <<<"$OUT")" == *" down "*"zone z1: engine not answering"* ]]'
+stop_pid "$FILL_PID"
 kill -CONT "$ENGINE_PID"
 mx show zones
 check "SIGCONT: show zones has z1 up again" eval '[[ "$(grep -w z1 <<<"$OUT")" == *" up "* ]]'
