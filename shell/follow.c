@@ -81,30 +81,35 @@ shell_sync(struct shell *sh, const char *only)
 	return rc;
 }
 
+static const char *
+ev_str(json_t *ev, const char *key)
+{
+	const char *s = json_string_value(json_object_get(ev, key));
+
+	return s ? s : "";
+}
+
 static void
 follow_event(struct shell *sh, struct zone *z, json_t *ev, FILE *out)
 {
-	const char *name = json_string_value(json_object_get(ev, K_EVENT));
-	json_int_t v = json_integer_value(json_object_get(ev, K_VERSION));
+	const char *name = ev_str(ev, K_EVENT), *comment = ev_str(ev, K_COMMENT);
+	long long v = json_integer_value(json_object_get(ev, K_VERSION));
 	char err[1024];
 
 	if (!strcmp(name, EV_COMMIT)) {
 		if ((uint64_t)v == z->base)
 			return;		/* this shell's own commit */
 		fprintf(out, "%% zone %s: version %lld committed by %s%s%s%s\n",
-		    z->name, (long long)v, json_string_value(json_object_get(ev,
-		    "user")) ?: "?", *(json_string_value(json_object_get(ev,
-		    K_COMMENT)) ?: "") ? " (" : "", json_string_value(
-		    json_object_get(ev, K_COMMENT)) ?: "", *(json_string_value(
-		    json_object_get(ev, K_COMMENT)) ?: "") ? ")" : "");
+		    z->name, v, ev_str(ev, "user"), *comment ? " (" : "",
+		    comment, *comment ? ")" : "");
 	} else if (!strcmp(name, EV_REVERT)) {
 		fprintf(out, "%% zone %s: version %lld was not confirmed: the "
 		    "engine reverted to version %lld (now version %lld)\n",
 		    z->name, (long long)json_integer_value(json_object_get(ev,
 		    "reverted")), (long long)json_integer_value(json_object_get(
-		    ev, "to")), (long long)v);
+		    ev, "to")), v);
 	} else
-		return;
+		return;		/* probes and admin states: the monitor's */
 	if (zone_sync(sh, z, err, sizeof err) == -1)
 		fprintf(out, "%% %s\n", err);
 	else if (z->live != z->base)
