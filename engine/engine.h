@@ -9,7 +9,7 @@
 
 #include "runtime.h"
 
-#define MXLB_VERSION	"0.1.0"
+/* MXLB_VERSION: from the Makefile's VERSION (-DMXLB_VERSION). */
 
 struct listener {
 	struct engine		*eng;

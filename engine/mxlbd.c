@@ -29,9 +29,9 @@ struct mxlbd {
 };
 
 static void
-usage(void)
+usage(FILE *f, int status)
 {
-	fprintf(stderr,
+	fprintf(f,
 	    "usage: mxlbd -z ZONE [-c FILE.json] [-f] [--rundir DIR] "
 	    "[--statedir DIR]\n"
 	    "             [--group GROUP] [--read-group GROUP]\n"
@@ -48,8 +48,10 @@ usage(void)
 	    "exists)\n"
 	    "  --read-group G   may only look\n"
 	    "  --metrics A:P    Prometheus metrics on http://A:P/metrics\n"
-	    "  --user USER      after binding, run as USER\n");
-	exit(2);
+	    "  --user USER      after binding, run as USER\n"
+	    "  -V, --version    mxlbd's version\n"
+	    "  -h, --help       this text\n");
+	exit(status);
 }
 
 /* The config file's JSON Schema, for share/ and for editors. */
@@ -316,13 +318,14 @@ main(int argc, char **argv)
 		{ "user", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "schema", no_argument, NULL, 'J' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct options o;
 	int ch;
 
 	memset(&o, 0, sizeof o);
-	while ((ch = getopt_long(argc, argv, "c:fhnz:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:fhnVz:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': o.path = optarg; break;
 		case 'f': o.foreground = true; break;
@@ -335,15 +338,17 @@ main(int argc, char **argv)
 		case 'M': o.metrics = optarg; break;
 		case 'U': o.user = optarg; break;
 		case 'J': return print_schema();
-		default: usage();
+		case 'V': printf("mxlbd %s\n", MXLB_VERSION); return 0;
+		case 'h': usage(stdout, 0); break;
+		default: usage(stderr, 2);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(stderr, 2);
 	if (o.check)
-		return o.path ? check_only(o.path) : (usage(), 2);
+		return o.path ? check_only(o.path) : (usage(stderr, 2), 2);
 	if (o.zone == NULL)
-		usage();
+		usage(stderr, 2);
 	if (!name_valid(o.zone)) {
 		fprintf(stderr, "mxlbd: zone \"%s\": a name is 1-63 of "
 		    "A-Z a-z 0-9 _ . -\n", o.zone);

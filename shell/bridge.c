@@ -7,11 +7,12 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
+#include "peer.h"
 #include "shell.h"
 
 static int
@@ -36,23 +37,19 @@ pump(int from, int to)
 int
 bridge_main(struct shell *sh, const char *zone)
 {
-	struct sockaddr_un sun;
-	char *path = xasprintf("%s/%s.sock", sh->rundir, zone);
+	char *path = xasprintf("%s/%s.sock", sh->rundir, zone), err[1024];
+	struct peer *peer = peer_new(zone, path, NULL);
 	struct pollfd p[2];
 	bool in_open = true;
 	int fd;
 
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	strlcpy_(sun.sun_path, path, sizeof sun.sun_path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
-		fprintf(stderr, "mxlb bridge: zone %s: %s: %s\n", zone, path,
-		    strerror(errno));
-		free(path);
+	free(path);
+	/* Connected only: the hello is the remote client's. */
+	if ((fd = peer_connect(peer, err, sizeof err)) == -1) {
+		fprintf(stderr, "mxlb bridge: %s\n", err);
+		peer_free(peer);
 		return 1;
 	}
-	free(path);
 	for (;;) {
 		p[0] = (struct pollfd){ in_open ? STDIN_FILENO : -1, POLLIN, 0 };
 		p[1] = (struct pollfd){ fd, POLLIN, 0 };
@@ -69,6 +66,6 @@ bridge_main(struct shell *sh, const char *zone)
 		    pump(fd, STDOUT_FILENO) == -1)
 			break;
 	}
-	close(fd);
+	peer_free(peer);
 	return 0;
 }

@@ -61,12 +61,10 @@ show_configs(struct shell *sh, const struct parsed *p, bool running)
 static int
 show_running(struct shell *sh, const struct parsed *p)
 {
-	char err[256];
-
-	/* What runs now, not what ran when the shell started. */
-	for (size_t i = 0; i < sh->nzones; i++)
-		if (!zone_pending(sh->zones[i]))
-			(void)zone_refresh(sh, sh->zones[i], err, sizeof err);
+	/* What runs now, not what ran when the shell started; nothing when
+	 * an engine cannot say. */
+	if (shell_sync(sh, p->args[0]) == -1)
+		return -1;
 	return show_configs(sh, p, true);
 }
 

@@ -12,13 +12,16 @@ static int
 show_zones(struct shell *sh, const struct parsed *p)
 {
 	(void)p;
+	if (shell_sync(sh, NULL) == -1 && sh->unseen[0] != '\0')
+		fprintf(stderr, "%% %s\n", sh->unseen);	/* no zone seen */
 	fprintf(sh->out, "%-16s %-8s %8s %8s\n", "ZONE", "ENGINE", "VERSION",
 	    "PENDING");
 	for (size_t i = 0; i < sh->nzones; i++) {
 		struct zone *z = sh->zones[i];
 		size_t n = zone_changes(z);
-		fprintf(sh->out, "%-16s %-8s %8llu %8zu\n", z->name,
-		    z->up ? "up" : "down", (unsigned long long)z->base, n);
+		fprintf(sh->out, "%-16s %-8s %8llu %8zu%s%s\n", z->name,
+		    z->up ? "up" : "down", (unsigned long long)z->live, n,
+		    z->up ? "" : "  ", z->up ? "" : z->why);
 	}
 	return 0;
 }
@@ -80,7 +83,7 @@ server_stats(json_t *stats, const char *farm, const char *server)
 
 static void
 server_row(struct shell *sh, const struct farm *f, const struct server *s,
-    json_t *stats)
+    json_t *stats, const char *none)
 {
 	json_t *st = stats ? server_stats(stats, f->name, server_name(s)) :
 	    NULL;
@@ -99,7 +102,7 @@ server_row(struct shell *sh, const struct farm *f, const struct server *s,
 	char *state = str_escape(st ? json_string_value(json_object_get(st,
 	    "state")) : "-");
 	char *check = str_escape(st ? json_string_value(json_object_get(st,
-	    "check_text")) : "(not applied)");
+	    "check_text")) : none);
 
 	fprintf(sh->out, "%-12s %-14s %-22s %6ld %4ld%s %-9s %-9s %5lld  %s\n",
 	    f->name, server_name(s), addr, s->weight, s->priority,
@@ -121,14 +124,15 @@ show_servers(struct shell *sh, const struct parsed *p)
 	    "SESS", "LAST CHECK");
 	for (size_t i = 0; i < sh->nzones; i++) {
 		struct zone *z = sh->zones[i];
-		json_t *stats = z->up ? engine_call(z, json_pack("{s:s}", K_CMD,
-		    CMD_STATS), err, sizeof err) : NULL;
+		json_t *stats = engine_call(z, json_pack("{s:s}", K_CMD,
+		    CMD_STATS), err, sizeof err);
 		for (size_t j = 0; j < z->cand->nfarms; j++) {
 			struct farm *f = z->cand->farms[j];
 			if (p->args[0] && strcmp(p->args[0], f->name))
 				continue;
 			for (size_t k = 0; k < f->nservers; k++)
-				server_row(sh, f, f->servers[k], stats);
+				server_row(sh, f, f->servers[k], stats, z->up ?
+				    "(not applied)" : "(engine down)");
 		}
 		json_decref(stats);
 	}

@@ -3,12 +3,22 @@
  * edits are not applied), `?` for what may come next, TAB to complete,
  * a history file, and ~/.editrc respected.
  */
+#include <errno.h>
 #include <histedit.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <wchar.h>
 
 #include "interactive.h"
+#include "peer.h"
+
+/* What the input reader hands libedit when a zone has something to say:
+ * bound to on_events, which prints it above the line being typed. */
+#define KEY_EVENTS	0x1d	/* ^] */
+#define KEY_INTR	0x03	/* ^C */
 
 static struct shell *the_shell;
 
@@ -142,6 +152,105 @@ on_complete(EditLine *el, int ch)
 	return rc;
 }
 
+/* Ctrl-C: the line typed so far is dropped, the shell stays. */
+static unsigned char
+on_interrupt(EditLine *el, int ch)
+{
+	const LineInfo *li = el_line(el);
+
+	(void)ch;
+	el_cursor(el, (int)(li->lastchar - li->cursor));
+	li = el_line(el);
+	el_deletestr(el, (int)(li->cursor - li->buffer));
+	printf("^C\n");
+	return CC_REDISPLAY;
+}
+
+/* Notices from the zones, above the line being typed. */
+static unsigned char
+on_events(EditLine *el, int ch)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	(void)el;
+	(void)ch;
+	if (f == NULL)
+		return CC_NORM;
+	shell_follow(the_shell, f);
+	fclose(f);
+	if (len == 0) {
+		free(text);
+		return CC_NORM;
+	}
+	printf("\n%s", text);
+	fflush(stdout);
+	free(text);
+	return CC_REDISPLAY;
+}
+
+/*
+ * libedit's input: the terminal, and the zones' event connections, so
+ * that a revert or another operator's commit is told while the operator
+ * types; SIGINT (Ctrl-C) arrives as ^C.
+ */
+static int
+read_key(EditLine *el, wchar_t *wc)
+{
+	static mbstate_t mbs;
+	struct pollfd p[65];
+	int fds[64];
+	size_t n;
+	char c;
+
+	(void)el;
+	for (;;) {
+		if (peer_interrupted) {
+			peer_interrupted = 0;
+			*wc = KEY_INTR;
+			return 1;
+		}
+		if (shell_watch_fds(the_shell, fds, &n, nitems(fds))) {
+			*wc = KEY_EVENTS;
+			return 1;
+		}
+		p[0] = (struct pollfd){ STDIN_FILENO, POLLIN, 0 };
+		for (size_t i = 0; i < n; i++)
+			p[i + 1] = (struct pollfd){ fds[i], POLLIN, 0 };
+		if (poll(p, n + 1, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (p[i + 1].revents != 0) {
+				*wc = KEY_EVENTS;
+				return 1;
+			}
+		if (p[0].revents == 0)
+			continue;
+		switch (read(STDIN_FILENO, &c, 1)) {
+		case -1:
+			if (errno == EINTR)
+				continue;
+			return -1;
+		case 0:
+			return 0;
+		}
+		switch (mbrtowc(wc, &c, 1, &mbs)) {
+		case (size_t)-2:
+			continue;	/* more bytes of this character */
+		case (size_t)-1:
+			memset(&mbs, 0, sizeof mbs);
+			*wc = (unsigned char)c;
+			return 1;
+		default:
+			return 1;
+		}
+	}
+}
+
 static bool
 confirm_leave(struct shell *sh, EditLine *el)
 {
@@ -152,8 +261,16 @@ confirm_leave(struct shell *sh, EditLine *el)
 		return true;
 	printf("\nEdits are not applied (show diff). Leave anyway? [y/N] ");
 	fflush(stdout);
-	if (fgets(answer, sizeof answer, stdin) == NULL)
+	if (fgets(answer, sizeof answer, stdin) == NULL) {
+		clearerr(stdin);
+		/* Ctrl-C is "no", end of input is "yes". */
+		if (peer_interrupted) {
+			peer_interrupted = 0;
+			putchar('\n');
+			return false;
+		}
 		return true;
+	}
 	return answer[0] == 'y' || answer[0] == 'Y';
 }
 
@@ -179,10 +296,17 @@ interactive(struct shell *sh)
 	el_set(el, EL_ADDFN, "mxlb-help", "what may come next", on_help);
 	el_set(el, EL_BIND, "^I", "mxlb-complete", NULL);
 	el_set(el, EL_BIND, "?", "mxlb-help", NULL);
+	el_set(el, EL_ADDFN, "mxlb-interrupt", "drop the line", on_interrupt);
+	el_set(el, EL_ADDFN, "mxlb-events", "what the zones said", on_events);
+	el_set(el, EL_BIND, "^C", "mxlb-interrupt", NULL);
+	el_set(el, EL_BIND, "^]", "mxlb-events", NULL);
+	el_set(el, EL_GETCFN, read_key);
 	el_source(el, NULL);	/* ~/.editrc */
 	printf("mxlb %zu zone%s; 'help' lists the commands, '?' what may come "
 	    "next.\n", sh->nzones, sh->nzones == 1 ? "" : "s");
 	while (!sh->quit) {
+		shell_follow(sh, stdout);
+		peer_interrupted = 0;
 		if ((line = el_gets(el, &count)) == NULL || count == 0) {
 			if (confirm_leave(sh, el))
 				break;
@@ -191,8 +315,11 @@ interactive(struct shell *sh)
 		copy = xstrndup_(line, strcspn(line, "\n"));
 		if (*copy != '\0')
 			history(h, &ev, H_ENTER, copy);
+		peer_interrupted = 0;
 		if (shell_run_line(sh, copy, err, sizeof err) == -1)
-			printf("%% %s\n", err);
+			/* After the terminal's ^C, on a line of its own. */
+			printf("%s%% %s\n", peer_interrupted ? "\n" : "", err);
+		peer_interrupted = 0;
 		if (sh->quit && !confirm_leave(sh, el))
 			sh->quit = false;
 		free(copy);

@@ -8,15 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "monitor.h"
+#include "peer.h"
 #include "proto.h"
 #include "runtime.h"
 
 #define POLL_TIMEOUT_MS	2000
+#define MON_WHY		64
 
 struct mon_source {
 	struct shell		*sh;
@@ -26,7 +26,16 @@ struct mon_source {
 	uint64_t		  prev_ms;
 	char			 *events[MON_EVENTS];
 	size_t			  nevents;
+	char			  why[MON_WHY][1024];	/* per zone, told */
 };
+
+/* A hung engine holds the screen at most this long, or --timeout. */
+static int
+poll_timeout(void)
+{
+	return peer_timeout_ms < POLL_TIMEOUT_MS ? peer_timeout_ms :
+	    POLL_TIMEOUT_MS;
+}
 
 struct mon_source *
 mon_source_new(struct shell *sh, char **zones, int n)
@@ -58,26 +67,6 @@ mon_source_free(struct mon_source *m)
 		free(m->events[i]);
 	mon_snapshot_free(m->prev);
 	free(m);
-}
-
-static int
-subscribe(const struct zone *z)
-{
-	struct sockaddr_un sun;
-	const char *req = "{\"id\":1,\"cmd\":\"subscribe\"}\n";
-	int fd;
-
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	strlcpy_(sun.sun_path, z->sock, sizeof sun.sun_path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
-	    send(fd, req, strlen(req), MSG_NOSIGNAL) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
 }
 
 /* One event line as the operator reads it. */
@@ -116,34 +105,15 @@ event_text(const char *zone, json_t *ev)
 static void
 read_events(struct mon_source *m, struct zone *z)
 {
-	const char *zone = z->name;
-	char buf[8192], *nl;
-	ssize_t n;
+	json_t *evs = json_array(), *ev;
+	char err[512];
+	size_t i;
 
-	while ((n = recv(z->sub, buf, sizeof buf - 1, MSG_DONTWAIT)) > 0) {
-		char *joined;
-		buf[n] = '\0';
-		joined = xasprintf("%s%s", z->subbuf ? z->subbuf : "", buf);
-		free(z->subbuf);
-		z->subbuf = joined;
-	}
-	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-		close(z->sub);
-		z->sub = -1;
-		event_add(m, xasprintf("engine of zone %s went away", zone));
-	}
-	while (z->subbuf && (nl = strchr(z->subbuf, '\n')) != NULL) {
-		json_t *ev;
-		char *rest;
-		*nl = '\0';
-		ev = json_loads(z->subbuf, 0, NULL);
-		if (json_is_string(json_object_get(ev, K_EVENT)))
-			event_add(m, event_text(zone, ev));
-		json_decref(ev);
-		rest = xstrdup(nl + 1);
-		free(z->subbuf);
-		z->subbuf = rest;
-	}
+	if (peer_events(z->peer, evs, err, sizeof err) == -1)
+		event_add(m, xasprintf("engine of zone %s went away", z->name));
+	json_array_foreach(evs, i, ev)
+		event_add(m, event_text(z->name, ev));
+	json_decref(evs);
 }
 
 static uint64_t
@@ -305,19 +275,35 @@ static void
 poll_zone(struct mon_source *m, size_t i, struct mon_zone *z, double dt)
 {
 	struct zone *zn = m->sh->zones[i];
+	bool was_up = zn->up;
 	char err[512];
-	json_t *st;
+	json_t *st = NULL;
 
 	snprintf(z->name, sizeof z->name, "%s", zn->name);
-	if (zn->sub == -1 && (zn->sub = subscribe(zn)) != -1)
+	snprintf(err, sizeof err, "zone %s: the engine went away", zn->name);
+	if (zn->peer == NULL)
+		zn->peer = peer_new(zn->name, zn->sock, zn->cmd);
+	if (!peer_subscribed(zn->peer) && peer_subscribe(zn->peer, err,
+	    sizeof err) == 0)
 		event_add(m, xasprintf("watching zone %s", zn->name));
-	if (zn->sub != -1)
+	if (peer_subscribed(zn->peer))
 		read_events(m, zn);
-	st = engine_call_timeout(zn, json_pack("{s:s}", K_CMD, CMD_STATS),
-	    POLL_TIMEOUT_MS, err, sizeof err);
+	if (peer_connected(zn->peer))
+		st = engine_call_timeout(zn, json_pack("{s:s}", K_CMD,
+		    CMD_STATS), poll_timeout(), err, sizeof err);
 	if (st != NULL)
 		zone_from_stats(z, st, m->prev, dt);
+	else {
+		zn->up = false;
+		snprintf(zn->why, sizeof zn->why, "%s", err);
+	}
 	json_decref(st);
+	/* Why a zone is shown down: said once, when it happens. */
+	if (!zn->up && (was_up || strcmp(m->why[i % MON_WHY], zn->why))) {
+		event_add(m, xasprintf("%s", zn->why));
+		snprintf(m->why[i % MON_WHY], sizeof m->why[0], "%s", zn->why);
+	} else if (zn->up)
+		m->why[i % MON_WHY][0] = '\0';
 }
 
 struct mon_snapshot *
@@ -356,7 +342,7 @@ mon_source_admin(struct mon_source *m, const struct mon_target *t,
 	}
 	res = engine_call_timeout(z, json_pack("{s:s,s:s,s:s,s:s}", K_CMD,
 	    CMD_ADMIN, K_FARM, t->farm, K_SERVER, t->server, K_STATE, state),
-	    POLL_TIMEOUT_MS, err, errlen);
+	    poll_timeout(), err, errlen);
 	json_decref(res);
 	return res ? 0 : -1;
 }

@@ -1,6 +1,7 @@
 /* mxlb: the operator shell. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,30 +9,93 @@
 
 #include "interactive.h"
 #include "monitor.h"
+#include "peer.h"
 #include "shell.h"
 
+/* --help on stdout, exit 0; a usage error on stderr, exit 2. */
 static void
-usage(void)
+usage(FILE *f, int status)
 {
-	fprintf(stderr,
-	    "usage: mxlb [--continue] [-c 'COMMAND; COMMAND...'] [--rundir DIR]\n"
-	    "       mxlb monitor [ZONE...]\n"
-	    "       mxlb check [ZONE...] [--warn-down N] [--crit-down N]\n"
+	fprintf(f,
+	    "usage: mxlb [OPTIONS] [COMMAND WORDS...]\n"
+	    "       mxlb [OPTIONS] -c 'COMMAND; COMMAND...'\n"
+	    "       mxlb [OPTIONS] monitor [ZONE...]\n"
+	    "       mxlb check [ZONE...] [-t SEC] [--warn-down N] [--crit-down N]"
+	    "\n"
 	    "       mxlb bridge ZONE\n"
 	    "       mxlb __complete WORD...\n"
-	    "  interactive on a terminal; reads a script from stdin otherwise.\n"
+	    "  interactive on a terminal; reads a script from stdin otherwise;\n"
+	    "  words after the options are one command (mxlb show servers).\n"
+	    "  -c CMDS         run these commands, separated by ';'\n"
+	    "  -k, --continue  a script goes on after an error\n"
+	    "  --rundir DIR    the zones' sockets are in DIR (MXLB_RUNDIR)\n"
+	    "  -t, --timeout SEC  wait at most SEC for an engine (default 10)\n"
+	    "  -V, --version   mxlb's version\n"
+	    "  -h, --help      this text\n"
 	    "  'help' in the shell lists every command.\n");
-	exit(2);
+	exit(status);
+}
+
+static void
+on_sigint(int sig)
+{
+	(void)sig;
+	peer_interrupted = 1;
+}
+
+/* SIGINT interrupts a wait (no SA_RESTART) and is handled where it
+ * lands: the prompt drops the line, a script stops. */
+static void
+catch_sigint(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+static int
+timeout_arg(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end != '\0' || !(v > 0 && v <= 86400)) {
+		fprintf(stderr, "mxlb: --timeout %s: seconds, more than 0 and "
+		    "at most 86400\n", s);
+		exit(2);
+	}
+	return (int)(v * 1000 + 0.5) ?: 1;
+}
+
+/* Words as one command line, quoted where the shell would split them. */
+static char *
+words_line(int argc, char **argv)
+{
+	char *line = xstrdup(""), *next;
+
+	for (int i = 0; i < argc; i++) {
+		const char *w = argv[i];
+		bool plain = *w != '\0' && strcspn(w, " \t\"'#;") == strlen(w);
+		char q = strchr(w, '"') ? '\'' : '"';
+		next = plain ? xasprintf("%s%s%s", line, i ? " " : "", w) :
+		    xasprintf("%s%s%c%s%c", line, i ? " " : "", q, w, q);
+		free(line);
+		line = next;
+	}
+	return line;
 }
 
 /* The run directory, as mxlbd finds it (README: Running a zone). */
 static char *
-rundir(const char *flag)
+rundir(char *flag)
 {
 	const char *env = getenv("MXLB_RUNDIR"), *xdg;
 
 	if (flag)
-		return xstrdup(flag);
+		return flag;
 	if (env && *env)
 		return xstrdup(env);
 	if (geteuid() == 0)
@@ -64,7 +128,8 @@ batch(struct shell *sh, FILE *in, bool keep_going)
 	ssize_t len;
 	int lineno = 0, rc = 0;
 
-	while (!sh->quit && (len = getline(&line, &cap, in)) != -1) {
+	while (!sh->quit && !peer_interrupted &&
+	    (len = getline(&line, &cap, in)) != -1) {
 		lineno++;
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
@@ -77,6 +142,11 @@ batch(struct shell *sh, FILE *in, bool keep_going)
 	}
 	free(line);
 	fflush(sh->out);
+	if (peer_interrupted) {
+		fprintf(stderr, "mxlb: interrupted at line %d; nothing after it "
+		    "was run\n", lineno);
+		return 130;
+	}
 	return rc;
 }
 
@@ -98,7 +168,11 @@ oneshot(struct shell *sh, const char *cmds)
 			*p = '\0';
 			if (shell_run_line(sh, start, err, sizeof err) == -1) {
 				fprintf(stderr, "mxlb: %s\n", err);
-				rc = 1;
+				rc = peer_interrupted ? 130 : 1;
+				break;
+			}
+			if (peer_interrupted) {
+				rc = 130;
 				break;
 			}
 			if (end || sh->quit)
@@ -127,12 +201,82 @@ complete(struct shell *sh, int argc, char **argv)
 	return 0;
 }
 
+static int
+run_monitor(struct shell *sh, int argc, char **argv)
+{
+	int rc;
+
+	sh->rundir = rundir(sh->rundir);
+	sh->names_only = true;	/* each poll asks the engines */
+	shell_discover(sh);
+	rc = monitor_run(sh, argv, argc);
+	shell_free(sh);
+	return rc;
+}
+
+static int
+run_check(struct shell *sh, int argc, char **argv)
+{
+	int rc;
+
+	sh->rundir = rundir(sh->rundir);
+	rc = check_main(sh, argc, argv);
+	shell_free(sh);
+	return rc;
+}
+
+static int
+run_bridge(struct shell *sh, int argc, char **argv)
+{
+	int rc;
+
+	if (argc != 2)
+		usage(stderr, 2);
+	sh->rundir = rundir(sh->rundir);
+	rc = bridge_main(sh, argv[1]);
+	shell_free(sh);
+	return rc;
+}
+
+/* The shell itself: a command, -c, a terminal, or a script. */
+static int
+run_shell(struct shell *sh, const char *cmds, bool keep_going, int argc,
+    char **argv)
+{
+	char err[8192], *line;
+	int rc;
+
+	sh->rundir = rundir(sh->rundir);
+	catch_sigint();
+	shell_discover(sh);
+	if (argc > 0) {
+		line = words_line(argc, argv);
+		rc = 0;
+		if (shell_run_line(sh, line, err, sizeof err) == -1) {
+			fprintf(stderr, "mxlb: %s\n", err);
+			rc = peer_interrupted ? 130 : 1;
+		}
+		free(line);
+		rc = leave_status(sh, rc);
+	} else if (cmds != NULL)
+		rc = leave_status(sh, oneshot(sh, cmds));
+	else if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		sh->interactive = true;
+		rc = interactive(sh);
+	} else
+		rc = leave_status(sh, batch(sh, stdin, keep_going));
+	shell_free(sh);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "continue", no_argument, NULL, 'k' },
 		{ "rundir", required_argument, NULL, 'R' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -146,30 +290,12 @@ main(int argc, char **argv)
 	/* Output and errors interleave in the order they happen, even when
 	 * a script's output goes to a pipe. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc > 1 && strcmp(argv[1], "monitor") == 0) {
-		sh.rundir = rundir(NULL);
-		shell_discover(&sh);
-		rc = monitor_run(&sh, argv + 2, argc - 2);
-		shell_free(&sh);
-		return rc;
-	}
 	if (argc == 2 && strcmp(argv[1], "__man") == 0) {
 		grammar_man(stdout);
 		return 0;
 	}
-	if (argc > 1 && strcmp(argv[1], "check") == 0) {
-		sh.rundir = rundir(NULL);
-		shell_discover(&sh);
-		rc = check_main(&sh, argc - 1, argv + 1);
-		shell_free(&sh);
-		return rc;
-	}
-	if (argc == 3 && strcmp(argv[1], "bridge") == 0) {
-		sh.rundir = rundir(NULL);
-		rc = bridge_main(&sh, argv[2]);
-		shell_free(&sh);
-		return rc;
-	}
+	if (argc > 1 && strcmp(argv[1], "check") == 0)
+		return run_check(&sh, argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "__complete") == 0) {
 		sh.rundir = rundir(NULL);
 		shell_discover(&sh);
@@ -177,25 +303,29 @@ main(int argc, char **argv)
 		shell_free(&sh);
 		return rc;
 	}
-	while ((ch = getopt_long(argc, argv, "c:hk", longopts, NULL)) != -1) {
+	/* '+': the options end at the first word, the command's. */
+	while ((ch = getopt_long(argc, argv, "+c:hkt:V", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'c': cmds = optarg; break;
 		case 'k': keep_going = true; break;
 		case 'R': rd = optarg; break;
-		default: usage();
+		case 't': peer_timeout_ms = timeout_arg(optarg); break;
+		case 'V': printf("mxlb %s\n", MXLB_VERSION); return 0;
+		case 'h': usage(stdout, 0); break;
+		default: usage(stderr, 2);
 		}
 	}
-	if (optind != argc)
-		usage();
-	sh.rundir = rundir(rd);
-	shell_discover(&sh);
-	if (cmds != NULL)
-		rc = leave_status(&sh, oneshot(&sh, cmds));
-	else if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
-		sh.interactive = true;
-		rc = interactive(&sh);
-	} else
-		rc = leave_status(&sh, batch(&sh, stdin, keep_going));
-	shell_free(&sh);
-	return rc;
+	sh.rundir = rd ? xstrdup(rd) : NULL;
+	argc -= optind;
+	argv += optind;
+	if (argc > 0 && strcmp(argv[0], "monitor") == 0)
+		return run_monitor(&sh, argc - 1, argv + 1);
+	if (argc > 0 && strcmp(argv[0], "check") == 0)
+		return run_check(&sh, argc, argv);
+	if (argc > 0 && strcmp(argv[0], "bridge") == 0)
+		return run_bridge(&sh, argc, argv);
+	if (argc > 0 && cmds != NULL)
+		usage(stderr, 2);
+	return run_shell(&sh, cmds, keep_going, argc, argv);
 }

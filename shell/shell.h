@@ -16,13 +16,15 @@ struct zone {
 	char		 *sock;		/* control socket path */
 	char		 *cmd;		/* or a command giving a byte stream */
 	bool		  up;		/* the engine answered */
+	char		  why[1024];	/* or why it did not */
+	struct peer	 *peer;		/* the connection (peer.h) */
+	bool		  watched;	/* subscribed to its events */
 	uint64_t	  base;		/* version the candidate builds on */
+	uint64_t	  live;		/* version the engine last said runs */
 	struct config	 *running;
 	struct config	 *cand;
 	char		**edits;	/* edit lines, replayed by `update` */
 	size_t		  nedits;
-	int		  sub;		/* the monitor's event feed, or -1 */
-	char		 *subbuf;	/* its partial line */
 };
 
 struct shell {
@@ -32,6 +34,8 @@ struct shell {
 	bool		  interactive;
 	bool		  json;		/* output format for one-shot use */
 	bool		  quit;
+	bool		  names_only;	/* discover without asking the engines */
+	char		  unseen[512];	/* why the run directory was not read */
 	FILE		 *out;
 	const char	 *line;		/* the line being run, for `update` */
 	char		  err[8192];	/* the last command's error */
@@ -47,12 +51,17 @@ bool		 zone_pending(const struct zone *);
 int		 zone_refresh(struct shell *, struct zone *, char *, size_t);
 void		 zone_record(struct zone *, const char *);
 void		 zone_edits_clear(struct zone *);
+/* follow.c: what the engines say now, and their events */
+int		 zone_sync(struct shell *, struct zone *, char *, size_t);
+int		 shell_sync(struct shell *, const char *);
+void		 shell_follow(struct shell *, FILE *);
+bool		 shell_watch_fds(struct shell *, int *, size_t *, size_t);
 void		 shell_free(struct shell *);
 bool		 shell_pending(const struct shell *);
 
 /* client.c: one request to a zone's engine */
-json_t		*engine_call(const struct zone *, json_t *, char *, size_t);
-json_t		*engine_call_timeout(const struct zone *, json_t *, int, char *,
+json_t		*engine_call(struct zone *, json_t *, char *, size_t);
+json_t		*engine_call_timeout(struct zone *, json_t *, int, char *,
 		    size_t);
 
 /* script.c: configs as command lines */

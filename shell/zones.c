@@ -4,11 +4,16 @@
  * operator's edits, which `update` replays on a newer running config.
  */
 #include <dirent.h>
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "peer.h"
 #include "proto.h"
 #include "shell.h"
 
@@ -30,7 +35,6 @@ zone_new(struct shell *sh, const char *name)
 	z->sock = xasprintf("%s/%s.sock", sh->rundir, name);
 	z->running = config_new(name);
 	z->cand = config_new(name);
-	z->sub = -1;
 	sh->zones = xreallocarray(sh->zones, sh->nzones + 1, sizeof *sh->zones);
 	sh->zones[sh->nzones++] = z;
 	return z;
@@ -58,6 +62,7 @@ zone_refresh(struct shell *sh, struct zone *z, char *err, size_t errlen)
 		return -1;
 	}
 	z->base = (uint64_t)json_integer_value(json_object_get(res, K_VERSION));
+	z->live = z->base;
 	config_free(z->running);
 	config_free(z->cand);
 	z->running = c;
@@ -92,7 +97,8 @@ zones_file(struct shell *sh, const char *path)
 			continue;
 		z = zone_new(sh, name);
 		z->cmd = xstrdup(line + off);
-		(void)zone_refresh(sh, z, err, sizeof err);
+		if (!sh->names_only)
+			(void)zone_refresh(sh, z, err, sizeof err);
 	}
 	free(line);
 	if (f != NULL)
@@ -117,6 +123,24 @@ zones_files(struct shell *sh)
 	}
 }
 
+/* The run directory is closed to this user: which group opens it. */
+static void
+rundir_denied(struct shell *sh)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	struct group *gr;
+	struct stat st;
+
+	if (stat(sh->rundir, &st) == 0 && (gr = getgrgid(st.st_gid)) != NULL)
+		snprintf(sh->unseen, sizeof sh->unseen, "permission denied on "
+		    "%s: user %s is not in group %s, which may use its zones "
+		    "(or run as root)", sh->rundir, pw ? pw->pw_name : "?",
+		    gr->gr_name);
+	else
+		snprintf(sh->unseen, sizeof sh->unseen, "permission denied on "
+		    "%s: %s", sh->rundir, strerror(EACCES));
+}
+
 /* Every ZONE.sock in the run directory is a zone. */
 void
 shell_discover(struct shell *sh)
@@ -125,21 +149,27 @@ shell_discover(struct shell *sh)
 	struct dirent *de;
 	char err[256];
 
+	if (d == NULL && (errno == EACCES || errno == EPERM))
+		rundir_denied(sh);
+
 	while (d != NULL && (de = readdir(d)) != NULL) {
 		size_t len = strlen(de->d_name);
 		char *name;
 		if (len < 6 || strcmp(de->d_name + len - 5, ".sock") != 0)
 			continue;
 		name = xstrndup_(de->d_name, len - 5);
-		if (name_valid(name) && shell_zone(sh, name) == NULL)
-			(void)zone_refresh(sh, zone_new(sh, name), err,
-			    sizeof err);
+		if (name_valid(name) && shell_zone(sh, name) == NULL) {
+			struct zone *z = zone_new(sh, name);
+			if (!sh->names_only)
+				(void)zone_refresh(sh, z, err, sizeof err);
+		}
 		free(name);
 	}
 	if (d != NULL)
 		closedir(d);
 	zones_files(sh);
-	qsort(sh->zones, sh->nzones, sizeof *sh->zones, by_name);
+	if (sh->nzones > 0)
+		qsort(sh->zones, sh->nzones, sizeof *sh->zones, by_name);
 }
 
 struct zone *
@@ -204,9 +234,7 @@ zone_edits_clear(struct zone *z)
 static void
 zone_free(struct zone *z)
 {
-	if (z->sub != -1)
-		close(z->sub);
-	free(z->subbuf);
+	peer_free(z->peer);
 	zone_edits_clear(z);
 	free(z->edits);
 	config_free(z->running);

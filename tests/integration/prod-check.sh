@@ -14,6 +14,12 @@
 #     behind) -> 2; an engine stopped (TERM) and named -> 2
 #  6. usage errors (unknown option, missing or non-numeric threshold),
 #     with the engine up -> 3 with "MXLB UNKNOWN"; no zone at all -> 3
+# Issue 11: with no zone named, a zone whose engine is down is said first
+# (before a server of another zone); a hung engine (SIGSTOP) is UNKNOWN
+# "not answering" within -t; a cleanly stopped zone with state on disk is
+# down (CRITICAL), not absent; -h and -V on stdout, exit 0; the perfdata
+# thresholds are the ones the plugin alerts on, in the Monitoring Plugins
+# range syntax (warn at 1 down = "0", alert above 0).
 . "$(dirname "$0")/../lib.sh"
 
 MXLB=${MXLB:-$T_TOP/build/mxlb}
@@ -106,6 +112,15 @@ check "s1 down: the line names the server" eval '[[ "${OUT%%|*}" == *s1* ]]'
 mxcheck --warn-down 2
 check_eq "s1 down, --warn-down 2: exit 0" 0 "$RC"
 check "s1 down, --warn-down 2: 'MXLB OK'" eval '[[ "$OUT" == "MXLB OK"* ]]'
+perf_th() {
+	printf '%s\n' "${OUT#*| }" | tr ' ' '\n' | sed -n "s/^$1=[0-9.]*;\([^;]*\);\([^;]*\).*/\1 \2/p"
+}
+mxcheck
+check_eq "perfdata: warn at 1 down is the range '0' (alert above 0), no crit" "0 " "$(perf_th servers_down)"
+mxcheck chk --crit-down 1
+check_eq "perfdata: --crit-down 1 is the range '0'" "0 0" "$(perf_th servers_down)"
+mxcheck chk --warn-down 3 --crit-down 5
+check_eq "perfdata: --warn-down 3 --crit-down 5 are '2' and '4'" "2 4" "$(perf_th servers_down)"
 mxcheck chk --crit-down 1
 check_eq "s1 down, --crit-down 1: exit 2" 2 "$RC"
 check "s1 down, --crit-down 1: 'MXLB CRITICAL'" eval '[[ "$OUT" == "MXLB CRITICAL"* ]]'
@@ -157,7 +172,36 @@ mxcheck
 check_eq "an engine killed (stale socket): exit 2" 2 "$RC"
 check "an engine killed: 'MXLB CRITICAL', names the zone" \
 	eval '[[ "$OUT" == "MXLB CRITICAL"* && "$OUT" == *chk2* ]]'
+
+# A server of zone chk down too: the dead engine of chk2 is said first.
+stop_sink "$P1" KILL
+wait_log "$ENGINE_LOG" " probe .*server=s1 .*state=down" 5 ||
+	fail "probe marks s1 down again" "no line in 5 s"
+mxcheck
+check_eq "chk2 dead, s1 of chk down: exit 2" 2 "$RC"
+check "the first thing said is zone chk2's engine, not s1" \
+	eval '[[ "$(printf %s "${OUT%%|*}" | sed "s/^[^;]*; [^;]*; //")" == "zone chk2: engine not running"* ]]'
+start_sink "$P1" || fail "smtp-sink restarted on $P1" "not listening"
 rm -f "$MXLB_RUNDIR/chk2.sock"
+
+# A hung engine: UNKNOWN, "not answering", within -t.
+kill -STOP "$ENGINE_PID"
+at_exit "kill -CONT $ENGINE_PID 2>/dev/null"
+t0=$(date +%s%N)
+mxcheck chk -t 2
+t1=$(date +%s%N)
+kill -CONT "$ENGINE_PID"
+check_eq "engine stopped by SIGSTOP, -t 2: exit 3" 3 "$RC"
+check "SIGSTOP: 'MXLB UNKNOWN', zone chk not answering" \
+	eval '[[ "$OUT" == "MXLB UNKNOWN"* && "$OUT" == *"zone chk: engine not answering"* ]]'
+check "SIGSTOP: answered within 4 s ($(( (t1 - t0) / 1000000 )) ms)" test $(( (t1 - t0) / 1000000 )) -lt 4000
+check "SIGSTOP: one line, perfdata after |" plugin_line
+
+# -h and -V: on stdout, exit 0.
+OUT=$("$MXLB" check -h 2>/dev/null); RC=$?
+check "check -h: exit 0, the usage on stdout" eval '[ $RC -eq 0 ] && [[ "$OUT" == "usage: mxlb check"* ]]'
+OUT=$("$MXLB" check -V 2>/dev/null); RC=$?
+check "check -V: exit 0, 'mxlb check VERSION' on stdout" eval '[ $RC -eq 0 ] && [[ "$OUT" =~ ^mxlb\ check\ [0-9]+\.[0-9]+ ]]'
 
 # Stopped cleanly: its socket is gone, so it is named, as a monitoring
 # system's service definition (or keepalived.conf's script) does.
@@ -167,8 +211,15 @@ mxcheck chk
 check_eq "an engine stopped, zone named: exit 2" 2 "$RC"
 check "an engine stopped, zone named: 'MXLB CRITICAL'" eval '[[ "$OUT" == "MXLB CRITICAL"* ]]'
 check "an engine stopped: one line, perfdata after |" plugin_line
+# Both stopped, their state on disk: down, not absent.
 mxcheck
-check_eq "no engine at all, no zone named: exit 3 (UNKNOWN)" 3 "$RC"
+check_eq "zones stopped, state on disk, no zone named: exit 2" 2 "$RC"
+check "zones stopped: 'MXLB CRITICAL', names chk and chk2" \
+	eval '[[ "$OUT" == "MXLB CRITICAL"* && "$OUT" == *"zone chk:"* && "$OUT" == *"zone chk2:"* ]]'
+mkdir -p "$T_DIR/nostate"
+OUT=$(MXLB_STATEDIR=$T_DIR/nostate timeout -k 5 30 "$MXLB" check 2>/dev/null)
+RC=$?
+check_eq "no engine and no state at all, no zone named: exit 3 (UNKNOWN)" 3 "$RC"
 check "no engine at all: 'MXLB UNKNOWN'" eval '[[ "$OUT" == "MXLB UNKNOWN"* ]]'
 
 finish

@@ -64,7 +64,6 @@ fixture_zone(struct shell *sh, struct config *running)
 	z->sock = xasprintf("%s/%s.sock", sh->rundir, z->name);
 	z->up = true;
 	z->base = 1;
-	z->sub = -1;	/* no monitor feed: shell_free must not close fd 0 */
 	z->running = running;
 	z->cand = config_dup(running);
 	sh->zones = xreallocarray(sh->zones, sh->nzones + 1, sizeof *sh->zones);
