@@ -135,11 +135,12 @@ mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Where the engine is, for messages. */
+/* Where the engine is, for messages: a remote zone's command is used
+ * instead of the local socket, so that is what to name. */
 static const char *
 peer_where(const struct peer *p)
 {
-	return p->sock ? p->sock : p->cmd;
+	return p->cmd ? p->cmd : p->sock;
 }
 
 static int

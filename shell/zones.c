@@ -85,15 +85,24 @@ zones_file(struct shell *sh, const char *path)
 {
 	FILE *f = fopen(path, "re");
 	char *line = NULL, name[64], err[256];
-	size_t cap = 0;
+	size_t cap = 0, lineno = 0;
 	int off;
 
 	while (f != NULL && getline(&line, &cap, f) != -1) {
 		struct zone *z;
+		lineno++;
 		line[strcspn(line, "\n")] = '\0';
-		if (line[0] == '#' || sscanf(line, "%63s command %n", name,
-		    &off) != 1 || !name_valid(name) || line[off] == '\0' ||
-		    shell_zone(sh, name) != NULL)
+		if (line[strspn(line, " \t")] == '\0' || line[0] == '#')
+			continue;
+		/* %n is stored only when " command " matched. */
+		off = -1;
+		if (sscanf(line, "%63s command %n", name, &off) != 1 ||
+		    off == -1 || !name_valid(name) || line[off] == '\0') {
+			fprintf(stderr, "mxlb: %s:%zu: not \"ZONE command "
+			    "COMMAND...\"; line ignored\n", path, lineno);
+			continue;
+		}
+		if (shell_zone(sh, name) != NULL)
 			continue;
 		z = zone_new(sh, name);
 		z->cmd = xstrdup(line + off);
