@@ -209,10 +209,11 @@ zone_of_frontend(struct shell *sh, const char *name, struct frontend **fp)
 	return NULL;
 }
 
+/* The prompt's mark, `zone apply` and `show zones` all ask the diff. */
 bool
 zone_pending(const struct zone *z)
 {
-	return !config_equal(z->running, z->cand);
+	return config_equal(z->running, z->cand) ? false : zone_changes(z) > 0;
 }
 
 bool
