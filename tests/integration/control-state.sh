@@ -78,7 +78,7 @@ size=$(stat -c %s "$STATE/state.json")
 check "state.json stays small ($size bytes < 8 KiB)" test "$size" -lt 8192
 # The shell shows the engine's message.
 if [ -x "$MXLB" ]; then
-	"$MXLB" -c "server add mx 127.0.0.1 name s9 port $P1; zone apply $ZONE comment $long" \
+	"$MXLB" -c "server add mx 127.0.0.9 name s9 port $P1; zone apply $ZONE comment $long" \
 		>"$T_DIR/shell.out" 2>&1
 	rc=$?
 	check "shell: zone apply with a 2 KiB comment fails (exit $rc)" test "$rc" -ne 0
