@@ -73,7 +73,8 @@ count_arg(const char *s)
 static const char check_usage[] =
     "usage: mxlb check [ZONE...] [-t SEC] [-w N] [-c N]\n"
     "  ZONE             only these zones (default: every zone of this host)\n"
-    "  -w, --warn-down N  WARNING when N servers or more are down (1)\n"
+    "  -w, --warn-down N  WARNING when N servers or more are down (1;\n"
+    "                     never: no WARNING, as keepalived wants)\n"
     "  -c, --crit-down N  CRITICAL when N servers or more are down (never)\n"
     "  -t, --timeout SEC  an engine that does not answer in SEC is UNKNOWN"
     " (10)\n"
@@ -204,7 +205,9 @@ check_main(struct shell *sh, int argc, char **argv)
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "w:c:t:hV", longopts, NULL)) !=
 	    -1) {
-		if ((ch == 'w' || ch == 'c') && count_arg(optarg) >= 0)
+		if ((ch == 'w' || ch == 'c') && strcmp(optarg, "never") == 0)
+			*(ch == 'w' ? &warn : &crit) = -1;
+		else if ((ch == 'w' || ch == 'c') && count_arg(optarg) >= 0)
 			*(ch == 'w' ? &warn : &crit) = count_arg(optarg);
 		else if (ch == 't' && count_arg(optarg) > 0 &&
 		    count_arg(optarg) <= 3600)

@@ -111,10 +111,14 @@ check_eq "s1 down: perfdata servers_up=1 servers_down=1" "1 1" "$(perf servers_u
 check "s1 down: the line names the server" eval '[[ "${OUT%%|*}" == *s1* ]]'
 mxcheck --warn-down 2
 check_eq "s1 down, --warn-down 2: exit 0" 0 "$RC"
-check "s1 down, --warn-down 2: 'MXLB OK'" eval '[[ "$OUT" == "MXLB OK"* ]]'
 perf_th() {
 	printf '%s\n' "${OUT#*| }" | tr ' ' '\n' | sed -n "s/^$1=[0-9.]*;\([^;]*\);\([^;]*\).*/\1 \2/p"
 }
+check "s1 down, --warn-down 2: 'MXLB OK'" eval '[[ "$OUT" == "MXLB OK"* ]]'
+mxcheck --warn-down never
+check_eq "s1 down, --warn-down never (keepalived's track script): exit 0" 0 "$RC"
+check "s1 down, --warn-down never: 'MXLB OK', no warn threshold in perfdata" \
+	eval '[[ "$OUT" == "MXLB OK"* ]] && [ "$(perf_th servers_down)" = " " ]'
 mxcheck
 check_eq "perfdata: warn at 1 down is the range '0' (alert above 0), no crit" "0 " "$(perf_th servers_down)"
 mxcheck chk --crit-down 1
