@@ -80,12 +80,13 @@ static void
 set_state(struct probe *p, enum probe_state st)
 {
 	struct rt_server *s = p->srv;
-	char text[sizeof s->check_text];
+	char text[sizeof s->check_text * 4];
 
 	if (s->pstate == st)
 		return;
-	/* The text goes inside quotes in a key=value log line. */
-	strlcpy_(text, s->check_text, sizeof text);
+	/* The server's text goes inside quotes in a key=value log line:
+	 * escaped, and no quote to end it early. */
+	str_escape_buf(text, sizeof text, s->check_text);
 	for (char *c = text; *c != '\0'; c++)
 		if (*c == '"')
 			*c = '\'';
