@@ -124,12 +124,28 @@ client_line(struct client *c, const char *line, size_t len)
 /* Freeing more than this in one go is worth giving back to the system. */
 #define TRIM_BYTES	(64 * 1024)
 
+/* A closing client's input is read and dropped, up to this much, so that
+ * closing does not reset the connection before it has read our last reply
+ * (unread input at close() makes a reset). */
+#define LINGER_BYTES	(64 * 1024)
+
+/* Closes once the replies are flushed (control_timer), our side first. */
 static void
 client_close(struct client *c)
 {
 	c->closing = true;
 	c->closed_at = now_ms();
-	bufferevent_disable(c->bev, EV_READ);
+}
+
+static void
+client_discard(struct client *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	c->discarded += evbuffer_get_length(in);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	if (c->discarded > LINGER_BYTES)
+		bufferevent_disable(c->bev, EV_READ);
 }
 
 /* One request line out of the input, searched from where the last search
@@ -204,12 +220,11 @@ client_process(struct client *c)
 		log_warn("control: %s (pid %d) sent an oversized line, dropped "
 		    "(the limit is %zu bytes)", c->user, (int)c->pid,
 		    c->line_max);
-		evbuffer_drain(in, evbuffer_get_length(in));
 		c->ctl->trim = true;
 		client_close(c);
 	}
 	if (c->closing)
-		bufferevent_disable(c->bev, EV_READ);
+		client_discard(c);
 }
 
 static void
@@ -218,7 +233,9 @@ client_read(struct bufferevent *bev, void *arg)
 	struct client *c = arg;
 
 	(void)bev;
-	if (!c->paused)
+	if (c->closing)
+		client_discard(c);
+	else if (!c->paused)
 		client_process(c);
 }
 
@@ -329,6 +346,7 @@ client_idle(const struct control *ctl, const struct client *c, uint64_t now)
 }
 
 static int	reserve_open(struct control *);
+static void	refuse_flush(struct control *);
 
 /* Frees closing clients outside their callbacks, closes idle ones, and
  * answers waits. */
@@ -352,15 +370,23 @@ control_timer(evutil_socket_t fd, short what, void *arg)
 			    c->user, (int)c->pid);
 			client_close(c);
 		}
-		if (c->closing && (evbuffer_get_length(
-		    bufferevent_get_output(c->bev)) == 0 ||
-		    now - c->closed_at > CLOSE_FLUSH_MS))
+		if (!c->closing)
+			continue;
+		if (now - c->closed_at > CLOSE_FLUSH_MS)
 			client_free(c);
+		else if (!c->shut && evbuffer_get_length(
+		    bufferevent_get_output(c->bev)) == 0) {
+			/* Flushed: the peer reads our end, then closes
+			 * (client_event frees it). */
+			(void)shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+			c->shut = true;
+		}
 	}
 	if (idle > 0)
 		log_warn("control: closed %u client%s idle for %llu s", idle,
 		    idle == 1 ? "" : "s",
 		    (unsigned long long)ctl->idle_ms / 1000);
+	refuse_flush(ctl);
 	control_tick(ctl);
 	(void)reserve_open(ctl);
 	if (ctl->trim) {
@@ -411,29 +437,43 @@ peer_name(uid_t uid, char *buf, size_t len)
 		snprintf(buf, len, "uid %u", (unsigned)uid);
 }
 
+/* Refusals not logged yet, counted, once their second is over. */
+static void
+refuse_flush(struct control *ctl)
+{
+	uint64_t now = now_ms();
+
+	if (ctl->refused == 0 || now - ctl->refused_at < 1000)
+		return;
+	log_warn("%s (and %u more refusals in the last %llu ms)",
+	    ctl->refusal, ctl->refused - 1,
+	    (unsigned long long)(now - ctl->refused_at));
+	ctl->refused_at = now;
+	ctl->refused = 0;
+}
+
 /* Refusals are logged at most once a second, with how many were not:
  * a flood of connections does not become a flood of log lines. */
 static void __attribute__((format(printf, 2, 3)))
 refuse_log(struct control *ctl, const char *fmt, ...)
 {
 	uint64_t now = now_ms();
-	char msg[512];
 	va_list ap;
 
+	va_start(ap, fmt);
+	vsnprintf(ctl->refusal, sizeof ctl->refusal, fmt, ap);
+	va_end(ap);
 	if (ctl->refused_at != 0 && now - ctl->refused_at < 1000) {
 		ctl->refused++;
 		return;
 	}
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (ctl->refused > 0)
-		log_warn("%s (and %u more refusals in the last %llu ms)", msg,
-		    ctl->refused, (unsigned long long)(now - ctl->refused_at));
-	else
-		log_warn("%s", msg);
-	ctl->refused_at = now;
-	ctl->refused = 0;
+	ctl->refused++;
+	if (ctl->refused == 1) {
+		log_warn("%s", ctl->refusal);
+		ctl->refused_at = now;
+		ctl->refused = 0;
+	} else
+		refuse_flush(ctl);
 }
 
 /* Refused peers get one error line, written straight to the socket. */

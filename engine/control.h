@@ -19,6 +19,8 @@ struct client {
 	bool			 subscribed;
 	bool			 closing;	/* freed by the tick once flushed */
 	bool			 paused;	/* too much output queued */
+	bool			 shut;		/* closing: our side is shut */
+	size_t			 discarded;	/* closing: input read and dropped */
 	uint64_t		 closed_at;
 	uint64_t		 active;	/* ms: connected, or last request */
 	size_t			 line_max;	/* by access: PROTO_*LINE_MAX */
@@ -55,6 +57,7 @@ struct control {
 	bool			 trim;		/* big buffers freed: give back */
 	uint64_t		 refused_at;	/* last refusal logged, ms */
 	unsigned		 refused;	/* refusals not logged since */
+	char			 refusal[256];	/* the last one not logged */
 	TAILQ_HEAD(, client)	 clients;
 	TAILQ_HEAD(, waiter)	 waiters;
 	struct event		*tick;
