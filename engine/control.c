@@ -303,7 +303,8 @@ client_attach(struct control *ctl, struct bufferevent *bev, uid_t uid,
 	c->admin = admin;
 	c->line_max = admin ? PROTO_LINE_MAX : PROTO_READ_LINE_MAX;
 	c->active = c->out_since = now_ms();
-	strlcpy_(c->user, user, sizeof c->user);
+	/* Logged and kept in the history: escaped once, here. */
+	str_escape_buf(c->user, sizeof c->user, user);
 	c->bev = bev;
 	c->resume = event_new(bufferevent_get_base(bev), -1, 0,
 	    client_resume, c);
