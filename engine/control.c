@@ -501,6 +501,18 @@ clients_of(const struct control *ctl, uid_t uid)
 	return n;
 }
 
+/* A client with these credentials, connected now, or NULL. */
+static const struct client *
+client_of(const struct control *ctl, uid_t uid, gid_t gid)
+{
+	const struct client *c;
+
+	TAILQ_FOREACH(c, &ctl->clients, entry)
+		if (c->uid == uid && c->gid == gid && !c->closing)
+			return c;
+	return NULL;
+}
+
 /* Why a peer may not have a slot now, or NULL.  The admin group may take
  * every slot; the others leave PROTO_ADMIN_RESERVE, and one uid that is not
  * an admin holds at most PROTO_CLIENTS_PER_UID. */
@@ -531,6 +543,7 @@ client_admit(struct control *ctl, evutil_socket_t fd, bool reserved)
 	struct ucred cred;
 	socklen_t len = sizeof cred;
 	struct bufferevent *bev;
+	const struct client *same;
 	const char *why;
 	bool admin, reader;
 	char who[64], esc[128];
@@ -541,9 +554,15 @@ client_admit(struct control *ctl, evutil_socket_t fd, bool reserved)
 	}
 	peer_name(cred.uid, who, sizeof who);
 	str_escape_buf(esc, sizeof esc, who);
-	admin = cred.uid == 0 || cred.uid == geteuid() ||
-	    in_group(cred.uid, cred.gid, ctl->admin_gid);
-	reader = admin || in_group(cred.uid, cred.gid, ctl->read_gid);
+	if ((same = client_of(ctl, cred.uid, cred.gid)) != NULL) {
+		/* Known already: no group look-up per connection of a flood. */
+		admin = same->admin;
+		reader = true;
+	} else {
+		admin = cred.uid == 0 || cred.uid == geteuid() ||
+		    in_group(cred.uid, cred.gid, ctl->admin_gid);
+		reader = admin || in_group(cred.uid, cred.gid, ctl->read_gid);
+	}
 	if (!reader) {
 		refuse_log(ctl, "control: refused %s (pid %d): not root, not in "
 		    "the admin or read-only group", esc, (int)cred.pid);
@@ -562,7 +581,8 @@ client_admit(struct control *ctl, evutil_socket_t fd, bool reserved)
 		close(fd);
 		return;
 	}
-	(void)client_attach(ctl, bev, cred.uid, cred.pid, admin, who);
+	client_attach(ctl, bev, cred.uid, cred.pid, admin, who)->gid =
+	    cred.gid;
 }
 
 /*

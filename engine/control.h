@@ -13,6 +13,7 @@ struct client {
 	struct control		*ctl;
 	struct bufferevent	*bev;
 	uid_t			 uid;
+	gid_t			 gid;		/* primary, from SO_PEERCRED */
 	pid_t			 pid;
 	char			 user[64];
 	bool			 admin;
