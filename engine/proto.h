@@ -47,8 +47,10 @@
 #define PROTO_CLIENTS_PER_UID	32
 /* `wait` requests outstanding per client; more are answered "busy". */
 #define PROTO_WAITS_MAX		16
-/* A client with no request in progress, no wait outstanding and no
- * subscription is closed after this long (mxlbd --control-idle). */
+/* A client that has sent no complete request and been sent no reply for
+ * this long, with no wait outstanding and no subscription, is closed
+ * (mxlbd --control-idle).  Bytes of an unfinished line do not count: a
+ * line dribbled in does not hold a slot. */
 #define PROTO_IDLE_S		60
 #define HISTORY_MAX		50
 
