@@ -10,7 +10,9 @@
 # drain` works and mail flows.  The engine runs with --control-idle 10: the
 # idle connections are closed after about 10 s.  The same user's 5,000-byte
 # line without a newline is refused (the read-only group's lines are at most
-# 4 KB).
+# 4 KB).  Then 31 more such users open 32 connections each: the read-only
+# group gets 960 slots in all, the last 64 stay the admin group's, and root
+# still gets in.
 . "$(dirname "$0")/../lib.sh"
 
 [ "$(id -u)" = 0 ] || die "this suite runs as root (useradd, setpriv)"
@@ -95,6 +97,36 @@ check_eq "a read-only 5 KB line without newline: answered too-long, closed ($out
 	"1 1" "$(kv too_long "$out") $(kv closed "$out")"
 
 check "root still gets in after" eval 'timeout -k 5 20 "$MXLB" check >/dev/null'
+
+# --- many read-only users: the admin group's slots stay free ------------------------
+# 31 more users of the read group, 32 idle connections each: 992, more than
+# the 960 slots (1024 - 64) the read-only group may take.
+NU=31
+pids=()
+for i in $(seq 1 $NU); do
+	u=mxlbt-lo$i-$$
+	getent passwd "$u" >/dev/null && die "user $u already exists"
+	useradd -M -N -g "$G_READ" -d /nonexistent -s /usr/sbin/nologin "$u" || die "useradd $u failed"
+	at_exit "userdel $u"
+done
+for i in $(seq 1 $NU); do
+	spawn "many$i" setpriv --reuid="mxlbt-lo$i-$$" --regid="$G_READ" --clear-groups \
+		"$SYSPY" "$T_PEERS/ctlflood.py" idle "$SOCK" --conns 32 --secs 30
+	pids+=("$SPAWNED_PID")
+done
+all_ready() {
+	local i
+	for i in $(seq 1 $NU); do
+		grep -q "^ready " "$T_DIR/many$i.log" 2>/dev/null || return 1
+	done
+}
+check "$NU users x 32 connections settled" wait_until 30 all_ready
+total=$(cat "$T_DIR"/many*.log | sed -n 's/^ready opened=[0-9]* held=\([0-9]*\) .*/\1/p' | awk '{ n += $1 } END { print n + 0 }')
+check_eq "the read-only group holds at most 960 of the 1024 slots" 960 "$total"
+check "the others were told why" log_has "$ENGINE_LOG" "the last slots are kept for the admin group"
+check "root's mxlb check meanwhile: exit 0" eval 'timeout -k 5 20 "$MXLB" check >/dev/null'
+check "root's server drain meanwhile" eval 'timeout -k 5 20 "$MXLB" -c "server drain mx s2; server ready mx s2" >/dev/null'
+for p in "${pids[@]}"; do stop_pid "$p"; done
 check "engine alive" alive "$ENGINE_PID"
 
 finish
