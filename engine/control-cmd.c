@@ -198,10 +198,18 @@ committed(struct client *c, json_t *id, const char *what)
 	struct engine *eng = c->ctl->eng;
 	struct txn *t = eng->txn;
 	const struct version *v = txn_find(t, t->running);
+	char *user = str_escape(v->user), *comment = str_escape(v->comment);
 
+	/* Peer text, escaped: a newline in a comment would forge a line, a
+	 * quote end the value early. */
+	for (char *q = comment; *q != '\0'; q++)
+		if (*q == '"')
+			*q = '\'';
 	log_warn("%s zone=%s version=%llu user=%s comment=\"%s\"%s", what,
-	    eng->zone, (unsigned long long)t->running, v->user, v->comment,
+	    eng->zone, (unsigned long long)t->running, user, comment,
 	    t->pending ? " confirm=pending" : "");
+	free(user);
+	free(comment);
 	engine_event(eng, EV_COMMIT, json_pack("{s:I,s:s,s:s,s:b}", K_VERSION,
 	    (json_int_t)t->running, "user", v->user, K_COMMENT, v->comment,
 	    "pending", t->pending));
@@ -331,6 +339,7 @@ static void
 waiter_free(struct control *ctl, struct waiter *w)
 {
 	TAILQ_REMOVE(&ctl->waiters, w, entry);
+	w->client->nwaits--;
 	json_decref(w->id);
 	free(w->farm);
 	free(w->server);
@@ -369,6 +378,12 @@ cmd_wait(struct client *c, json_t *req, json_t *id)
 	    (server = arg_string(c, req, id, K_SERVER)) == NULL ||
 	    (timeout = arg_uint(c, req, id, K_TIMEOUT, 0)) < 0)
 		return;
+	if (c->nwaits >= PROTO_WAITS_MAX) {
+		reply_error(c, id, E_BUSY, NULL, "%u waits already outstanding "
+		    "on this connection (at most %d)", c->nwaits,
+		    PROTO_WAITS_MAX);
+		return;
+	}
 	if (engine_server(ctl->eng, farm, server) == NULL) {
 		reply_error(c, id, E_NOT_FOUND, NULL, "zone %s has no server %s "
 		    "in farm %s", ctl->eng->zone, server, farm);
@@ -381,6 +396,7 @@ cmd_wait(struct client *c, json_t *req, json_t *id)
 	w->server = xstrdup(server);
 	w->deadline = timeout > 0 ? now_ms() + (uint64_t)timeout * 1000 : 0;
 	TAILQ_INSERT_TAIL(&ctl->waiters, w, entry);
+	c->nwaits++;
 	if (waiter_check(ctl, w, now_ms()))
 		waiter_free(ctl, w);
 }

@@ -87,6 +87,7 @@ int		 state_write_atomic(const char *, const char *, const char *,
 struct control	*control_open(struct engine *, const char *, gid_t, gid_t,
 		    struct errs *);
 void		 control_close(struct control *);
+void		 control_set_idle(struct control *, unsigned);
 void		 control_broadcast(struct control *, json_t *);
 
 /* listener.c */

@@ -177,6 +177,23 @@ raise_fd_limit(void)
 	}
 }
 
+/* --control-idle SECS (hidden, for tests): 0 keeps idle clients. */
+static long
+control_idle(const char *arg)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || v < 0 || v > 86400) {
+		fprintf(stderr, "mxlbd: --control-idle \"%s\": seconds, 0 to "
+		    "86400\n", arg);
+		exit(2);
+	}
+	return v;
+}
+
 static int
 prepare_hook(void *arg, const struct config *c, struct errs *e)
 {
@@ -198,6 +215,7 @@ apply_hook(void *arg, struct config *c, struct errs *e)
 struct options {
 	const char	*zone, *path, *rundir, *statedir, *group, *read_group;
 	const char	*metrics, *user;
+	long		 control_idle;	/* -1: the default */
 	bool		 foreground, check;
 };
 
@@ -211,7 +229,6 @@ setup(struct mxlbd *d, const struct options *o, struct errs *e)
 	gid_t reader = zone_group(o->read_group, true, e);
 	char *rundir = zone_rundir(o->rundir), *statedir = zone_statedir(
 	    o->statedir), *sock = xasprintf("%s/%s.sock", rundir, o->zone);
-	gid_t dirgroup = reader != (gid_t)-1 ? reader : admin;
 	int rc = -1;
 
 	eng->statedir = xasprintf("%s/%s", statedir, o->zone);
@@ -222,11 +239,15 @@ setup(struct mxlbd *d, const struct options *o, struct errs *e)
 	d->txn.save = state_save;
 	d->txn.arg = eng;
 	eng->txn = &d->txn;
-	if (e->n > 0 || zone_mkdir(rundir, 0750, dirgroup, e) == -1 ||
+	/* Zones may share the run directory: it is open to all (0755) and
+	 * each socket has its own group and mode (control.c). */
+	if (e->n > 0 || zone_mkdir(rundir, 0755, (gid_t)-1, e) == -1 ||
 	    zone_mkdir(eng->statedir, 0750, (gid_t)-1, e) == -1)
 		goto out;
 	if ((eng->ctl = control_open(eng, sock, admin, reader, e)) == NULL)
 		goto out;
+	if (o->control_idle >= 0)
+		control_set_idle(eng->ctl, (unsigned)o->control_idle);
 	if (zone_restore(eng, e) == -1)
 		goto out;
 	if (o->path != NULL && zone_import(eng, o->path, e) == -1)
@@ -316,6 +337,7 @@ main(int argc, char **argv)
 		{ "read-group", required_argument, NULL, 'r' },
 		{ "metrics", required_argument, NULL, 'M' },
 		{ "user", required_argument, NULL, 'U' },
+		{ "control-idle", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "schema", no_argument, NULL, 'J' },
 		{ "version", no_argument, NULL, 'V' },
@@ -325,6 +347,7 @@ main(int argc, char **argv)
 	int ch;
 
 	memset(&o, 0, sizeof o);
+	o.control_idle = -1;
 	while ((ch = getopt_long(argc, argv, "c:fhnVz:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': o.path = optarg; break;
@@ -337,6 +360,7 @@ main(int argc, char **argv)
 		case 'r': o.read_group = optarg; break;
 		case 'M': o.metrics = optarg; break;
 		case 'U': o.user = optarg; break;
+		case 'I': o.control_idle = control_idle(optarg); break;
 		case 'J': return print_schema();
 		case 'V': printf("mxlbd %s\n", MXLB_VERSION); return 0;
 		case 'h': usage(stdout, 0); break;
@@ -349,9 +373,11 @@ main(int argc, char **argv)
 		return o.path ? check_only(o.path) : (usage(stderr, 2), 2);
 	if (o.zone == NULL)
 		usage(stderr, 2);
-	if (!name_valid(o.zone)) {
-		fprintf(stderr, "mxlbd: zone \"%s\": a name is 1-63 of "
-		    "A-Z a-z 0-9 _ . -\n", o.zone);
+	/* Before anything touches the disk: the name is a path component. */
+	if (!zone_name_valid(o.zone)) {
+		char *esc = str_escape(o.zone);
+		fprintf(stderr, "mxlbd: zone \"%s\": %s\n", esc, ZONE_NAME_RULE);
+		free(esc);
 		return 2;
 	}
 	return run(&o);

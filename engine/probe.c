@@ -81,15 +81,16 @@ static void
 set_state(struct probe *p, enum probe_state st)
 {
 	struct rt_server *s = p->srv;
-	char text[sizeof s->check_text];
+	char text[sizeof s->check_text * 4];
 	const char *was = p->fresh ? "unchecked" : pstate_names[s->pstate];
 
 	/* A first result that keeps the state (a new server found up) is
 	 * shown by the stats, not logged as a change. */
 	if (s->pstate == st)
 		return;
-	/* The text goes inside quotes in a key=value log line. */
-	strlcpy_(text, s->check_text, sizeof text);
+	/* The server's text goes inside quotes in a key=value log line:
+	 * escaped, and no quote to end it early. */
+	str_escape_buf(text, sizeof text, s->check_text);
 	for (char *c = text; *c != '\0'; c++)
 		if (*c == '"')
 			*c = '\'';

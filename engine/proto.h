@@ -15,13 +15,43 @@
 
 #define PROTO_VERSION		1
 
-/* A line longer than this is refused and the connection closed: the
- * stream cannot be resynchronised inside an oversized line. */
-#define PROTO_LINE_MAX		(16 * 1024 * 1024)
-/* Replies and events queued for a client that does not read them: past
- * this the client is dropped rather than the engine's memory grown. */
-#define PROTO_OUTPUT_MAX	(64 * 1024 * 1024)
+/*
+ * A line longer than this is refused and the connection closed: the
+ * stream cannot be resynchronised inside an oversized line.  The longest
+ * legal request is a commit of a big zone.  Measured: 1,000 farms and
+ * 10,000 servers as tests/bench/scale.sh builds them make a 0.57 MB
+ * commit; the same with every server and farm field set, 63-character
+ * names and IPv6 addresses, 3.2 MB.  8 MB leaves 2.5 times the worst case
+ * (room for long source lists on the frontends) and still bounds what a
+ * client can make the engine hold.
+ */
+#define PROTO_LINE_MAX		(8 * 1024 * 1024)
+/* Only the admin group may commit: the read-only group's requests (hello,
+ * get, stats, history, subscribe, wait) are a few hundred bytes at most,
+ * so its line limit is small, and a flood of read-only clients with long
+ * lines costs little memory. */
+#define PROTO_READ_LINE_MAX	4096
+/* Requests are not read while more than this is queued for the client:
+ * one who does not read its replies stops being served (backpressure)
+ * instead of growing the engine's memory. */
+#define PROTO_OUTPUT_PAUSE	(256 * 1024)
+/* Past this (events to a subscriber that reads nothing, on top of one
+ * reply as big as the biggest config) the client is dropped. */
+#define PROTO_OUTPUT_MAX	(2 * PROTO_LINE_MAX)
+/* Clients at once.  The last PROTO_ADMIN_RESERVE slots are kept for the
+ * admin group, and one uid that is not an admin may hold at most
+ * PROTO_CLIENTS_PER_UID: no number of read-only clients keeps an admin
+ * out. */
 #define PROTO_CLIENTS_MAX	1024
+#define PROTO_ADMIN_RESERVE	64
+#define PROTO_CLIENTS_PER_UID	32
+/* `wait` requests outstanding per client; more are answered "busy". */
+#define PROTO_WAITS_MAX		16
+/* A client that has sent no complete request and been sent no reply for
+ * this long, with no wait outstanding and no subscription, is closed
+ * (mxlbd --control-idle).  Bytes of an unfinished line do not count: a
+ * line dribbled in does not hold a slot. */
+#define PROTO_IDLE_S		60
 #define HISTORY_MAX		50
 #define PROTO_COMMENT_MAX	1024	/* bytes of a commit's comment */
 /* Sessions listed in one reply; "more" counts the others. */
@@ -75,6 +105,7 @@
 #define E_NO_PENDING	"no-pending"	/* confirm without a confirmed commit */
 #define E_TIMEOUT	"timeout"
 #define E_STATE		"state"		/* could not be saved */
+#define E_BUSY		"busy"		/* a per-client or engine limit */
 
 /* Events. */
 #define EV_PROBE	"probe"		/* a server's probe state changed */

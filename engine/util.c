@@ -92,6 +92,103 @@ strlcpy_(char *dst, const char *src, size_t size)
 	return len;
 }
 
+/* Length of the valid UTF-8 sequence at s that is not a C1 control, or 0. */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	unsigned cp;
+	size_t n;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates, past U+10FFFF; C1 controls (U+0080 to
+	 * U+009F) are read as escape sequences by some terminals. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff || cp <= 0x9f)
+		return 0;
+	return n;
+}
+
+/* The escaped form of the character at s into out (at least 5 bytes);
+ * returns how many bytes of s it took and sets *outn. */
+static size_t
+escape_one(const unsigned char *s, char *out, size_t *outn)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n;
+
+	switch (s[0]) {
+	case '\\': memcpy(out, "\\\\", 2); *outn = 2; return 1;
+	case '\n': memcpy(out, "\\n", 2); *outn = 2; return 1;
+	case '\r': memcpy(out, "\\r", 2); *outn = 2; return 1;
+	case '\t': memcpy(out, "\\t", 2); *outn = 2; return 1;
+	}
+	if (s[0] >= 0x20 && s[0] < 0x7f) {
+		out[0] = (char)s[0];
+		*outn = 1;
+		return 1;
+	}
+	if (s[0] >= 0x80 && (n = utf8_len(s)) != 0) {
+		memcpy(out, s, n);
+		*outn = n;
+		return n;
+	}
+	out[0] = '\\';
+	out[1] = 'x';
+	out[2] = hex[s[0] >> 4];
+	out[3] = hex[s[0] & 0xf];
+	*outn = 4;
+	return 1;
+}
+
+char *
+str_escape_buf(char *dst, size_t size, const char *src)
+{
+	const unsigned char *s = (const unsigned char *)(src ? src : "");
+	size_t len = 0, total = 0, n, limit;
+	char one[5];
+
+	if (size == 0)
+		return dst;
+	for (const unsigned char *p = s; *p != '\0'; total += n)
+		p += escape_one(p, one, &n);
+	/* Whole pieces only, so no escape or UTF-8 sequence is cut. */
+	limit = total <= size - 1 ? size - 1 : (size > 4 ? size - 4 : 0);
+	while (*s != '\0') {
+		size_t took = escape_one(s, one, &n);
+		if (len + n > limit)
+			break;
+		memcpy(dst + len, one, n);
+		len += n;
+		s += took;
+	}
+	if (*s != '\0' && len + 3 <= size - 1) {
+		memcpy(dst + len, "...", 3);
+		len += 3;
+	}
+	dst[len] = '\0';
+	return dst;
+}
+
+char *
+str_escape(const char *src)
+{
+	size_t size = strlen(src ? src : "") * 4 + 1;
+
+	return str_escape_buf(xmalloc(size), size, src);
+}
+
 uint64_t
 now_ms(void)
 {
@@ -123,35 +220,4 @@ errs_free(struct errs *e)
 	free(e->v);
 	e->v = NULL;
 	e->n = 0;
-}
-
-/* Text from a peer (a comment, a banner) made safe for a terminal or a
- * log line: control characters and DEL as \xNN, backslash as \\, so an
- * escape sequence is shown, never obeyed.  Malloc'd. */
-char *
-str_escape(const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t n = 0;
-	char *out, *o;
-
-	if (s == NULL)
-		s = "";
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		n += (*p < 0x20 || *p == 0x7f) ? 4 : *p == '\\' ? 2 : 1;
-	out = o = xmalloc(n + 1);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f) {
-			*o++ = '\\';
-			*o++ = 'x';
-			*o++ = hex[*p >> 4];
-			*o++ = hex[*p & 0xf];
-		} else if (*p == '\\') {
-			*o++ = '\\';
-			*o++ = '\\';
-		} else
-			*o++ = (char)*p;
-	}
-	*o = '\0';
-	return out;
 }

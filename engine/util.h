@@ -16,6 +16,17 @@ char	*xstrndup_(const char *, size_t);
 char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
 size_t	 strlcpy_(char *, const char *, size_t);
 
+/*
+ * Text a peer sent (comments, user and server names, banners) made safe for
+ * one line of a log or a terminal: control characters, DEL, C1 controls,
+ * backslash and invalid UTF-8 become \n, \t, \\ or \xHH; valid UTF-8
+ * passes.  str_escape_buf() writes at most size - 1 bytes and ends a
+ * truncated result with "..." (never in the middle of an escape); it
+ * returns dst.  str_escape() returns a new string the caller frees.
+ */
+char	*str_escape_buf(char *dst, size_t size, const char *src);
+char	*str_escape(const char *src);
+
 /* Monotonic milliseconds, for durations and timers. */
 uint64_t now_ms(void);
 
@@ -28,7 +39,5 @@ void	errs_add(struct errs *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	errs_free(struct errs *);
 
-/* Peer text for a terminal: control characters, DEL, backslash escaped. */
-char	*str_escape(const char *);
 
 #endif

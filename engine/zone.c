@@ -14,6 +14,12 @@
 #include "commit.h"
 #include "zone.h"
 
+bool
+zone_name_valid(const char *name)
+{
+	return name_valid(name) && name[0] != '.';
+}
+
 /* The design's defaults: /run/mxlb and /var/lib/mxlb for root, the XDG
  * places for anyone else; flags and MXLB_* variables override them. */
 char *

@@ -12,14 +12,15 @@
  * freed at the end, so LeakSanitizer sees any leak.
  *
  * control.c is included, not linked, to reach its static read path; its
- * limits are scaled down (PROTO_LINE_MAX 8 KB, PROTO_OUTPUT_MAX 16 KB) so
- * that an oversized line and a peer that reads nothing are reachable with
- * small inputs.
+ * limits are scaled down (PROTO_LINE_MAX 8 KB, PROTO_READ_LINE_MAX 1 KB,
+ * PROTO_OUTPUT_MAX 16 KB, PROTO_OUTPUT_PAUSE 4 KB) so that an oversized
+ * line and a peer that reads nothing are reachable with small inputs.
  *
  * Besides the sanitizers, every line the engine sends back is checked:
  * a JSON object, an event or a reply with "ok" and a result or an error
- * with a code and a message, and, unless the client was cut off, exactly
- * one reply per request line, with the request's id echoed.  A server whose
+ * with a code and a message, and, unless the client was cut off or paused
+ * (too many replies unread), exactly one reply per request line, with the
+ * request's id echoed.  A server whose
  * name starts with "busy" has a session, so `wait` waits; when the run ends,
  * time runs out (a pending confirmed commit reverts, waits with a timeout
  * fail) and then every server is idle (the other waits are answered).
@@ -42,6 +43,10 @@
 #define PROTO_LINE_MAX		(8 * 1024)
 #undef PROTO_OUTPUT_MAX
 #define PROTO_OUTPUT_MAX	(16 * 1024)
+#undef PROTO_READ_LINE_MAX
+#define PROTO_READ_LINE_MAX	(1024)
+#undef PROTO_OUTPUT_PAUSE
+#define PROTO_OUTPUT_PAUSE	(4 * 1024)
 
 #include "control.c"
 
@@ -242,18 +247,9 @@ run_start(struct run *r, unsigned flags)
 	/* One peer, as control_accept takes it. */
 	if (bufferevent_pair_new(r->base, 0, pair) == -1)
 		abort();
-	c = xcalloc(1, sizeof *c);
-	c->ctl = r->ctl;
-	c->uid = getuid();
-	c->pid = getpid();
-	c->admin = !(flags & F_READONLY);
-	strlcpy_(c->user, "fuzz", sizeof c->user);
-	c->bev = pair[0];
-	bufferevent_setwatermark(c->bev, EV_READ, 0, PROTO_LINE_MAX + 1);
-	bufferevent_setcb(c->bev, client_read, NULL, client_event, c);
+	c = client_attach(r->ctl, pair[0], getuid(), getpid(),
+	    !(flags & F_READONLY), "fuzz");
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	TAILQ_INSERT_TAIL(&r->ctl->clients, c, entry);
-	r->ctl->nclients++;
 
 	r->peer = pair[1];
 	bufferevent_enable(r->peer, EV_WRITE);
@@ -424,6 +420,11 @@ run_end(struct run *r, const uint8_t *in, size_t inlen)
 		bufferevent_flush(r->peer, EV_WRITE, BEV_FINISHED);
 		loop(r, 2);
 	}
+	/* The engine serves LINES_PER_TURN requests a turn: let it finish
+	 * (each pass serves more, so this ends). */
+	for (int i = 0; i < 100000 && (c = TAILQ_FIRST(&r->ctl->clients)) !=
+	    NULL && event_pending(c->resume, EV_TIMEOUT, NULL); i++)
+		loop(r, 1);
 	/* Time runs out: for a confirmed commit left pending, and for the
 	 * waits with a timeout.  Then the servers go idle: every wait left is
 	 * answered. */
@@ -438,7 +439,7 @@ run_end(struct run *r, const uint8_t *in, size_t inlen)
 	loop(r, 1);
 
 	c = TAILQ_FIRST(&r->ctl->clients);
-	r->closed = c == NULL || c->closing;
+	r->closed = c == NULL || c->closing || c->paused;
 	CHECK(TAILQ_EMPTY(&r->ctl->waiters), "a wait is left unanswered");
 	buffer_take(out, bufferevent_get_input(r->peer));
 	if (c != NULL)
