@@ -55,8 +55,10 @@ check "a rollback with a 2 KiB comment: refused with the limit" eval "[[ \$out =
 ok1k=$(head -c 1024 /dev/zero | tr '\0' k)
 out=$($CTL --commit "$T_DIR/v1.json" --comment "$ok1k" "$SOCK")
 check "a 1024-byte comment: committed as version 3" eval "[[ \$out == *'\"version\":3,'* ]]"
-# Ten refused 8 MB comments leave state.json as small as it was.
-big=$($PY -c 'print("x" * (8 << 20))')
+# Ten refused 4 MB comments leave state.json as small as it was (the issue's
+# 8 MB comments are now cut off by the request line limit before the comment
+# limit is reached; 4 MB lines get as far as the commit).
+big=$($PY -c 'print("x" * (4 << 20))')
 printf '%s' "$big" >"$T_DIR/big.txt"
 $PY - "$SOCK" "$T_DIR/v2.json" "$T_DIR/big.txt" >"$T_DIR/big.out" <<'EOF'
 import json, socket, sys
@@ -71,7 +73,7 @@ for i in range(10):
     codes.append(r.get("error", {}).get("code", "ok"))
 print(" ".join(codes))
 EOF
-check_eq "ten commits with 8 MB comments: all refused" \
+check_eq "ten commits with 4 MB comments: all refused" \
 	"bad-request bad-request bad-request bad-request bad-request bad-request bad-request bad-request bad-request bad-request" \
 	"$(cat "$T_DIR/big.out")"
 size=$(stat -c %s "$STATE/state.json")
