@@ -11,7 +11,7 @@ as \\xNN.  With --port, a datagram with a READY=1 line gets
 " #listening=yes" (or "no") appended: whether something was listening on
 TCP port P (IPv4 or IPv6) at the moment the datagram arrived, read from
 /proc/net/tcp{,6}, so that no connection is made.  Runs until killed;
-removes PATH when it ends on SIGTERM.
+removes PATH when it ends on SIGTERM, if PATH is still its socket.
 """
 import argparse
 import os
@@ -47,10 +47,13 @@ def main():
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     s.bind(a.path)
     os.chmod(a.path, int(a.mode, 8))
+    ino = os.stat(a.path).st_ino
 
     def bye(signum, frame):
+        # Only our own socket: someone may have put another in its place.
         try:
-            os.unlink(a.path)
+            if os.stat(a.path).st_ino == ino:
+                os.unlink(a.path)
         except OSError:
             pass
         sys.exit(0)
