@@ -337,9 +337,13 @@ run(const struct options *o)
 	int rc = 0;
 
 	if (o->hostname != NULL && !hostname_valid(o->hostname)) {
-		fprintf(stderr, "mxlbd: --hostname \"%s\": a host name is 1-253 "
-		    "of A-Z a-z 0-9 - _ in dot-separated labels of 1-63\n",
-		    o->hostname);
+		fputs("mxlbd: --hostname \"", stderr);
+		for (const unsigned char *p = (const unsigned char *)o->hostname;
+		    *p; p++)
+			fprintf(stderr, *p < 0x20 || *p >= 0x7f ? "\\x%02x" :
+			    "%c", *p);
+		fputs("\": a host name is 1-253 of A-Z a-z 0-9 - _ in "
+		    "dot-separated labels of 1-63\n", stderr);
 		return 2;
 	}
 	memset(&d, 0, sizeof d);
