@@ -119,10 +119,8 @@ refuse_fd(struct engine *eng, struct rt_frontend *fe, evutil_socket_t fd,
     const struct sockaddr *sa, size_t salen, enum refusal why)
 {
 	bool tempfail = fe->farm->conf->on_unavailable == UNAVAIL_TEMPFAIL;
+	struct session s;	/* what the log line needs of one */
 	char end[48];
-
-	/* What the log line needs of a session that never was. */
-	struct session s;
 
 	fe->st.refused[why]++;
 	fe->farm->st.refused[why]++;
@@ -132,7 +130,8 @@ refuse_fd(struct engine *eng, struct rt_frontend *fe, evutil_socket_t fd,
 	s.fe = fe;
 	s.farm = fe->farm;
 	s.cfd = fd;
-	memcpy(&s.client, sa, salen);
+	memcpy(&s.client, sa, salen < sizeof s.client ? salen :
+	    sizeof s.client);
 	s.start = now_ms();
 	gettimeofday(&s.accepted, NULL);
 	snprintf(end, sizeof end, "%s:%s", tempfail ? "tempfail" : "close",
@@ -185,8 +184,7 @@ session_accept(struct listener *l, evutil_socket_t fd,
 
 	addr_from_sockaddr(&a, sa);
 	if ((why = admit(eng, fe, &a, &counted)) != REFUSE_MAX) {
-		refuse_fd(eng, fe, fd, sa, (size_t)salen < sizeof s->client ?
-		    (size_t)salen : sizeof s->client, why);
+		refuse_fd(eng, fe, fd, sa, (size_t)salen, why);
 		return;
 	}
 	s = xcalloc(1, sizeof *s);
