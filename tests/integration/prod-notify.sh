@@ -16,6 +16,9 @@
 #     was started (which has exited).
 #  6. Without $NOTIFY_SOCKET nothing is sent, and a NOTIFY_SOCKET nobody
 #     listens on is logged once and does not stop the engine.
+#  7. The unit's own ExecStart line (share/systemd/mxlbd@.service, with
+#     this test's engine and directories) says READY=1 from the process
+#     started, and STOPPING=1.
 . "$(dirname "$0")/../lib.sh"
 
 free_port; FE=$PORT
@@ -150,5 +153,24 @@ check "... and the engine serves" \
 kill -TERM "$ENGINE_PID"
 check "... and stops" wait_until 5 t_gone "$ENGINE_PID"
 check_eq "... logged once (not at READY, every STATUS and STOPPING)" 1 "$(log_count "$ENGINE_LOG" 'notify: ')"
+
+# --- 7. the unit's own command line -----------------------------------------
+
+# ExecStart of share/systemd/mxlbd@.service for zone "unit", with the built
+# engine and this test's directories: what systemd runs, it runs here.
+UNIT=$T_TOP/share/systemd/mxlbd@.service
+read -r -a CMD <<<"$(sed -n 's/^ExecStart=//p' "$UNIT" | sed -e "s|^/usr/local/sbin/mxlbd |$MXLBD |" \
+	-e 's/%i/unit/g' -e "s| /run/mxlb | $MXLB_RUNDIR |" -e "s| /var/lib/mxlb$| $MXLB_STATEDIR|")"
+note "the unit's ExecStart here: ${CMD[*]}"
+receiver sd3 "$FE"
+NOTIFY_SOCKET=$T_DIR/sd3.sock spawn unit "${CMD[@]}"
+UPID=$SPAWNED_PID
+check "the unit's ExecStart: READY=1 from the process systemd started, no MAINPID=" \
+	eval 'wait_log "$T_DIR/sd3.msgs" "^READY=1\|STATUS=mxlbd $VERSION zone unit: " 10 && ! grep -q MAINPID= "$T_DIR/sd3.msgs"'
+check "... and it is the process serving the zone's control socket" \
+	eval '[ "$(ss -Hxlp src "$MXLB_RUNDIR/unit.sock" | grep -o "pid=[0-9]*" | head -1)" = "pid=$UPID" ]'
+kill -TERM "$UPID"
+check "... STOPPING=1 on SIGTERM" wait_log "$T_DIR/sd3.msgs" '(^|\|)STOPPING=1(\||$)' 5
+check "... and it exits" wait_until 5 t_gone "$UPID"
 
 finish
