@@ -88,7 +88,7 @@ schema: $(B)/mxlbd
 PREFIX  ?= /usr/local
 VERSION  = 0.1.0
 EXAMPLES = $(wildcard share/examples/*.mxlb share/examples/*.json \
-           share/examples/keepalived.conf)
+           share/examples/keepalived.conf share/examples/mxlb-refused.conf)
 INSTALLED = $(PREFIX)/bin/mxlb $(PREFIX)/sbin/mxlbd \
 	$(PREFIX)/share/man/man1/mxlb.1 $(PREFIX)/share/man/man8/mxlbd.8 \
 	$(PREFIX)/share/bash-completion/completions/mxlb \

@@ -134,5 +134,6 @@ void		 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void		 log_err(const char *, ...) __attribute__((format(printf, 1, 2)));
 void		 log_flush(void);
 void		 log_detach(void);
+const char	*log_syslog_missing(void);
 
 #endif

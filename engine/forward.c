@@ -148,6 +148,7 @@ connect_done(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	event_del(&s->s_wr);
+	s->connected = now_ms();
 	send_proxy_header(s);
 	forward_start(s);
 }
@@ -169,7 +170,9 @@ forward_connect(struct session *s, struct rt_server *srv)
 	if (srv->st.cur > srv->st.max)
 		srv->st.max = srv->st.cur;
 	s->state = S_CONNECTING;
-	len = addr_to_sockaddr(&srv->conf->address, server_port(s, srv), &ss);
+	s->sport = server_port(s, srv);
+	s->connecting = now_ms();
+	len = addr_to_sockaddr(&srv->conf->address, s->sport, &ss);
 	s->sfd = addr_socket_out(ss.ss_family);
 	if (s->sfd == -1 && (errno == EMFILE || errno == ENFILE)) {
 		/* Our shortage, not the server's: no connect failure to

@@ -1,19 +1,24 @@
 /*
  * Logging: stderr with a timestamp in the foreground, syslog facility mail
- * otherwise (where mail admins already look).  stderr is block-buffered and
+ * otherwise (where mail admins already look), also in the foreground with
+ * --syslog (the systemd unit: see mxlbd.c).  stderr is block-buffered and
  * flushed by the engine's housekeeping timer: a write per session line
  * would cost more than the forwarding itself.  Warnings and errors may
  * carry text from peers (a commit's comment, a user name): their control
  * characters are written as \xNN, so a log line is one line and cannot
  * drive a terminal.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "engine.h"
 
@@ -34,6 +39,35 @@ log_init(const char *zone, bool foreground)
 	/* Like Postfix's multi-instance syslog_name: one tag per zone. */
 	snprintf(ident, sizeof ident, "mxlbd-%s", zone);
 	openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+/*
+ * NULL when a syslog daemon listens on /dev/log, else why not.  syslog(3)
+ * drops every line in silence when nothing listens, so an engine about to
+ * detach asks first and says so while its stderr still reaches someone.
+ * glibc tries a datagram socket, then a stream one: so do we.
+ */
+const char *
+log_syslog_missing(void)
+{
+	static const int types[] = { SOCK_DGRAM, SOCK_STREAM };
+	struct sockaddr_un sun;
+	int fd, err = 0;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	strlcpy_(sun.sun_path, _PATH_LOG, sizeof sun.sun_path);
+	for (size_t i = 0; i < nitems(types); i++) {
+		if ((fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0)) == -1)
+			return strerror(errno);
+		if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0) {
+			close(fd);
+			return NULL;
+		}
+		err = errno;
+		close(fd);
+	}
+	return strerror(err);
 }
 
 /* The line with every control character as \xNN; NULL if out of memory. */

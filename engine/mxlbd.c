@@ -1,6 +1,7 @@
 /* mxlbd: the forwarding engine of one zone. */
 #include <errno.h>
 #include <getopt.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "commit.h"
 #include "engine.h"
+#include "notify.h"
 #include "schema.h"
 #include "zone.h"
 
@@ -49,6 +51,8 @@ usage(FILE *f, int status)
 	    "  --read-group G   may only look\n"
 	    "  --metrics A:P    Prometheus metrics on http://A:P/metrics\n"
 	    "  --user USER      after binding, run as USER\n"
+	    "  --hostname NAME  the name in the 421 line (default: the FQDN)\n"
+	    "  --syslog         log to syslog also with -f (the systemd unit)\n"
 	    "  -V, --version    mxlbd's version\n"
 	    "  -h, --help       this text\n");
 	exit(status);
@@ -96,17 +100,19 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 
 	(void)sig;
 	(void)what;
-	if (d->config_path == NULL) {
+	notify_reloading();
+	if (d->config_path == NULL)
 		log_warn("reload: no -c file to read");
-		return;
-	}
-	if (zone_import(d->eng, d->config_path, &e) == -1) {
+	else if (zone_import(d->eng, d->config_path, &e) == -1) {
 		for (size_t i = 0; i < e.n; i++)
 			log_err("reload: %s", e.v[i]);
 		log_err("reload: %s refused, the running config stays",
 		    d->config_path);
 	}
 	errs_free(&e);
+	/* Ready again either way: a refused file leaves the running config
+	 * serving, as it was. */
+	notify_ready(d->eng, false);
 }
 
 static void
@@ -135,6 +141,7 @@ on_stop(evutil_socket_t sig, short what, void *arg)
 	d->deadline = evtimer_new(d->eng->base, on_deadline, d);
 	evtimer_add(d->deadline, &tv);
 	engine_stop(d->eng);
+	notify_stopping(d->eng);
 }
 
 static void
@@ -163,6 +170,8 @@ on_housekeeping(evutil_socket_t fd, short what, void *arg)
 	if (++d->ticks % 100 == 0)
 		for (size_t i = 0; i < d->eng->nfes; i++)
 			srctable_sweep(d->eng->fes[i]->sources, now_ms());
+	if (d->ticks % 10 == 0)
+		notify_status(d->eng);
 }
 
 /* Sessions need two descriptors each: take all the system allows. */
@@ -214,10 +223,85 @@ apply_hook(void *arg, struct config *c, struct errs *e)
 
 struct options {
 	const char	*zone, *path, *rundir, *statedir, *group, *read_group;
-	const char	*metrics, *user;
+	const char	*metrics, *user, *hostname;
 	long		 control_idle;	/* -1: the default */
-	bool		 foreground, check;
+	bool		 foreground, check, syslog;
 };
+
+/* A DNS name: it goes into the 421 line and EHLO as it is. */
+static bool
+hostname_valid(const char *name)
+{
+	size_t len = strlen(name), label = 0;
+
+	if (len == 0 || len > 253)
+		return false;
+	for (const char *p = name; *p; p++) {
+		if (*p == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+		} else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+		    || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_') {
+			if (++label > 63)
+				return false;
+		} else
+			return false;
+	}
+	return label > 0;
+}
+
+/*
+ * The name in the 421 line and the probes' EHLO, as Postfix's myhostname:
+ * --hostname, else the FQDN of gethostname() (its canonical name), else
+ * the short name when no FQDN is found.
+ */
+static void
+set_hostname(struct engine *eng, const char *name)
+{
+	struct addrinfo hints, *res = NULL;
+
+	if (name != NULL) {
+		strlcpy_(eng->hostname, name, sizeof eng->hostname);
+		return;
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_flags = AI_CANONNAME;
+	if (getaddrinfo(eng->hostname, NULL, &hints, &res) == 0 &&
+	    res->ai_canonname != NULL && strchr(res->ai_canonname, '.') &&
+	    hostname_valid(res->ai_canonname))
+		strlcpy_(eng->hostname, res->ai_canonname,
+		    sizeof eng->hostname);
+	if (res != NULL)
+		freeaddrinfo(res);
+}
+
+/* Where logs go, and a word on stderr while it still reaches someone
+ * when they would go nowhere. */
+static void
+setup_log(const struct options *o)
+{
+	const char *why;
+
+	/*
+	 * --syslog (the unit's choice) rather than stderr into the journal:
+	 * syslog(3) gives every line its facility (mail), priority, tag
+	 * mxlbd-ZONE and PID, and no timestamp of ours in the message, with
+	 * journald as with any syslog daemon, and the same lines as a
+	 * detached engine's.  Only a terminal also gets the start-up errors
+	 * on stderr; under systemd that would log them twice.
+	 */
+	log_init(o->zone, o->foreground && !o->syslog);
+	if (o->foreground && o->syslog && !isatty(STDERR_FILENO))
+		log_detach();
+	if ((!o->foreground || o->syslog) &&
+	    (why = log_syslog_missing()) != NULL)
+		fprintf(stderr, "mxlbd: warning: no syslog daemon at /dev/log "
+		    "(%s): the log of zone %s is lost%s\n", why, o->zone,
+		    o->foreground ? "" : " once detached; use -f to log to "
+		    "stderr");
+}
 
 /* Directories, control socket, state, import: everything before serving. */
 static int
@@ -275,14 +359,25 @@ run(const struct options *o)
 	struct errs e = { NULL, 0 };
 	int rc = 0;
 
+	if (o->hostname != NULL && !hostname_valid(o->hostname)) {
+		fputs("mxlbd: --hostname \"", stderr);
+		for (const unsigned char *p = (const unsigned char *)o->hostname;
+		    *p; p++)
+			fprintf(stderr, *p < 0x20 || *p >= 0x7f ? "\\x%02x" :
+			    "%c", *p);
+		fputs("\": a host name is 1-253 of A-Z a-z 0-9 - _ in "
+		    "dot-separated labels of 1-63\n", stderr);
+		return 2;
+	}
 	memset(&d, 0, sizeof d);
 	d.config_path = o->path;
-	log_init(o->zone, o->foreground);
+	setup_log(o);
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 	srandom((unsigned)(time(NULL) ^ getpid()));
 	base = event_base_new();
 	d.eng = engine_new(base, o->zone);
+	set_hostname(d.eng, o->hostname);
 	if (setup(&d, o, &e) == -1) {
 		for (size_t i = 0; i < e.n; i++)
 			log_err("start: %s", e.v[i]);
@@ -306,8 +401,11 @@ run(const struct options *o)
 	for (size_t i = 0; i < 4; i++)
 		evsignal_add(sigs[i], NULL);
 	evtimer_add(sigs[4], &hk);
-	log_warn("ready zone=%s pid=%d version=%s running=%llu", o->zone,
-	    (int)getpid(), MXLB_VERSION, (unsigned long long)d.txn.running);
+	log_warn("ready zone=%s pid=%d version=%s running=%llu hostname=%s",
+	    o->zone, (int)getpid(), MXLB_VERSION,
+	    (unsigned long long)d.txn.running, d.eng->hostname);
+	/* Listeners are bound and the config runs. */
+	notify_ready(d.eng, !o->foreground);
 	event_base_dispatch(base);
 	log_warn("stopped zone=%s", o->zone);
 	for (size_t i = 0; i < nitems(sigs); i++)
@@ -338,6 +436,8 @@ main(int argc, char **argv)
 		{ "metrics", required_argument, NULL, 'M' },
 		{ "user", required_argument, NULL, 'U' },
 		{ "control-idle", required_argument, NULL, 'I' },
+		{ "hostname", required_argument, NULL, 'H' },
+		{ "syslog", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "schema", no_argument, NULL, 'J' },
 		{ "version", no_argument, NULL, 'V' },
@@ -361,6 +461,8 @@ main(int argc, char **argv)
 		case 'M': o.metrics = optarg; break;
 		case 'U': o.user = optarg; break;
 		case 'I': o.control_idle = control_idle(optarg); break;
+		case 'H': o.hostname = optarg; break;
+		case 'L': o.syslog = true; break;
 		case 'J': return print_schema();
 		case 'V': printf("mxlbd %s\n", MXLB_VERSION); return 0;
 		case 'h': usage(stdout, 0); break;

@@ -76,6 +76,7 @@ queue_remove(struct session *s)
 	s->farm->st.qcur--;
 	evtimer_del(&s->timer);
 	event_del(&s->c_rd);
+	s->unqueued = now_ms();
 	s->srv = NULL;
 	s->state = S_NEW;
 	rt_server_unref(srv);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "session.h"
@@ -38,39 +40,108 @@ send_421(struct engine *eng, evutil_socket_t fd)
 	(void)send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
+/* Seconds with milliseconds, as HAProxy's timers; "-" for a step the
+ * session never reached. */
 static void
-log_session(struct engine *eng, const struct sockaddr *client,
-    const char *fe, const char *farm, const char *srv, uint64_t in,
-    uint64_t out, uint64_t ms, const char *end)
+log_secs(char *buf, size_t len, uint64_t from, uint64_t to)
 {
-	char caddr[ADDR_STRLEN + 10];
+	uint64_t ms = to > from ? to - from : 0;
 
-	(void)eng;
-	sockaddr_format(client, caddr, sizeof caddr);
-	log_info("session client=%s frontend=%s farm=%s server=%s bytes_in=%llu "
-	    "bytes_out=%llu duration=%llu.%03llu end=%s", caddr, fe, farm, srv,
-	    (unsigned long long)in, (unsigned long long)out,
-	    (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000),
-	    end);
+	if (from == 0)
+		strlcpy_(buf, "-", len);
+	else
+		snprintf(buf, len, "%llu.%03llu", (unsigned long long)(ms / 1000),
+		    (unsigned long long)(ms % 1000));
+}
+
+/* The accept time, local with its offset (as the logs of the MX behind
+ * are in local time); the second's text is made once a second. */
+static void
+log_accept_time(const struct timeval *tv, char *buf, size_t len)
+{
+	static time_t last = -1;
+	static char sec[40], zone[8];
+	struct tm tm;
+
+	if (tv->tv_sec != last) {
+		last = tv->tv_sec;
+		localtime_r(&tv->tv_sec, &tm);
+		strftime(sec, sizeof sec, "%Y-%m-%dT%H:%M:%S", &tm);
+		strftime(zone, sizeof zone, "%z", &tm);
+	}
+	snprintf(buf, len, "%s.%03ld%s", sec, (long)tv->tv_usec / 1000, zone);
+}
+
+/*
+ * The session's one line (mxlbd(8) documents each key).  The keys of old
+ * come first in their old order, so that greps keep working; what
+ * HAProxy's tcplog adds comes before the bytes.
+ */
+static void
+log_session(const struct session *s, const char *end)
+{
+	char caddr[ADDR_STRLEN + 10], faddr[ADDR_STRLEN + 10];
+	char saddr[ADDR_STRLEN + 10], host[ADDR_STRLEN], when[96];
+	char queue[32], conn[32], dur[32];
+	struct sockaddr_storage local;
+	socklen_t llen = sizeof local;
+	uint64_t now = now_ms();
+
+	sockaddr_format((const struct sockaddr *)&s->client, caddr,
+	    sizeof caddr);
+	if (getsockname(s->cfd, (struct sockaddr *)&local, &llen) == 0)
+		sockaddr_format((struct sockaddr *)&local, faddr, sizeof faddr);
+	else
+		strlcpy_(faddr, "-", sizeof faddr);
+	if (s->srv != NULL) {
+		addr_format(&s->srv->conf->address, host, sizeof host);
+		snprintf(saddr, sizeof saddr, s->srv->conf->address.family ==
+		    AF_INET6 ? "[%s]:%u" : "%s:%u", host, s->sport);
+	} else
+		strlcpy_(saddr, "-", sizeof saddr);
+	log_accept_time(&s->accepted, when, sizeof when);
+	if (s->queued == 0)
+		strlcpy_(queue, "0.000", sizeof queue);
+	else
+		log_secs(queue, sizeof queue, s->queued,
+		    s->unqueued > s->queued ? s->unqueued : now);
+	log_secs(conn, sizeof conn, s->connected ? s->connecting : 0,
+	    s->connected);
+	log_secs(dur, sizeof dur, s->start, now);
+	log_info("session client=%s frontend=%s farm=%s server=%s "
+	    "frontend_addr=%s server_addr=%s accept=%s queue=%s connect=%s "
+	    "redispatch=%zu bytes_in=%llu bytes_out=%llu duration=%s end=%s",
+	    caddr, s->fe->conf->name, s->farm->conf->name,
+	    s->srv ? server_name(s->srv->conf) : "-", faddr, saddr, when,
+	    queue, conn, s->ntried, (unsigned long long)s->up.bytes,
+	    (unsigned long long)s->down.bytes, dur, end);
 }
 
 /* Refused before any session exists: count, answer, log, close. */
 static void
 refuse_fd(struct engine *eng, struct rt_frontend *fe, evutil_socket_t fd,
-    const struct sockaddr *sa, enum refusal why)
+    const struct sockaddr *sa, size_t salen, enum refusal why)
 {
 	bool tempfail = fe->farm->conf->on_unavailable == UNAVAIL_TEMPFAIL;
+	struct session s;	/* what the log line needs of one */
 	char end[48];
 
 	fe->st.refused[why]++;
 	fe->farm->st.refused[why]++;
 	if (tempfail)
 		send_421(eng, fd);
-	close(fd);
+	memset(&s, 0, sizeof s);
+	s.fe = fe;
+	s.farm = fe->farm;
+	s.cfd = fd;
+	memcpy(&s.client, sa, salen < sizeof s.client ? salen :
+	    sizeof s.client);
+	s.start = now_ms();
+	gettimeofday(&s.accepted, NULL);
 	snprintf(end, sizeof end, "%s:%s", tempfail ? "tempfail" : "close",
 	    refusal_names[why]);
-	log_session(eng, sa, fe->conf->name, fe->farm->conf->name, "-", 0, 0, 0,
-	    end);
+	log_session(&s, end);
+	close(fd);
 }
 
 static enum refusal
@@ -117,7 +188,7 @@ session_accept(struct listener *l, evutil_socket_t fd,
 
 	addr_from_sockaddr(&a, sa);
 	if ((why = admit(eng, fe, &a, &counted)) != REFUSE_MAX) {
-		refuse_fd(eng, fe, fd, sa, why);
+		refuse_fd(eng, fe, fd, sa, (size_t)salen, why);
 		return;
 	}
 	s = xcalloc(1, sizeof *s);
@@ -134,6 +205,7 @@ session_accept(struct listener *l, evutil_socket_t fd,
 	s->caddr = a;
 	s->lport = l->port;
 	s->start = s->last = now_ms();
+	gettimeofday(&s->accepted, NULL);
 	s->src_counted = counted;
 	TAILQ_INSERT_TAIL(&sessions_all, s, aentry);
 	counters_open(&fe->st);
@@ -193,9 +265,7 @@ session_end(struct session *s, const char *why)
 	if (s->state == S_QUEUED)
 		queue_remove(s);
 	srv = s->srv;
-	log_session(eng, (struct sockaddr *)&s->client, s->fe->conf->name,
-	    s->farm->conf->name, srv ? server_name(srv->conf) : "-",
-	    s->up.bytes, s->down.bytes, now_ms() - s->start, why);
+	log_session(s, why);
 	s->fe->st.cur--;
 	s->farm->st.cur--;
 	if (s->src_counted)

@@ -3,6 +3,8 @@
 #ifndef MXLB_SESSION_H
 #define MXLB_SESSION_H
 
+#include <sys/time.h>
+
 #include <event2/event_struct.h>
 
 #include "engine.h"
@@ -36,6 +38,11 @@ struct session {
 	size_t			 ntried;
 
 	uint64_t		 start, queued, last;	/* ms */
+	/* For the log line: when each step was reached (ms, 0: never), the
+	 * wall time of the accept, the server's port. */
+	uint64_t		 unqueued, connecting, connected;
+	struct timeval		 accepted;
+	uint16_t		 sport;
 	struct flow		 up, down;	/* client->server, server->client */
 	/* Embedded: no allocation per event on the hot path. */
 	struct event		 c_rd, c_wr, s_rd, s_wr;

@@ -423,3 +423,12 @@ open(out, "wb").write(data)
 print(how)
 PY
 }
+
+# mx_hostname: the name mxlbd's 421 line carries by default, as the engine
+# finds it: the FQDN (the canonical name of `hostname`) when it has a dot,
+# else the short name.
+mx_hostname() {
+	local f
+	f=$(hostname --fqdn 2>/dev/null)
+	case $f in *.*) echo "$f" ;; *) hostname ;; esac
+}

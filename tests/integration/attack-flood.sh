@@ -29,7 +29,7 @@ start_sink "$P2" || die "smtp-sink on $P2 did not start"
 start_engine "$T_DIR/flood.json" || die "engine did not start"
 sleep 1
 
-LINE421="421 4.3.2 $(hostname) Service not available, try again later"
+LINE421="421 4.3.2 $(mx_hostname) Service not available, try again later"
 printf '%s\r\n' "$LINE421" >"$T_DIR/expected-421"
 
 # expect_421 NAME SOURCE: one connection from SOURCE reads exactly the 421

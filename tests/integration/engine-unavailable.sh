@@ -41,7 +41,7 @@ EOF
 start_sink "$LIVE" || die "smtp-sink on $LIVE did not start"
 start_engine "$T_DIR/unavail.json" || die "engine did not start"
 
-LINE421="421 4.3.2 $(hostname) Service not available, try again later"
+LINE421="421 4.3.2 $(mx_hostname) Service not available, try again later"
 printf '%s\r\n' "$LINE421" >"$T_DIR/expected-421"
 
 # expect_421 NAME PORT [SOURCE]

@@ -5,7 +5,8 @@
 #     every file where the issue says, and nothing elsewhere: bin/mxlb,
 #     sbin/mxlbd, share/man/man1/mxlb.1, share/man/man8/mxlbd.8, the bash
 #     and zsh completions, share/doc/mxlb/examples/ with every example script
-#     (share/examples/*.mxlb) and keepalived.conf, and
+#     (share/examples/*.mxlb), keepalived.conf and the fail2ban filter
+#     mxlb-refused.conf, and
 #     PREFIX/lib/systemd/system/mxlbd@.service (systemd's local unit place)
 #     with ExecStart at PREFIX/sbin/mxlbd.
 #     The installed programs are the built ones, and run from there.
@@ -53,7 +54,8 @@ expected() {
 		else
 			echo "$p/lib/systemd/system/mxlbd@.service"
 		fi
-		for f in "$T_TOP"/share/examples/*.mxlb "$T_TOP"/share/examples/keepalived.conf; do
+		for f in "$T_TOP"/share/examples/*.mxlb "$T_TOP"/share/examples/keepalived.conf \
+			"$T_TOP"/share/examples/mxlb-refused.conf; do
 			echo "$p/share/doc/mxlb/examples/$(basename "$f")"
 		done
 	} | LC_ALL=C sort
@@ -111,6 +113,8 @@ for f in "$T_TOP"/share/examples/*.mxlb; do
 	b=$(basename "$f")
 	check "example $b installed unchanged" cmp -s "$f" "$R/$P/share/doc/mxlb/examples/$b"
 done
+check "the fail2ban filter mxlb-refused.conf installed unchanged" \
+	cmp -s "$T_TOP/share/examples/mxlb-refused.conf" "$R/$P/share/doc/mxlb/examples/mxlb-refused.conf"
 KA=$R/$P/share/doc/mxlb/examples/keepalived.conf
 check "keepalived.conf's track script runs the installed mxlb" \
 	grep -q '^ *script "/usr/local/bin/mxlb check ' "$KA"
@@ -188,7 +192,9 @@ done
 
 flat "$T_DIR/mxlbd.8.txt" >"$T_DIR/mxlbd.8.flat"
 for s in "--metrics ADDR:PORT" "--user USER" "--rundir DIR" "--statedir DIR" \
-	"session client=" "facility mail" "mxlbd@.service"; do
+	"session client=" "facility mail" "mxlbd@.service" \
+	"--hostname NAME" "--syslog" "frontend_addr" "redispatch" "mxlb-refused.conf" \
+	"READY=1"; do
 	check "mxlbd(8) documents $s" grep -qF -- "$s" "$T_DIR/mxlbd.8.flat"
 done
 

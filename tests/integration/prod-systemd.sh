@@ -10,7 +10,8 @@
 # broken copy shows that this systemd-analyze does report such lines here.
 # The unit also says what the issue asks: user mxlb with
 # CAP_NET_BIND_SERVICE, a state directory per zone, the shared run
-# directory, the sandboxing.
+# directory, the sandboxing; and (issue 13) Type=notify, the engine in the
+# foreground logging to syslog with facility mail and tag mxlbd-ZONE.
 . "$(dirname "$0")/../lib.sh"
 
 if ! command -v systemd-analyze >/dev/null; then
@@ -69,11 +70,18 @@ check "a broken copy is reported (unknown key, bad value)" eval \
 # What the issue asks of the unit.
 u=$U/mxlbd@.service
 for kv in "User=mxlb" "AmbientCapabilities=CAP_NET_BIND_SERVICE" "StateDirectory=mxlb/%i" \
-	"RuntimeDirectory=mxlb" "ProtectSystem=strict" "NoNewPrivileges=yes"; do
+	"RuntimeDirectory=mxlb" "ProtectSystem=strict" "NoNewPrivileges=yes" \
+	"Type=notify" "SyslogIdentifier=mxlbd-%i" "SyslogFacility=mail"; do
 	check "the unit sets $kv" grep -qxF "$kv" "$u"
 done
 check "ExecStart uses the unit's run and state directories" \
 	grep -qE '^ExecStart=.* --rundir /run/mxlb --statedir /var/lib/mxlb( |$)' "$u"
+# Issue 13: the engine stays the unit's main process (-f: systemd takes
+# its READY=1) and logs through syslog, facility mail (--syslog).
+check "ExecStart runs the engine in the foreground, logging to syslog (-f --syslog)" \
+	grep -qE '^ExecStart=[^ ]*mxlbd -z %i -f --syslog( |$)' "$u"
+check "no NotifyAccess= beyond the main process (the default for Type=notify)" \
+	eval '! grep -q "^NotifyAccess=" "$u"'
 check "Documentation names mxlbd(8) and mxlb(1)" grep -qx 'Documentation=man:mxlbd(8) man:mxlb(1)' "$u"
 
 finish
