@@ -204,7 +204,7 @@ committed(struct client *c, json_t *id, const char *what)
 	    t->pending ? " confirm=pending" : "");
 	engine_event(eng, EV_COMMIT, json_pack("{s:I,s:s,s:s,s:b}", K_VERSION,
 	    (json_int_t)t->running, K_USER, v->user, K_COMMENT, v->comment,
-	    "pending", t->pending));
+	    K_PENDING, t->pending));
 	reply_ok(c, id, json_pack("{s:I,s:b,s:I}", K_VERSION,
 	    (json_int_t)t->running, K_PENDING, t->pending, K_DEADLINE,
 	    (json_int_t)(t->pending ? t->deadline : 0)));

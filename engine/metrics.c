@@ -190,7 +190,7 @@ metrics_text(json_t *zones)
 			    zone, NULL, str(o, K_NAME), NULL });
 			json_array_foreach(json_object_get(o, K_SERVERS), k, s) {
 				add(&sv, (struct sample){ json_object_get(s,
-				    "counters"), zone, NULL, str(o, K_NAME),
+				    K_COUNTERS), zone, NULL, str(o, K_NAME),
 				    str(s, K_NAME) });
 				sobj = xreallocarray(sobj, sv.n, sizeof *sobj);
 				sobj[sv.n - 1] = s;

@@ -36,6 +36,13 @@ const char *const end_names[END_MAX] = {
 	[END_CLIENT_GONE_QUEUED] = "client-gone-queued",
 };
 
+const char *const session_state_names[SESSION_MAX] = {
+	[SESSION_DISPATCHING] = "dispatching",
+	[SESSION_QUEUED] = "queued",
+	[SESSION_CONNECTING] = "connecting",
+	[SESSION_CONNECTED] = "connected",
+};
+
 int
 names_find(const char *const *names, size_t n, const char *word)
 {

@@ -45,10 +45,15 @@ enum end_reason {
 	END_MAX
 };
 
+/* A session's state, as the sessions reply says it. */
+enum session_state { SESSION_DISPATCHING, SESSION_QUEUED, SESSION_CONNECTING,
+	SESSION_CONNECTED, SESSION_MAX };
+
 extern const char *const admin_names[ADMIN_MAX];
 extern const char *const pstate_names[PSTATE_MAX];
 extern const char *const refusal_names[REFUSE_MAX];
 extern const char *const end_names[END_MAX];
+extern const char *const session_state_names[SESSION_MAX];
 
 /* The index of `word` in a table of n names, or -1. */
 int		 names_find(const char *const *, size_t, const char *);

@@ -697,7 +697,8 @@ mon_render_sessions(struct mon_screen *s, const struct mon_target *t,
 		    json_object_get(v, K_BYTES_IN)));
 		fmt_bytes(out, sizeof out, (uint64_t)json_integer_value(
 		    json_object_get(v, K_BYTES_OUT)));
-		put(s, y++, 0, -1, strcmp(jstr(v, K_STATE), "queued") ?
+		put(s, y++, 0, -1, strcmp(jstr(v, K_STATE),
+		    session_state_names[SESSION_QUEUED]) ?
 		    AT_NORMAL : AT_WARN,
 		    "%-40.40s %-16.16s %-11.11s %6.1fs %6.1fs %7s %7s",
 		    jstr(v, K_CLIENT), jstr(v, K_FRONTEND), jstr(v, K_STATE),

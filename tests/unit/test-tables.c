@@ -43,6 +43,7 @@ test_every_name_is_set_and_distinct(void **state)
 	names_distinct(pstate_names, PSTATE_MAX);
 	names_distinct(refusal_names, REFUSE_MAX);
 	names_distinct(end_names, END_MAX);
+	names_distinct(session_state_names, SESSION_MAX);
 	/* The command words are the table's words. */
 	assert_string_equal(admin_names[ADMIN_DRAIN], ADMIN_WORD_DRAIN);
 	assert_string_equal(admin_names[ADMIN_MAINT], ADMIN_WORD_MAINT);
