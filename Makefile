@@ -22,7 +22,7 @@ B        = build
 MODEL_SRCS  = engine/field.c engine/addr.c engine/config.c engine/config-validate.c \
               engine/config-json.c \
               engine/proxy.c engine/balance.c engine/util.c engine/commit.c \
-              engine/metrics.c engine/schema.c
+              engine/metrics.c engine/schema.c engine/names.c engine/counters.c
 ENGINE_SRCS = engine/mxlbd.c engine/log.c engine/engine.c engine/listener.c \
               engine/forward.c \
               engine/session.c engine/queue.c engine/limit.c engine/probe.c \
@@ -73,7 +73,10 @@ $(B)/mxlb.1: share/man/mxlb.1.in $(B)/mxlb
 	    share/man/mxlb.1.in < /dev/null > $@.tmp
 	$(Q)$(B)/mxlb __man > $@.ref
 	$(Q)sed -e '/@REFERENCE@/r $@.ref' -e '/@REFERENCE@/d' \
-	    -e 's/@VERSION@/$(VERSION)/' share/man/mxlb.1.in > $@
+	    -e 's/@VERSION@/$(VERSION)/' \
+	    -e "s/@ADMIN_STATES@/$$($(B)/mxlb __names admin)/" \
+	    -e "s/@PROBE_STATES@/$$($(B)/mxlb __names probe)/" \
+	    share/man/mxlb.1.in > $@
 	$(Q)rm -f $@.tmp $@.ref
 
 man: $(B)/mxlb.1
@@ -152,7 +155,7 @@ units: $(UNIT_BINS)
 SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all
 SANITIZE = $(MAKE) --no-print-directory B=build-asan \
 	CFLAGS="-O1 -g -fno-omit-frame-pointer $(SAN)" LDFLAGS="$(SAN)"
-SAN_SUITES = test-config test-balance test-proxy test-commit test-grammar \
+SAN_SUITES = test-config test-balance test-proxy test-commit test-grammar test-tables \
 	test-monitor engine-split engine-hostile engine-unavailable \
 	control-commits control-confirm control-persist
 

@@ -9,13 +9,6 @@
 
 #include "runtime.h"
 
-const char *const refusal_names[REFUSE_MAX] = {
-	"no-server", "queue-timeout", "frontend-maxconn", "source-maxconn",
-	"source-rate", "denied-source", "shutdown", "fd-limit",
-};
-const char *const admin_names[] = { "ready", "drain", "maint" };
-const char *const pstate_names[] = { "up", "down", "nolb" };
-
 #define STICK_MS	(30 * 60 * 1000)	/* documented in mxlbd(8) */
 #define STICK_MAX	(1 << 20)		/* entries: bounds memory */
 

@@ -93,9 +93,9 @@ static void
 cmd_hello(struct client *c, json_t *req, json_t *id)
 {
 	(void)req;
-	reply_ok(c, id, json_pack("{s:i,s:s,s:s,s:s,s:s,s:i}", "protocol",
-	    PROTO_VERSION, "zone", c->ctl->eng->zone, "version", MXLB_VERSION,
-	    "access", c->admin ? "admin" : "read", "user", c->user, "pid",
+	reply_ok(c, id, json_pack("{s:i,s:s,s:s,s:s,s:s,s:i}", K_PROTOCOL,
+	    PROTO_VERSION, K_ZONE, c->ctl->eng->zone, K_VERSION, MXLB_VERSION,
+	    K_ACCESS, c->admin ? "admin" : "read", K_USER, c->user, K_PID,
 	    (int)getpid()));
 }
 
@@ -123,7 +123,7 @@ cmd_get(struct client *c, json_t *req, json_t *id)
 		free(empty);
 	}
 	reply_ok(c, id, json_pack("{s:o,s:I,s:I}", K_CONFIG, cfg, K_VERSION,
-	    (json_int_t)n, "running", (json_int_t)t->running));
+	    (json_int_t)n, K_RUNNING, (json_int_t)t->running));
 }
 
 static void
@@ -142,11 +142,11 @@ cmd_history(struct client *c, json_t *req, json_t *id)
 	(void)req;
 	for (size_t i = 0; i < t->nhist; i++)
 		json_array_append_new(a, json_pack("{s:I,s:I,s:s,s:s}",
-		    K_VERSION, (json_int_t)t->hist[i].number, "time",
-		    (json_int_t)t->hist[i].time, "user", t->hist[i].user,
+		    K_VERSION, (json_int_t)t->hist[i].number, K_TIME,
+		    (json_int_t)t->hist[i].time, K_USER, t->hist[i].user,
 		    K_COMMENT, t->hist[i].comment));
-	reply_ok(c, id, json_pack("{s:o,s:I,s:b,s:I}", "versions", a, "running",
-	    (json_int_t)t->running, "pending", t->pending, "deadline",
+	reply_ok(c, id, json_pack("{s:o,s:I,s:b,s:I}", K_VERSIONS, a, K_RUNNING,
+	    (json_int_t)t->running, K_PENDING, t->pending, K_DEADLINE,
 	    (json_int_t)(t->pending ? t->deadline : 0)));
 }
 
@@ -211,10 +211,10 @@ committed(struct client *c, json_t *id, const char *what)
 	free(user);
 	free(comment);
 	engine_event(eng, EV_COMMIT, json_pack("{s:I,s:s,s:s,s:b}", K_VERSION,
-	    (json_int_t)t->running, "user", v->user, K_COMMENT, v->comment,
-	    "pending", t->pending));
+	    (json_int_t)t->running, K_USER, v->user, K_COMMENT, v->comment,
+	    K_PENDING, t->pending));
 	reply_ok(c, id, json_pack("{s:I,s:b,s:I}", K_VERSION,
-	    (json_int_t)t->running, "pending", t->pending, "deadline",
+	    (json_int_t)t->running, K_PENDING, t->pending, K_DEADLINE,
 	    (json_int_t)(t->pending ? t->deadline : 0)));
 }
 
@@ -271,7 +271,7 @@ cmd_confirm(struct client *c, json_t *req, json_t *id)
 	log_warn("confirm zone=%s version=%llu user=%s", eng->zone,
 	    (unsigned long long)eng->txn->running, c->user);
 	engine_event(eng, EV_CONFIRM, json_pack("{s:I,s:s}", K_VERSION,
-	    (json_int_t)eng->txn->running, "user", c->user));
+	    (json_int_t)eng->txn->running, K_USER, c->user));
 	reply_ok(c, id, json_pack("{s:I}", K_VERSION,
 	    (json_int_t)eng->txn->running));
 }
@@ -303,19 +303,17 @@ static void
 cmd_admin(struct client *c, json_t *req, json_t *id)
 {
 	const char *farm, *server, *state;
-	char err[1024];
+	char err[1024], words[64];
 	int st;
 
 	if ((farm = arg_string(c, req, id, K_FARM)) == NULL ||
 	    (server = arg_string(c, req, id, K_SERVER)) == NULL ||
 	    (state = arg_string(c, req, id, K_STATE)) == NULL)
 		return;
-	for (st = ADMIN_READY; st <= ADMIN_MAINT; st++)
-		if (strcmp(state, admin_names[st]) == 0)
-			break;
-	if (st > ADMIN_MAINT) {
+	if ((st = names_find(admin_names, ADMIN_MAX, state)) == -1) {
 		reply_error(c, id, E_BAD_REQUEST, NULL, "state \"%s\" is not one "
-		    "of ready|drain|maint", state);
+		    "of %s", state, names_join(words, sizeof words, admin_names,
+		    ADMIN_MAX, "|"));
 		return;
 	}
 	switch (engine_admin(c->ctl->eng, farm, server, (enum admin_state)st,
@@ -354,7 +352,7 @@ waiter_check(struct control *ctl, struct waiter *w, uint64_t now)
 
 	if (s == NULL || s->nsess == 0) {
 		reply_ok(w->client, w->id, json_pack("{s:s,s:s,s:i}", K_FARM,
-		    w->farm, K_SERVER, w->server, "sessions", 0));
+		    w->farm, K_SERVER, w->server, K_SESSIONS, 0));
 		return true;
 	}
 	if (w->deadline != 0 && now >= w->deadline) {
@@ -434,8 +432,8 @@ control_tick(struct control *ctl)
 		    (unsigned long long)from,
 		    (unsigned long long)eng->txn->running);
 		engine_event(eng, EV_REVERT, json_pack("{s:I,s:I,s:I}",
-		    K_VERSION, (json_int_t)eng->txn->running, "reverted",
-		    (json_int_t)from, "to", (json_int_t)eng->txn->revert_to));
+		    K_VERSION, (json_int_t)eng->txn->running, K_REVERTED,
+		    (json_int_t)from, K_TO, (json_int_t)eng->txn->revert_to));
 	} else if (e.code != NULL) {
 		log_err("revert zone=%s failed: %.2048s%s%.512s; next attempt "
 		    "in %lld s",

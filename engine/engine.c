@@ -491,8 +491,8 @@ engine_admin(struct engine *eng, const char *farm, const char *server,
 		log_warn("admin farm=%s server=%s state=%s was=%s", farm, server,
 		    admin_names[st], admin_names[was]);
 		engine_event(eng, EV_ADMIN, json_pack("{s:s,s:s,s:s,s:s}",
-		    "farm", farm, "server", server, "state", admin_names[st],
-		    "was", admin_names[was]));
+		    K_FARM, farm, K_SERVER, server, K_STATE, admin_names[st],
+		    K_WAS, admin_names[was]));
 	}
 	if (s != NULL && !server_available(s))
 		server_requeue(s);
@@ -505,8 +505,8 @@ engine_event(struct engine *eng, const char *name, json_t *fields)
 {
 	if (eng->ctl != NULL) {
 		json_object_set_new(fields, K_EVENT, json_string(name));
-		json_object_set_new(fields, "zone", json_string(eng->zone));
-		json_object_set_new(fields, "time",
+		json_object_set_new(fields, K_ZONE, json_string(eng->zone));
+		json_object_set_new(fields, K_TIME,
 		    json_integer((json_int_t)time(NULL)));
 		control_broadcast(eng->ctl, fields);
 	}

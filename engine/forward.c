@@ -91,7 +91,7 @@ idle_check(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (now - s->last >= idle) {
-		session_end(s, "idle-timeout");
+		session_end(s, end_names[END_IDLE_TIMEOUT]);
 		return;
 	}
 	/* Re-armed here rather than on every read: far cheaper. */
@@ -265,9 +265,10 @@ flow_error(struct session *s, evutil_socket_t fd)
 
 	if (s->bye || (client ? s->down.shut || server_finished(s) :
 	    s->up.shut))
-		session_end(s, "closed");
+		session_end(s, end_names[END_CLOSED]);
 	else
-		session_end(s, client ? "client-error" : "server-error");
+		session_end(s, end_names[client ? END_CLIENT_ERROR :
+		    END_SERVER_ERROR]);
 }
 
 static void
@@ -279,7 +280,7 @@ flow_eof(struct session *s, struct flow *f)
 		shutdown(f->dst, SHUT_WR);
 		f->shut = true;
 		if (both_done(s))
-			session_end(s, "closed");
+			session_end(s, end_names[END_CLOSED]);
 	}
 }
 
@@ -352,7 +353,7 @@ flow_write(evutil_socket_t fd, short what, void *arg)
 		shutdown(f->dst, SHUT_WR);
 		f->shut = true;
 		if (both_done(s))
-			session_end(s, "closed");
+			session_end(s, end_names[END_CLOSED]);
 	}
 }
 

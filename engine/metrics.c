@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "counters.h"
 #include "metrics.h"
+#include "proto.h"
 #include "util.h"
 
 struct buf {
@@ -54,27 +56,6 @@ label(struct buf *b, const char *key, const char *v, bool first)
 	bprintf(b, "\"");
 }
 
-struct metric {
-	const char	*name;		/* after mxlb_ */
-	const char	*key;		/* in the counters object */
-	const char	*type;
-	const char	*help;
-};
-
-static const struct metric counters[] = {
-	{ "sessions", "sessions_cur", "gauge", "Sessions open now." },
-	{ "sessions_max", "sessions_max", "gauge", "Most sessions open at once." },
-	{ "sessions_total", "sessions_total", "counter", "Sessions since start." },
-	{ "queue", "queue_cur", "gauge", "Sessions waiting for a server slot." },
-	{ "queue_max", "queue_max", "gauge", "Most sessions queued at once." },
-	{ "bytes_in_total", "bytes_in", "counter", "Bytes from clients." },
-	{ "bytes_out_total", "bytes_out", "counter", "Bytes to clients." },
-	{ "connect_failures_total", "connect_fail", "counter",
-	  "Failed connections to servers." },
-	{ "redispatches_total", "redispatch", "counter",
-	  "Sessions retried on another server after a failed connect." },
-};
-
 /* One object kind (frontend, farm, server) at a time, so each metric's
  * HELP and TYPE come once, before its samples. */
 struct sample {
@@ -96,31 +77,33 @@ labels(struct buf *b, const struct sample *s)
 }
 
 static void
+sample_line(struct buf *b, const char *kind, const struct counter_def *d,
+    const struct sample *v, const char *reason, json_t *count)
+{
+	bprintf(b, "mxlb_%s_%s", kind, d->metric);
+	labels(b, v);
+	if (reason != NULL)
+		label(b, "reason", reason, false);
+	bprintf(b, "} %lld\n", (long long)json_integer_value(count));
+}
+
+static void
 emit(struct buf *b, const char *kind, struct sample *v, size_t n)
 {
-	for (size_t m = 0; m < nitems(counters); m++) {
+	for (size_t m = 0; m < CNT_MAX; m++) {
+		const struct counter_def *d = &counter_defs[m];
 		bprintf(b, "# HELP mxlb_%s_%s %s\n# TYPE mxlb_%s_%s %s\n", kind,
-		    counters[m].name, counters[m].help, kind, counters[m].name,
-		    counters[m].type);
+		    d->metric, d->help, kind, d->metric,
+		    counter_kind_names[d->kind]);
 		for (size_t i = 0; i < n; i++) {
-			bprintf(b, "mxlb_%s_%s", kind, counters[m].name);
-			labels(b, &v[i]);
-			bprintf(b, "} %lld\n", (long long)json_integer_value(
-			    json_object_get(v[i].counters, counters[m].key)));
-		}
-	}
-	bprintf(b, "# HELP mxlb_%s_refused_total Sessions refused (421 or "
-	    "close), by reason.\n# TYPE mxlb_%s_refused_total counter\n", kind,
-	    kind);
-	for (size_t i = 0; i < n; i++) {
-		const char *reason;
-		json_t *count;
-		json_object_foreach(json_object_get(v[i].counters, "refused"),
-		    reason, count) {
-			bprintf(b, "mxlb_%s_refused_total", kind);
-			labels(b, &v[i]);
-			label(b, "reason", reason, false);
-			bprintf(b, "} %lld\n", (long long)json_integer_value(count));
+			json_t *c = json_object_get(v[i].counters, d->key), *r;
+			const char *reason;
+			if (!d->by_reason) {
+				sample_line(b, kind, d, &v[i], NULL, c);
+				continue;
+			}
+			json_object_foreach(c, reason, r)
+				sample_line(b, kind, d, &v[i], reason, r);
 		}
 	}
 }
@@ -148,29 +131,25 @@ str(json_t *o, const char *k)
 static void
 server_states(struct buf *b, const struct samples *srv, json_t **objs)
 {
-	static const char *const probe[] = { "up", "down", "nolb",
-	    "unchecked" };
-	static const char *const admin[] = { "ready", "drain", "maint" };
-
 	bprintf(b, "# HELP mxlb_server_probe_state Probe state of a server "
 	    "(1 for the current state).\n# TYPE mxlb_server_probe_state gauge\n");
 	for (size_t i = 0; i < srv->n; i++)
-		for (size_t k = 0; k < nitems(probe); k++) {
+		for (size_t k = 0; k < PSTATE_MAX; k++) {
 			bprintf(b, "mxlb_server_probe_state");
 			labels(b, &srv->v[i]);
-			label(b, "state", probe[k], false);
-			bprintf(b, "} %d\n", !strcmp(str(objs[i], "state"),
-			    probe[k]));
+			label(b, "state", pstate_names[k], false);
+			bprintf(b, "} %d\n", !strcmp(str(objs[i], K_STATE),
+			    pstate_names[k]));
 		}
 	bprintf(b, "# HELP mxlb_server_admin_state Admin state of a server "
 	    "(1 for the current state).\n# TYPE mxlb_server_admin_state gauge\n");
 	for (size_t i = 0; i < srv->n; i++)
-		for (size_t k = 0; k < nitems(admin); k++) {
+		for (size_t k = 0; k < ADMIN_MAX; k++) {
 			bprintf(b, "mxlb_server_admin_state");
 			labels(b, &srv->v[i]);
-			label(b, "state", admin[k], false);
-			bprintf(b, "} %d\n", !strcmp(str(objs[i], "admin"),
-			    admin[k]));
+			label(b, "state", admin_names[k], false);
+			bprintf(b, "} %d\n", !strcmp(str(objs[i], K_ADMIN),
+			    admin_names[k]));
 		}
 	bprintf(b, "# HELP mxlb_server_weight Configured weight.\n"
 	    "# TYPE mxlb_server_weight gauge\n");
@@ -178,7 +157,7 @@ server_states(struct buf *b, const struct samples *srv, json_t **objs)
 		bprintf(b, "mxlb_server_weight");
 		labels(b, &srv->v[i]);
 		bprintf(b, "} %lld\n", (long long)json_integer_value(
-		    json_object_get(objs[i], "weight")));
+		    json_object_get(objs[i], K_WEIGHT)));
 	}
 	bprintf(b, "# HELP mxlb_server_check_seconds Duration of the last "
 	    "probe.\n# TYPE mxlb_server_check_seconds gauge\n");
@@ -186,7 +165,7 @@ server_states(struct buf *b, const struct samples *srv, json_t **objs)
 		bprintf(b, "mxlb_server_check_seconds");
 		labels(b, &srv->v[i]);
 		bprintf(b, "} %.3f\n", (double)json_integer_value(
-		    json_object_get(objs[i], "check_ms")) / 1000.0);
+		    json_object_get(objs[i], K_CHECK_MS)) / 1000.0);
 	}
 }
 
@@ -201,18 +180,18 @@ metrics_text(json_t *zones)
 	bprintf(&b, "# HELP mxlb_up Whether the zone's engine answered.\n"
 	    "# TYPE mxlb_up gauge\n");
 	json_array_foreach(zones, i, z) {
-		const char *zone = str(z, "zone");
+		const char *zone = str(z, K_ZONE);
 		bprintf(&b, "mxlb_up{zone=\"%s\"} 1\n", zone);
-		json_array_foreach(json_object_get(z, "frontends"), j, o)
-			add(&fe, (struct sample){ json_object_get(o, "counters"),
-			    zone, str(o, "name"), str(o, "farm"), NULL });
-		json_array_foreach(json_object_get(z, "farms"), j, o) {
-			add(&fa, (struct sample){ json_object_get(o, "counters"),
-			    zone, NULL, str(o, "name"), NULL });
-			json_array_foreach(json_object_get(o, "servers"), k, s) {
+		json_array_foreach(json_object_get(z, K_FRONTENDS), j, o)
+			add(&fe, (struct sample){ json_object_get(o, K_COUNTERS),
+			    zone, str(o, K_NAME), str(o, K_FARM), NULL });
+		json_array_foreach(json_object_get(z, K_FARMS), j, o) {
+			add(&fa, (struct sample){ json_object_get(o, K_COUNTERS),
+			    zone, NULL, str(o, K_NAME), NULL });
+			json_array_foreach(json_object_get(o, K_SERVERS), k, s) {
 				add(&sv, (struct sample){ json_object_get(s,
-				    "counters"), zone, NULL, str(o, "name"),
-				    str(s, "name") });
+				    K_COUNTERS), zone, NULL, str(o, K_NAME),
+				    str(s, K_NAME) });
 				sobj = xreallocarray(sobj, sv.n, sizeof *sobj);
 				sobj[sv.n - 1] = s;
 			}
@@ -222,11 +201,11 @@ metrics_text(json_t *zones)
 	    "started.\n# TYPE mxlb_uptime_seconds gauge\n");
 	json_array_foreach(zones, i, z)
 		bprintf(&b, "mxlb_uptime_seconds{zone=\"%s\"} %lld\n",
-		    str(z, "zone"), (long long)json_integer_value(
-		    json_object_get(z, "uptime")));
-	emit(&b, "frontend", fe.v, fe.n);
-	emit(&b, "farm", fa.v, fa.n);
-	emit(&b, "server", sv.v, sv.n);
+		    str(z, K_ZONE), (long long)json_integer_value(
+		    json_object_get(z, K_UPTIME)));
+	emit(&b, K_FRONTEND, fe.v, fe.n);
+	emit(&b, K_FARM, fa.v, fa.n);
+	emit(&b, K_SERVER, sv.v, sv.n);
 	server_states(&b, &sv, sobj);
 	free(fe.v);
 	free(fa.v);

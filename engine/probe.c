@@ -82,7 +82,7 @@ set_state(struct probe *p, enum probe_state st)
 {
 	struct rt_server *s = p->srv;
 	char text[sizeof s->check_text * 4];
-	const char *was = p->fresh ? "unchecked" : pstate_names[s->pstate];
+	const char *was = pstate_names[p->fresh ? PSTATE_UNCHECKED : s->pstate];
 
 	/* A first result that keeps the state (a new server found up) is
 	 * shown by the stats, not logged as a change. */
@@ -99,9 +99,9 @@ set_state(struct probe *p, enum probe_state st)
 	    pstate_names[st], was, text, s->check_ms / 1000,
 	    s->check_ms % 1000);
 	engine_event(p->eng, EV_PROBE, json_pack("{s:s,s:s,s:s,s:s,s:s,s:i}",
-	    "farm", s->farm->conf->name, "server", server_name(s->conf),
-	    "state", pstate_names[st], "was", was,
-	    "check", s->check_text, "latency_ms", (int)s->check_ms));
+	    K_FARM, s->farm->conf->name, K_SERVER, server_name(s->conf),
+	    K_STATE, pstate_names[st], K_WAS, was,
+	    K_CHECK, s->check_text, K_LATENCY_MS, (int)s->check_ms));
 	server_set_pstate(s, st);
 }
 

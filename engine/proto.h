@@ -91,6 +91,53 @@
 #define K_TIMEOUT	"timeout"
 #define K_EVENT		"event"
 #define K_LIMIT		"limit"
+#define K_PROTOCOL	"protocol"	/* hello */
+#define K_ACCESS	"access"
+#define K_USER		"user"		/* hello, history, commit, confirm */
+#define K_TIME		"time"		/* history, every event */
+#define K_VERSIONS	"versions"	/* history */
+#define K_RUNNING	"running"	/* the running version */
+#define K_PENDING	"pending"	/* a confirmed commit waits */
+#define K_DEADLINE	"deadline"	/* when it reverts */
+#define K_REVERTED	"reverted"	/* revert: the version taken back */
+#define K_WAS		"was"		/* probe, admin: the state before */
+#define K_ADMIN		"admin"		/* a server's admin state */
+#define K_ZONE		"zone"
+#define K_PID		"pid"
+#define K_TO		"to"		/* revert: the version now running */
+#define K_CHECK		"check"		/* probe: the server's reply */
+#define K_LATENCY_MS	"latency_ms"
+
+/* The stats reply: the zone, and each frontend, farm and server with its
+ * counters (their keys are in counters.h). */
+#define K_UPTIME	"uptime"
+#define K_FRONTENDS	"frontends"
+#define K_FARMS		"farms"
+#define K_SERVERS	"servers"
+#define K_COUNTERS	"counters"
+#define K_NAME		"name"
+#define K_ADDRESS	"address"
+#define K_PORT		"port"
+#define K_AVAILABLE	"available"
+#define K_WEIGHT	"weight"
+#define K_PRIORITY	"priority"
+#define K_BACKUP	"backup"
+#define K_CHECK_CODE	"check_code"
+#define K_CHECK_TEXT	"check_text"
+#define K_CHECK_MS	"check_ms"
+#define K_LAST_CHANGE	"last_change"
+#define K_QUEUE_OLDEST	"queue_oldest"	/* seconds the oldest has waited */
+
+/* The sessions reply: a list of sessions, how many in all and unlisted. */
+#define K_SESSIONS	"sessions"
+#define K_TOTAL		"total"
+#define K_MORE		"more"
+#define K_CLIENT	"client"
+#define K_FRONTEND	"frontend"
+#define K_AGE		"age"
+#define K_WAIT		"wait"
+#define K_BYTES_IN	"bytes_in"
+#define K_BYTES_OUT	"bytes_out"
 
 /* Error codes. */
 #define E_PARSE		"parse"		/* not JSON, or not an object */

@@ -29,7 +29,7 @@ queue_watch(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
-		session_end(s, "client-gone-queued");
+		session_end(s, end_names[END_CLIENT_GONE_QUEUED]);
 	else if (n > 0)
 		event_del(&s->c_rd);
 }

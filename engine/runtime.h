@@ -12,34 +12,7 @@
 #include <stdint.h>
 
 #include "config.h"
-
-enum admin_state { ADMIN_READY, ADMIN_DRAIN, ADMIN_MAINT };
-enum probe_state { PSTATE_UP, PSTATE_DOWN, PSTATE_NOLB };
-
-/* Why a session was refused; each has its own counter. */
-enum refusal {
-	REFUSE_NO_SERVER,
-	REFUSE_QUEUE_TIMEOUT,
-	REFUSE_FRONTEND_MAXCONN,
-	REFUSE_SOURCE_MAXCONN,
-	REFUSE_SOURCE_RATE,
-	REFUSE_DENIED_SOURCE,
-	REFUSE_SHUTDOWN,
-	REFUSE_FD_LIMIT,	/* the engine itself is out of descriptors */
-	REFUSE_MAX
-};
-
-extern const char *const refusal_names[REFUSE_MAX];
-extern const char *const admin_names[];
-extern const char *const pstate_names[];
-
-struct counters {
-	uint64_t	cur, max, total;	/* sessions */
-	uint64_t	qcur, qmax;		/* queued sessions */
-	uint64_t	bytes_in, bytes_out;	/* from and to the client */
-	uint64_t	connect_fail, redispatch;
-	uint64_t	refused[REFUSE_MAX];
-};
+#include "counters.h"
 
 struct session;
 struct probe;

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proto.h"
 #include "session.h"
 
 /* Every open session, oldest first: `show sessions` lists them. */
@@ -287,10 +288,10 @@ static const char *
 state_name(enum sstate st)
 {
 	switch (st) {
-	case S_QUEUED: return "queued";
-	case S_CONNECTING: return "connecting";
-	case S_FORWARDING: return "connected";
-	default: return "dispatching";
+	case S_QUEUED: return session_state_names[SESSION_QUEUED];
+	case S_CONNECTING: return session_state_names[SESSION_CONNECTING];
+	case S_FORWARDING: return session_state_names[SESSION_CONNECTED];
+	default: return session_state_names[SESSION_DISPATCHING];
 	}
 }
 
@@ -301,12 +302,12 @@ session_json(const struct session *s, uint64_t now)
 
 	sockaddr_format((const struct sockaddr *)&s->client, caddr,
 	    sizeof caddr);
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:f,s:f,s:I,s:I}", "client",
-	    caddr, "frontend", s->fe->conf->name, "farm", s->farm->conf->name,
-	    "server", s->srv ? server_name(s->srv->conf) : "-", "state",
-	    state_name(s->state), "age", (double)(now - s->start) / 1000.0,
-	    "wait", s->state == S_QUEUED ? (double)(now - s->queued) / 1000.0 :
-	    0.0, "bytes_in", (json_int_t)s->up.bytes, "bytes_out",
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:f,s:f,s:I,s:I}", K_CLIENT,
+	    caddr, K_FRONTEND, s->fe->conf->name, K_FARM, s->farm->conf->name,
+	    K_SERVER, s->srv ? server_name(s->srv->conf) : "-", K_STATE,
+	    state_name(s->state), K_AGE, (double)(now - s->start) / 1000.0,
+	    K_WAIT, s->state == S_QUEUED ? (double)(now - s->queued) / 1000.0 :
+	    0.0, K_BYTES_IN, (json_int_t)s->up.bytes, K_BYTES_OUT,
 	    (json_int_t)s->down.bytes);
 }
 
@@ -336,6 +337,6 @@ session_list(struct engine *eng, const char *farm, const char *server,
 		else
 			more++;
 	}
-	return json_pack("{s:o,s:I,s:I}", "sessions", a, "total",
-	    (json_int_t)n, "more", (json_int_t)more);
+	return json_pack("{s:o,s:I,s:I}", K_SESSIONS, a, K_TOTAL,
+	    (json_int_t)n, K_MORE, (json_int_t)more);
 }

@@ -222,6 +222,7 @@ load_admins(struct engine *eng, json_t *arr, struct errs *e)
 	size_t i;
 	json_t *a;
 	const char *farm, *server, *st;
+	char words[64];
 	int k;
 
 	if (arr == NULL)
@@ -238,13 +239,11 @@ load_admins(struct engine *eng, json_t *arr, struct errs *e)
 			    "server and state", eng->statedir, i + 1);
 			return -1;
 		}
-		for (k = ADMIN_READY; k <= ADMIN_MAINT; k++)
-			if (strcmp(st, admin_names[k]) == 0)
-				break;
-		if (k > ADMIN_MAINT) {
+		if ((k = names_find(admin_names, ADMIN_MAX, st)) == -1) {
 			errs_add(e, "%s/state.json: admin entry %zu: state \"%.32s\" "
-			    "is not one of ready|drain|maint", eng->statedir, i + 1,
-			    st);
+			    "is not one of %s", eng->statedir, i + 1, st,
+			    names_join(words, sizeof words, admin_names, ADMIN_MAX,
+			    "|"));
 			return -1;
 		}
 		if (k == ADMIN_READY)

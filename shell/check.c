@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "counters.h"
 #include "peer.h"
 #include "proto.h"
 #include "shell.h"
@@ -28,35 +29,32 @@ struct tally {
 static void
 tally_zone(struct tally *t, json_t *st)
 {
-	json_t *f, *s, *r;
+	json_t *f, *s, *c;
 	size_t i, j;
-	const char *reason;
 
-	json_array_foreach(json_object_get(st, "farms"), i, f) {
+	json_array_foreach(json_object_get(st, K_FARMS), i, f) {
 		long avail = 0;
-		json_array_foreach(json_object_get(f, "servers"), j, s) {
-			const char *state = json_string_value(json_object_get(s,
-			    "state"));
-			if (!strcmp(state, "down")) {
+		json_array_foreach(json_object_get(f, K_SERVERS), j, s) {
+			int state = names_find(pstate_names, PSTATE_MAX,
+			    json_string_value(json_object_get(s, K_STATE)));
+			if (state == PSTATE_DOWN) {
 				t->down++;
 				snprintf(t->worst, sizeof t->worst, "%s/%s down: "
 				    "%.120s", json_string_value(json_object_get(f,
-				    "name")), json_string_value(json_object_get(s,
-				    "name")), json_string_value(json_object_get(s,
-				    "check_text")));
-			} else if (!strcmp(state, "nolb"))
+				    K_NAME)), json_string_value(json_object_get(s,
+				    K_NAME)), json_string_value(json_object_get(s,
+				    K_CHECK_TEXT)));
+			} else if (state == PSTATE_NOLB)
 				t->nolb++;
 			else
 				t->up++;
-			avail += json_is_true(json_object_get(s, "available"));
+			avail += json_is_true(json_object_get(s, K_AVAILABLE));
 		}
-		if (avail == 0 && json_array_size(json_object_get(f, "servers")))
+		if (avail == 0 && json_array_size(json_object_get(f, K_SERVERS)))
 			t->unavailable_farms++;
-		t->sessions += (long)json_integer_value(json_object_get(
-		    json_object_get(f, "counters"), "sessions_cur"));
-		json_object_foreach(json_object_get(json_object_get(f,
-		    "counters"), "refused"), reason, r)
-			t->refused += (long)json_integer_value(r);
+		c = json_object_get(f, K_COUNTERS);
+		t->sessions += (long)counter_json_get(c, CNT_SESSIONS_CUR);
+		t->refused += (long)counter_json_get(c, CNT_REFUSED);
 	}
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "edit.h"
+#include "names.h"
 #include "proto.h"
 
 static const struct opt wait_opt[] = {
@@ -48,26 +49,26 @@ admin_set(struct shell *sh, const struct parsed *p, const char *state)
 static int
 drain(struct shell *sh, const struct parsed *p)
 {
-	return admin_set(sh, p, "drain");
+	return admin_set(sh, p, admin_names[ADMIN_DRAIN]);
 }
 
 static int
 maint(struct shell *sh, const struct parsed *p)
 {
-	return admin_set(sh, p, "maint");
+	return admin_set(sh, p, admin_names[ADMIN_MAINT]);
 }
 
 static int
 ready(struct shell *sh, const struct parsed *p)
 {
-	return admin_set(sh, p, "ready");
+	return admin_set(sh, p, admin_names[ADMIN_READY]);
 }
 
 #define ADMIN_ARGS { { A_FARM, "FARM", "the farm", false }, \
 	{ A_SERVER, "SERVER", "the server", false } }
 
 const struct cmd_entry cmd_server_drain = {
-	.words = { "server", "drain" },
+	.words = { "server", ADMIN_WORD_DRAIN },
 	.help = "take no new sessions; current ones finish (kept across "
 	    "restarts)",
 	.args = ADMIN_ARGS,
@@ -78,7 +79,7 @@ const struct cmd_entry cmd_server_drain = {
 };
 
 const struct cmd_entry cmd_server_maint = {
-	.words = { "server", "maint" },
+	.words = { "server", ADMIN_WORD_MAINT },
 	.help = "maintenance: no new sessions, not counted as available",
 	.args = ADMIN_ARGS,
 	.opts = wait_opt,
@@ -88,7 +89,7 @@ const struct cmd_entry cmd_server_maint = {
 };
 
 const struct cmd_entry cmd_server_ready = {
-	.words = { "server", "ready" },
+	.words = { "server", ADMIN_WORD_READY },
 	.help = "back in service after drain or maint",
 	.args = ADMIN_ARGS,
 	.opts = zone_which_opt,

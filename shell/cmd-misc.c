@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "names.h"
 #include "shell.h"
 
 static int
@@ -105,4 +106,21 @@ grammar_man(FILE *f)
 	fields_man(f, &farm_fields);
 	fields_man(f, &server_fields);
 	fields_man(f, &frontend_fields);
+}
+
+/* `mxlb __names admin|probe`: the states as the man page lists them, from
+ * the tables the engine uses; -1 for another word. */
+int
+grammar_man_names(FILE *f, const char *family)
+{
+	char buf[256];
+
+	if (strcmp(family, "admin") == 0)
+		names_join(buf, sizeof buf, admin_names, ADMIN_MAX, ", ");
+	else if (strcmp(family, "probe") == 0)	/* unchecked has its own words */
+		names_join(buf, sizeof buf, pstate_names, PSTATE_UNCHECKED, ", ");
+	else
+		return -1;
+	fprintf(f, "%s\n", buf);
+	return 0;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "counters.h"
 #include "edit.h"
 #include "metrics.h"
 #include "proto.h"
@@ -145,20 +146,20 @@ history_one(struct shell *sh, struct zone *z)
 		return -1;
 	fprintf(sh->out, "zone %s\n%9s  %-19s  %-12s %s\n", z->name, "VERSION",
 	    "TIME", "USER", "COMMENT");
-	json_array_foreach(json_object_get(res, "versions"), i, v) {
-		time_t t = (time_t)json_integer_value(json_object_get(v, "time"));
+	json_array_foreach(json_object_get(res, K_VERSIONS), i, v) {
+		time_t t = (time_t)json_integer_value(json_object_get(v, K_TIME));
 		json_int_t n = json_integer_value(json_object_get(v, K_VERSION));
 		char when[32];
 		struct tm tm;
 		/* User names and comments come from peers: shown, not obeyed. */
 		char *user = str_escape(json_string_value(json_object_get(v,
-		    "user")));
+		    K_USER)));
 		char *comment = str_escape(json_string_value(json_object_get(v,
 		    K_COMMENT)));
 		strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S",
 		    localtime_r(&t, &tm));
 		fprintf(sh->out, "%c%8lld  %-19s  %-12s %s\n", n ==
-		    json_integer_value(json_object_get(res, "running")) ? '*' :
+		    json_integer_value(json_object_get(res, K_RUNNING)) ? '*' :
 		    ' ', (long long)n, when, user, comment);
 		free(user);
 		free(comment);
@@ -192,41 +193,40 @@ stats_human(struct shell *sh, json_t *st)
 	json_t *f, *s, *c;
 	size_t i, j;
 
-	char *zn = str_escape(json_string_value(json_object_get(st, "zone")));
+	char *zn = str_escape(json_string_value(json_object_get(st, K_ZONE)));
 
 	fprintf(sh->out, "zone %s  pid %lld  up %llds\n", zn,
-	    (long long)json_integer_value(json_object_get(st, "pid")),
-	    (long long)json_integer_value(json_object_get(st, "uptime")));
+	    (long long)json_integer_value(json_object_get(st, K_PID)),
+	    (long long)json_integer_value(json_object_get(st, K_UPTIME)));
 	free(zn);
-	json_array_foreach(json_object_get(st, "farms"), i, f) {
+	json_array_foreach(json_object_get(st, K_FARMS), i, f) {
 		char *fn = str_escape(json_string_value(json_object_get(f,
-		    "name")));
-		c = json_object_get(f, "counters");
+		    K_NAME)));
+		c = json_object_get(f, K_COUNTERS);
 		fprintf(sh->out, "  farm %-12s sessions %lld now, %lld total; "
-		    "queue %lld; refused no-server %lld queue-timeout %lld\n",
-		    fn,
-		    (long long)json_integer_value(json_object_get(c, "sessions_cur")),
-		    (long long)json_integer_value(json_object_get(c, "sessions_total")),
-		    (long long)json_integer_value(json_object_get(c, "queue_cur")),
-		    (long long)json_integer_value(json_object_get(json_object_get(c,
-		    "refused"), "no-server")),
-		    (long long)json_integer_value(json_object_get(json_object_get(c,
-		    "refused"), "queue-timeout")));
+		    "queue %lld; refused %s %lld %s %lld\n", fn,
+		    counter_json_get(c, CNT_SESSIONS_CUR),
+		    counter_json_get(c, CNT_SESSIONS_TOTAL),
+		    counter_json_get(c, CNT_QUEUE_CUR),
+		    refusal_names[REFUSE_NO_SERVER],
+		    refused_json_get(c, REFUSE_NO_SERVER),
+		    refusal_names[REFUSE_QUEUE_TIMEOUT],
+		    refused_json_get(c, REFUSE_QUEUE_TIMEOUT));
 		free(fn);
-		json_array_foreach(json_object_get(f, "servers"), j, s) {
+		json_array_foreach(json_object_get(f, K_SERVERS), j, s) {
 			char *sn = str_escape(json_string_value(json_object_get(s,
-			    "name")));
-			c = json_object_get(s, "counters");
+			    K_NAME)));
+			c = json_object_get(s, K_COUNTERS);
 			fprintf(sh->out, "    %-14s %-5s %-5s sessions %lld now, "
 			    "%lld total; bytes %lld in, %lld out; connect "
 			    "errors %lld\n", sn,
-			    json_string_value(json_object_get(s, "admin")),
-			    json_string_value(json_object_get(s, "state")),
-			    (long long)json_integer_value(json_object_get(c, "sessions_cur")),
-			    (long long)json_integer_value(json_object_get(c, "sessions_total")),
-			    (long long)json_integer_value(json_object_get(c, "bytes_in")),
-			    (long long)json_integer_value(json_object_get(c, "bytes_out")),
-			    (long long)json_integer_value(json_object_get(c, "connect_fail")));
+			    json_string_value(json_object_get(s, K_ADMIN)),
+			    json_string_value(json_object_get(s, K_STATE)),
+			    counter_json_get(c, CNT_SESSIONS_CUR),
+			    counter_json_get(c, CNT_SESSIONS_TOTAL),
+			    counter_json_get(c, CNT_BYTES_IN),
+			    counter_json_get(c, CNT_BYTES_OUT),
+			    counter_json_get(c, CNT_CONNECT_FAIL));
 			free(sn);
 		}
 	}

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "counters.h"
 #include "edit.h"
 #include "proto.h"
 
@@ -67,14 +68,14 @@ const struct cmd_entry cmd_show_farms = {
 static json_t *
 server_stats(json_t *stats, const char *farm, const char *server)
 {
-	json_t *farms = json_object_get(stats, "farms"), *f, *s;
+	json_t *farms = json_object_get(stats, K_FARMS), *f, *s;
 	size_t i, j;
 
 	json_array_foreach(farms, i, f) {
-		if (strcmp(json_string_value(json_object_get(f, "name")), farm))
+		if (strcmp(json_string_value(json_object_get(f, K_NAME)), farm))
 			continue;
-		json_array_foreach(json_object_get(f, "servers"), j, s)
-			if (!strcmp(json_string_value(json_object_get(s, "name")),
+		json_array_foreach(json_object_get(f, K_SERVERS), j, s)
+			if (!strcmp(json_string_value(json_object_get(s, K_NAME)),
 			    server))
 				return s;
 	}
@@ -98,17 +99,17 @@ server_row(struct shell *sh, const struct farm *f, const struct server *s,
 		snprintf(addr, sizeof addr, "%s", a);
 	/* The engine's words, and a server's banner: escaped, never raw. */
 	char *admin = str_escape(st ? json_string_value(json_object_get(st,
-	    "admin")) : "-");
+	    K_ADMIN)) : "-");
 	char *state = str_escape(st ? json_string_value(json_object_get(st,
-	    "state")) : "-");
+	    K_STATE)) : "-");
 	char *check = str_escape(st ? json_string_value(json_object_get(st,
-	    "check_text")) : none);
+	    K_CHECK_TEXT)) : none);
 
 	fprintf(sh->out, "%-12s %-14s %-22s %6ld %4ld%s %-9s %-9s %5lld  %s\n",
 	    f->name, server_name(s), addr, s->weight, s->priority,
 	    s->backup ? "b" : " ", admin, state,
-	    st ? (long long)json_integer_value(json_object_get(json_object_get(
-	    st, "counters"), "sessions_cur")) : 0LL, check);
+	    st ? counter_json_get(json_object_get(st, K_COUNTERS),
+	    CNT_SESSIONS_CUR) : 0LL, check);
 	free(admin);
 	free(state);
 	free(check);
@@ -181,18 +182,18 @@ static void
 session_row(struct shell *sh, json_t *v)
 {
 	char *f[5];
-	static const char *const keys[] = { "client", "frontend", "farm",
-	    "server", "state" };
+	static const char *const keys[] = { K_CLIENT, K_FRONTEND, K_FARM,
+	    K_SERVER, K_STATE };
 
 	/* A remote engine's words are escaped like any peer text. */
 	for (size_t i = 0; i < nitems(keys); i++)
 		f[i] = str_escape(json_string_value(json_object_get(v, keys[i])));
 	fprintf(sh->out, "%-40s %-14s %-12s %-14s %-11s %7.1f %7.1f %10lld "
 	    "%10lld\n", f[0], f[1], f[2], f[3], f[4],
-	    json_real_value(json_object_get(v, "age")),
-	    json_real_value(json_object_get(v, "wait")),
-	    (long long)json_integer_value(json_object_get(v, "bytes_in")),
-	    (long long)json_integer_value(json_object_get(v, "bytes_out")));
+	    json_real_value(json_object_get(v, K_AGE)),
+	    json_real_value(json_object_get(v, K_WAIT)),
+	    (long long)json_integer_value(json_object_get(v, K_BYTES_IN)),
+	    (long long)json_integer_value(json_object_get(v, K_BYTES_OUT)));
 	for (size_t i = 0; i < nitems(keys); i++)
 		free(f[i]);
 }
@@ -211,17 +212,17 @@ sessions_one(struct shell *sh, struct zone *z, const struct parsed *p,
 	if ((res = engine_call(z, req, sh->err, sizeof sh->err)) == NULL)
 		return -1;
 	if (all != NULL) {
-		json_object_set_new(res, "zone", json_string(z->name));
+		json_object_set_new(res, K_ZONE, json_string(z->name));
 		json_array_append_new(all, res);
 		return 0;
 	}
-	json_array_foreach(json_object_get(res, "sessions"), i, v)
+	json_array_foreach(json_object_get(res, K_SESSIONS), i, v)
 		session_row(sh, v);
-	if (json_integer_value(json_object_get(res, "more")) > 0)
+	if (json_integer_value(json_object_get(res, K_MORE)) > 0)
 		fprintf(sh->out, "... and %lld more in zone %s (%lld in all)\n",
-		    (long long)json_integer_value(json_object_get(res, "more")),
+		    (long long)json_integer_value(json_object_get(res, K_MORE)),
 		    z->name,
-		    (long long)json_integer_value(json_object_get(res, "total")));
+		    (long long)json_integer_value(json_object_get(res, K_TOTAL)));
 	json_decref(res);
 	return 0;
 }

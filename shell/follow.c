@@ -100,14 +100,14 @@ follow_event(struct shell *sh, struct zone *z, json_t *ev, FILE *out)
 		if ((uint64_t)v == z->base)
 			return;		/* this shell's own commit */
 		fprintf(out, "%% zone %s: version %lld committed by %s%s%s%s\n",
-		    z->name, v, ev_str(ev, "user"), *comment ? " (" : "",
+		    z->name, v, ev_str(ev, K_USER), *comment ? " (" : "",
 		    comment, *comment ? ")" : "");
 	} else if (!strcmp(name, EV_REVERT)) {
 		fprintf(out, "%% zone %s: version %lld was not confirmed: the "
 		    "engine reverted to version %lld (now version %lld)\n",
 		    z->name, (long long)json_integer_value(json_object_get(ev,
-		    "reverted")), (long long)json_integer_value(json_object_get(
-		    ev, "to")), v);
+		    K_REVERTED)), (long long)json_integer_value(json_object_get(
+		    ev, K_TO)), v);
 	} else
 		return;		/* probes and admin states: the monitor's */
 	if (zone_sync(sh, z, err, sizeof err) == -1)
@@ -153,7 +153,7 @@ follow_zone(struct shell *sh, struct zone *z, FILE *out)
 		if (!was_up)
 			fprintf(out, "%% zone %s: engine running (pid %lld)\n",
 			    z->name, (long long)json_integer_value(
-			    json_object_get(peer_hello(z->peer), "pid")));
+			    json_object_get(peer_hello(z->peer), K_PID)));
 		if (zone_sync(sh, z, err, sizeof err) == -1)
 			fprintf(out, "%% %s\n", err);
 	}

@@ -109,6 +109,7 @@ void	 cands_free(struct cands *);
 const char *grammar_error(void);
 char	*cmd_usage(const struct cmd_entry *);
 void	 grammar_man(FILE *);
+int	 grammar_man_names(FILE *, const char *);
 const char *parsed_opt(const struct parsed *, const char *);
 bool	 parsed_has(const struct parsed *, const char *);
 

@@ -13,7 +13,6 @@
 #include "monitor.h"
 #include "peer.h"
 #include "proto.h"
-#include "runtime.h"
 
 #define POLL_TIMEOUT_MS	2000
 #define MON_WHY		64
@@ -74,28 +73,28 @@ static char *
 event_text(const char *zone, json_t *ev)
 {
 	const char *name = json_string_value(json_object_get(ev, K_EVENT));
-	time_t t = (time_t)json_integer_value(json_object_get(ev, "time"));
+	time_t t = (time_t)json_integer_value(json_object_get(ev, K_TIME));
 	char when[16];
 	struct tm tm;
 
 	strftime(when, sizeof when, "%H:%M:%S", localtime_r(&t, &tm));
 	if (!strcmp(name, EV_PROBE) || !strcmp(name, EV_ADMIN))
 		return xasprintf("%s %s %s %s/%s %s -> %s %s", when, zone, name,
-		    json_string_value(json_object_get(ev, "farm")),
-		    json_string_value(json_object_get(ev, "server")),
-		    json_string_value(json_object_get(ev, "was")),
-		    json_string_value(json_object_get(ev, "state")),
-		    json_is_string(json_object_get(ev, "check")) ?
-		    json_string_value(json_object_get(ev, "check")) : "");
+		    json_string_value(json_object_get(ev, K_FARM)),
+		    json_string_value(json_object_get(ev, K_SERVER)),
+		    json_string_value(json_object_get(ev, K_WAS)),
+		    json_string_value(json_object_get(ev, K_STATE)),
+		    json_is_string(json_object_get(ev, K_CHECK)) ?
+		    json_string_value(json_object_get(ev, K_CHECK)) : "");
 	if (!strcmp(name, EV_COMMIT))
 		return xasprintf("%s %s commit: version %lld by %s %s", when,
 		    zone, (long long)json_integer_value(json_object_get(ev,
-		    K_VERSION)), json_string_value(json_object_get(ev, "user")),
+		    K_VERSION)), json_string_value(json_object_get(ev, K_USER)),
 		    json_string_value(json_object_get(ev, K_COMMENT)));
 	if (!strcmp(name, EV_REVERT))
 		return xasprintf("%s %s revert: version %lld not confirmed, "
 		    "now version %lld", when, zone, (long long)
-		    json_integer_value(json_object_get(ev, "reverted")),
+		    json_integer_value(json_object_get(ev, K_REVERTED)),
 		    (long long)json_integer_value(json_object_get(ev,
 		    K_VERSION)));
 	return xasprintf("%s %s %s", when, zone, name);
@@ -133,44 +132,24 @@ cp(char *dst, size_t len, json_t *o, const char *k)
 void
 mon_counters_from_json(struct mon_counters *c, json_t *o)
 {
-	json_t *r = json_object_get(o, "refused");
-
 	memset(c, 0, sizeof *c);
-	c->cur = ju(o, "sessions_cur");
-	c->max = ju(o, "sessions_max");
-	c->total = ju(o, "sessions_total");
-	c->qcur = ju(o, "queue_cur");
-	c->qmax = ju(o, "queue_max");
-	c->bytes_in = ju(o, "bytes_in");
-	c->bytes_out = ju(o, "bytes_out");
-	c->connect_fail = ju(o, "connect_fail");
-	c->redispatch = ju(o, "redispatch");
-	/* The engine's own names for the reasons (runtime.h). */
-	for (size_t i = 0; i < REFUSE_MAX && i < nitems(c->refused); i++)
-		c->refused[i] = ju(r, refusal_names[i]);
-}
-
-static uint64_t
-refused_total(const struct mon_counters *c)
-{
-	uint64_t n = 0;
-
-	for (size_t i = 0; i < nitems(c->refused); i++)
-		n += c->refused[i];
-	return n;
+	counters_from_json(&c->n, o);
 }
 
 /* Rates against the same object in the previous snapshot. */
 static void
 rate(struct mon_counters *c, const struct mon_counters *p, double dt)
 {
+	uint64_t r, pr;
+
 	if (p == NULL || dt <= 0)
 		return;
 	if (c->total >= p->total)
 		c->rate = (double)(c->total - p->total) / dt;
-	if (refused_total(c) >= refused_total(p))
-		c->refused_rate = (double)(refused_total(c) -
-		    refused_total(p)) / dt;
+	r = counter_value(&c->n, &counter_defs[CNT_REFUSED]);
+	pr = counter_value(&p->n, &counter_defs[CNT_REFUSED]);
+	if (r >= pr)
+		c->refused_rate = (double)(r - pr) / dt;
 }
 
 static const struct mon_farm *
@@ -202,30 +181,30 @@ farm_from_json(struct mon_farm *f, json_t *jf, const struct mon_farm *pf,
 	json_t *js;
 	size_t i;
 
-	cp(f->name, sizeof f->name, jf, "name");
-	f->oldest = json_number_value(json_object_get(jf, "queue_oldest"));
-	mon_counters_from_json(&f->c, json_object_get(jf, "counters"));
+	cp(f->name, sizeof f->name, jf, K_NAME);
+	f->oldest = json_number_value(json_object_get(jf, K_QUEUE_OLDEST));
+	mon_counters_from_json(&f->c, json_object_get(jf, K_COUNTERS));
 	rate(&f->c, pf ? &pf->c : NULL, dt);
-	f->nservers = json_array_size(json_object_get(jf, "servers"));
+	f->nservers = json_array_size(json_object_get(jf, K_SERVERS));
 	f->servers = xcalloc(f->nservers + 1, sizeof *f->servers);
-	json_array_foreach(json_object_get(jf, "servers"), i, js) {
+	json_array_foreach(json_object_get(jf, K_SERVERS), i, js) {
 		struct mon_server *s = &f->servers[i];
-		cp(s->name, sizeof s->name, js, "name");
+		cp(s->name, sizeof s->name, js, K_NAME);
 		mon_format_address(s->address, sizeof s->address,
-		    json_string_value(json_object_get(js, "address")) ?
-		    json_string_value(json_object_get(js, "address")) : "",
-		    (long)ju(js, "port"));
-		cp(s->admin, sizeof s->admin, js, "admin");
-		cp(s->state, sizeof s->state, js, "state");
-		cp(s->check, sizeof s->check, js, "check_text");
-		s->check_ms = (uint32_t)ju(js, "check_ms");
-		s->weight = (long)ju(js, "weight");
-		s->priority = (long)ju(js, "priority");
-		s->backup = json_is_true(json_object_get(js, "backup"));
+		    json_string_value(json_object_get(js, K_ADDRESS)) ?
+		    json_string_value(json_object_get(js, K_ADDRESS)) : "",
+		    (long)ju(js, K_PORT));
+		cp(s->admin, sizeof s->admin, js, K_ADMIN);
+		cp(s->state, sizeof s->state, js, K_STATE);
+		cp(s->check, sizeof s->check, js, K_CHECK_TEXT);
+		s->check_ms = (uint32_t)ju(js, K_CHECK_MS);
+		s->weight = (long)ju(js, K_WEIGHT);
+		s->priority = (long)ju(js, K_PRIORITY);
+		s->backup = json_is_true(json_object_get(js, K_BACKUP));
 		s->oldest = json_number_value(json_object_get(js,
-		    "queue_oldest"));
-		s->changed = (int64_t)ju(js, "last_change");
-		mon_counters_from_json(&s->c, json_object_get(js, "counters"));
+		    K_QUEUE_OLDEST));
+		s->changed = (int64_t)ju(js, K_LAST_CHANGE);
+		mon_counters_from_json(&s->c, json_object_get(js, K_COUNTERS));
 		for (size_t k = 0; pf && k < pf->nservers; k++)
 			if (!strcmp(pf->servers[k].name, s->name))
 				rate(&s->c, &pf->servers[k].c, dt);
@@ -240,24 +219,24 @@ zone_from_stats(struct mon_zone *z, json_t *st, const struct mon_snapshot *p,
 	size_t i;
 
 	z->up = true;
-	cp(z->version, sizeof z->version, st, "version");
-	z->uptime = (int64_t)ju(st, "uptime");
-	z->pid = (int64_t)ju(st, "pid");
-	z->nfes = json_array_size(json_object_get(st, "frontends"));
+	cp(z->version, sizeof z->version, st, K_VERSION);
+	z->uptime = (int64_t)ju(st, K_UPTIME);
+	z->pid = (int64_t)ju(st, K_PID);
+	z->nfes = json_array_size(json_object_get(st, K_FRONTENDS));
 	z->fes = xcalloc(z->nfes + 1, sizeof *z->fes);
-	json_array_foreach(json_object_get(st, "frontends"), i, j) {
-		cp(z->fes[i].name, sizeof z->fes[i].name, j, "name");
-		cp(z->fes[i].farm, sizeof z->fes[i].farm, j, "farm");
+	json_array_foreach(json_object_get(st, K_FRONTENDS), i, j) {
+		cp(z->fes[i].name, sizeof z->fes[i].name, j, K_NAME);
+		cp(z->fes[i].farm, sizeof z->fes[i].farm, j, K_FARM);
 		mon_counters_from_json(&z->fes[i].c, json_object_get(j,
-		    "counters"));
+		    K_COUNTERS));
 		rate(&z->fes[i].c, prev_frontend(p, z->name, z->fes[i].name),
 		    dt);
 	}
-	z->nfarms = json_array_size(json_object_get(st, "farms"));
+	z->nfarms = json_array_size(json_object_get(st, K_FARMS));
 	z->farms = xcalloc(z->nfarms + 1, sizeof *z->farms);
-	json_array_foreach(json_object_get(st, "farms"), i, j)
+	json_array_foreach(json_object_get(st, K_FARMS), i, j)
 		farm_from_json(&z->farms[i], j, prev_farm(p, z->name,
-		    json_string_value(json_object_get(j, "name"))), dt);
+		    json_string_value(json_object_get(j, K_NAME))), dt);
 }
 
 static bool

@@ -10,27 +10,39 @@
 #include <string.h>
 
 #include "monitor.h"
-#include "runtime.h"
+#include "proto.h"
 
 enum col_id { C_NAME, C_ADDR, C_ADMIN, C_STATE, C_W, C_TIER, C_CUR, C_MAX, C_TOT,
 	C_RATE, C_Q, C_QMX, C_WAIT, C_IN, C_OUT, C_ERR, C_REDIS, C_SINCE,
 	C_CHECK, C_COUNT };
 
+#define CNT(id)	(&counter_defs[id])
+
 static const struct {
 	const char	*title;
 	int		 width;
 	int		 prio;		/* lower fits first; 0: always */
+	const struct counter_def *counter;	/* the column shows it */
 } cols[C_COUNT] = {
-	[C_NAME] = { "NAME", 16, 0 },	[C_ADDR] = { "ADDRESS", 21, 5 },
-	[C_ADMIN] = { "ADMIN", 5, 0 },
-	[C_STATE] = { "STATE", 9, 0 },	[C_W] = { "W", 3, 0 },
-	[C_TIER] = { "TIER", 4, 0 },	[C_CUR] = { "CUR", 4, 0 },
-	[C_MAX] = { "MAX", 4, 3 },	[C_TOT] = { "TOTAL", 6, 0 },
-	[C_RATE] = { "/S", 4, 0 },	[C_Q] = { "Q", 3, 0 },
-	[C_QMX] = { "QMX", 3, 6 },	[C_WAIT] = { "WAIT", 5, 1 },
-	[C_IN] = { "IN", 6, 4 },	[C_OUT] = { "OUT", 6, 4 },
-	[C_ERR] = { "ERR", 4, 2 },	[C_REDIS] = { "REDIS", 5, 6 },
-	[C_SINCE] = { "SINCE", 5, 2 },	[C_CHECK] = { "LAST CHECK", 16, 0 },
+	[C_NAME] = { "NAME", 16, 0, NULL },
+	[C_ADDR] = { "ADDRESS", 21, 5, NULL },
+	[C_ADMIN] = { "ADMIN", 5, 0, NULL },
+	[C_STATE] = { "STATE", 9, 0, NULL },
+	[C_W] = { "W", 3, 0, NULL },
+	[C_TIER] = { "TIER", 4, 0, NULL },
+	[C_CUR] = { "CUR", 4, 0, CNT(CNT_SESSIONS_CUR) },
+	[C_MAX] = { "MAX", 4, 3, CNT(CNT_SESSIONS_MAX) },
+	[C_TOT] = { "TOTAL", 6, 0, CNT(CNT_SESSIONS_TOTAL) },
+	[C_RATE] = { "/S", 4, 0, NULL },
+	[C_Q] = { "Q", 3, 0, CNT(CNT_QUEUE_CUR) },
+	[C_QMX] = { "QMX", 3, 6, CNT(CNT_QUEUE_MAX) },
+	[C_WAIT] = { "WAIT", 5, 1, NULL },
+	[C_IN] = { "IN", 6, 4, CNT(CNT_BYTES_IN) },
+	[C_OUT] = { "OUT", 6, 4, CNT(CNT_BYTES_OUT) },
+	[C_ERR] = { "ERR", 4, 2, CNT(CNT_CONNECT_FAIL) },
+	[C_REDIS] = { "REDIS", 5, 6, CNT(CNT_REDISPATCH) },
+	[C_SINCE] = { "SINCE", 5, 2, NULL },
+	[C_CHECK] = { "LAST CHECK", 16, 0, NULL },
 };
 
 const char *
@@ -235,9 +247,12 @@ row_add(struct rows *r, struct row row)
 static int
 state_rank(const struct mon_server *s)
 {
-	if (strcmp(s->state, "down") == 0)
+	int p = names_find(pstate_names, PSTATE_MAX, s->state);
+
+	if (p == PSTATE_DOWN)
 		return 0;
-	if (strcmp(s->state, "nolb") == 0 || strcmp(s->admin, "ready") != 0)
+	if (p == PSTATE_NOLB || names_find(admin_names, ADMIN_MAX, s->admin) !=
+	    ADMIN_READY)
 		return 1;
 	return 2;
 }
@@ -312,15 +327,18 @@ build_rows(const struct mon_snapshot *snap, const struct mon_view *v,
 	}
 }
 
+/* An admin or a probe state's word: unchecked is neither good nor bad. */
 static enum mon_attr
 state_attr(const char *word)
 {
-	if (!strcmp(word, "up") || !strcmp(word, "ready"))
+	int a = names_find(admin_names, ADMIN_MAX, word);
+	int p = names_find(pstate_names, PSTATE_MAX, word);
+
+	if (a == ADMIN_READY || p == PSTATE_UP)
 		return AT_GOOD;
-	if (!strcmp(word, "down"))
+	if (p == PSTATE_DOWN)
 		return AT_BAD;
-	if (!strcmp(word, "nolb") || !strcmp(word, "drain") ||
-	    !strcmp(word, "maint"))
+	if (a != -1 || p == PSTATE_NOLB)
 		return AT_WARN;
 	return AT_NORMAL;
 }
@@ -332,7 +350,7 @@ refusals(char *b, size_t len, const struct mon_counters *c)
 	size_t off = 0;
 
 	b[0] = '\0';
-	for (size_t i = 0; i < REFUSE_MAX && i < nitems(c->refused); i++)
+	for (size_t i = 0; i < REFUSE_MAX; i++)
 		if (c->refused[i] > 0 && off < len)
 			off += (size_t)snprintf(b + off, len - off, "%s%s %llu",
 			    off ? " " : "421 ", refusal_names[i],
@@ -354,6 +372,18 @@ fmt_count(char *b, size_t len, uint64_t v, int width)
 	}
 }
 
+static void
+counter_cell(char *b, size_t len, const struct mon_counters *c,
+    const struct counter_def *d, int width)
+{
+	uint64_t v = counter_value(&c->n, d);
+
+	if (d->unit == CU_BYTES)
+		fmt_bytes(b, len, v);
+	else
+		fmt_count(b, len, v, width);
+}
+
 /* The counter columns shared by frontend, farm and server rows. */
 static int
 counter_cells(struct mon_screen *s, int y, int x, const bool on[C_COUNT],
@@ -364,26 +394,15 @@ counter_cells(struct mon_screen *s, int y, int x, const bool on[C_COUNT],
 	for (int i = C_CUR; i <= C_REDIS; i++) {
 		if (!on[i])
 			continue;
-		switch (i) {
-		case C_CUR: fmt_count(b, sizeof b, c->cur, cols[i].width); break;
-		case C_MAX: fmt_count(b, sizeof b, c->max, cols[i].width); break;
-		case C_TOT: fmt_count(b, sizeof b, c->total, cols[i].width); break;
-		case C_RATE:
+		if (cols[i].counter != NULL)
+			counter_cell(b, sizeof b, c, cols[i].counter,
+			    cols[i].width);
+		else if (i == C_RATE)
 			mon_format_rate(b, sizeof b, c->rate, cols[i].width);
-			break;
-		case C_Q: fmt_count(b, sizeof b, c->qcur, cols[i].width); break;
-		case C_QMX: fmt_count(b, sizeof b, c->qmax, cols[i].width); break;
-		case C_WAIT:
-			if (oldest > 0)
-				snprintf(b, sizeof b, "%.1fs", oldest);
-			else
-				snprintf(b, sizeof b, "-");
-			break;
-		case C_IN: fmt_bytes(b, sizeof b, c->bytes_in); break;
-		case C_OUT: fmt_bytes(b, sizeof b, c->bytes_out); break;
-		case C_ERR: fmt_count(b, sizeof b, c->connect_fail, cols[i].width); break;
-		case C_REDIS: fmt_count(b, sizeof b, c->redispatch, cols[i].width); break;
-		}
+		else if (oldest > 0)		/* C_WAIT */
+			snprintf(b, sizeof b, "%.1fs", oldest);
+		else
+			snprintf(b, sizeof b, "-");
 		put(s, y, x, cols[i].width, a, "%*s", cols[i].width, b);
 		x += cols[i].width + 1;
 	}
@@ -444,7 +463,8 @@ draw_server(struct mon_screen *s, int y, const bool on[C_COUNT],
 		put(s, y, col_x(on, C_SINCE), cols[C_SINCE].width, a, "%*s",
 		    cols[C_SINCE].width, since);
 	}
-	put(s, y, col_x(on, C_CHECK), -1, sel ? a : (strcmp(v->state, "up") ?
+	put(s, y, col_x(on, C_CHECK), -1, sel ? a : (strcmp(v->state,
+	    pstate_names[PSTATE_UP]) ?
 	    state_attr(v->state) : AT_NORMAL), "%s (%ums)", v->check,
 	    v->check_ms);
 }
@@ -650,8 +670,8 @@ void
 mon_render_sessions(struct mon_screen *s, const struct mon_target *t,
     json_t *res, const char *err)
 {
-	json_t *list = json_object_get(res, "sessions"), *v;
-	long long total = json_integer_value(json_object_get(res, "total"));
+	json_t *list = json_object_get(res, K_SESSIONS), *v;
+	long long total = json_integer_value(json_object_get(res, K_TOTAL));
 	int y = 1, last = s->h - 2;
 	size_t i, shown = 0;
 	char in[16], out[16];
@@ -674,15 +694,16 @@ mon_render_sessions(struct mon_screen *s, const struct mon_target *t,
 		if (y > last)
 			break;
 		fmt_bytes(in, sizeof in, (uint64_t)json_integer_value(
-		    json_object_get(v, "bytes_in")));
+		    json_object_get(v, K_BYTES_IN)));
 		fmt_bytes(out, sizeof out, (uint64_t)json_integer_value(
-		    json_object_get(v, "bytes_out")));
-		put(s, y++, 0, -1, strcmp(jstr(v, "state"), "queued") ?
+		    json_object_get(v, K_BYTES_OUT)));
+		put(s, y++, 0, -1, strcmp(jstr(v, K_STATE),
+		    session_state_names[SESSION_QUEUED]) ?
 		    AT_NORMAL : AT_WARN,
 		    "%-40.40s %-16.16s %-11.11s %6.1fs %6.1fs %7s %7s",
-		    jstr(v, "client"), jstr(v, "frontend"), jstr(v, "state"),
-		    json_real_value(json_object_get(v, "age")),
-		    json_real_value(json_object_get(v, "wait")), in, out);
+		    jstr(v, K_CLIENT), jstr(v, K_FRONTEND), jstr(v, K_STATE),
+		    json_real_value(json_object_get(v, K_AGE)),
+		    json_real_value(json_object_get(v, K_WAIT)), in, out);
 		shown++;
 	}
 	if ((long long)shown < total)

@@ -194,9 +194,9 @@ key(struct shell *sh, struct mon_view *v, struct question *q,
 	case '?': v->help = true; break;
 	case 'l': v->sessions = !v->sessions; break;
 	case '/': prompt_line("filter: ", v->filter, sizeof v->filter); break;
-	case 'd': ask(v, q, t, "drain"); break;
-	case 'm': ask(v, q, t, "maint"); break;
-	case 'r': ask(v, q, t, "ready"); break;
+	case 'd': ask(v, q, t, admin_names[ADMIN_DRAIN]); break;
+	case 'm': ask(v, q, t, admin_names[ADMIN_MAINT]); break;
+	case 'r': ask(v, q, t, admin_names[ADMIN_READY]); break;
 	case 27:
 		v->status[0] = '\0';
 		v->sessions = false;
@@ -209,7 +209,7 @@ key(struct shell *sh, struct mon_view *v, struct question *q,
 static void
 drain_progress(struct mon_view *v, const struct mon_target *t)
 {
-	if (strcmp(t->admin, "drain") != 0 || strncmp(v->status, t->farm,
+	if (strcmp(t->admin, admin_names[ADMIN_DRAIN]) != 0 || strncmp(v->status, t->farm,
 	    strlen(t->farm)) != 0)
 		return;
 	if (t->sessions > 0)

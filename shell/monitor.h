@@ -11,12 +11,14 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "counters.h"
 #include "shell.h"
 
 struct mon_counters {
-	uint64_t	 cur, max, total, qcur, qmax, bytes_in, bytes_out;
-	uint64_t	 connect_fail, redispatch;
-	uint64_t	 refused[8];	/* in refusal_names order */
+	union {
+		struct counters	 n;	/* as counter_defs[] reads it */
+		struct { COUNTER_MEMBERS };
+	};
 	double		 rate;		/* sessions/s since the last snapshot */
 	double		 refused_rate;
 };

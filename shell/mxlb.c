@@ -294,6 +294,8 @@ main(int argc, char **argv)
 		grammar_man(stdout);
 		return 0;
 	}
+	if (argc == 3 && strcmp(argv[1], "__names") == 0)
+		return grammar_man_names(stdout, argv[2]) == 0 ? 0 : 2;
 	if (argc > 1 && strcmp(argv[1], "check") == 0)
 		return run_check(&sh, argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "__complete") == 0) {

@@ -467,7 +467,7 @@ peer_open(struct peer *p, char *err, size_t errlen)
 	if (peer_connect(p, err, errlen) == -1)
 		return -1;
 	h = peer_exchange(p, json_pack("{s:s,s:i}", K_CMD, CMD_HELLO,
-	    "protocol", PROTO_VERSION), 0, err, errlen);
+	    K_PROTOCOL, PROTO_VERSION), 0, err, errlen);
 	if (h == NULL) {
 		if (p->status == PEER_ENGINE)
 			return peer_fail(p, PEER_VERSION, err, errlen, "the "
@@ -476,8 +476,8 @@ peer_open(struct peer *p, char *err, size_t errlen)
 			    err);
 		return -1;
 	}
-	v = json_integer_value(json_object_get(h, "protocol"));
-	if (!json_is_integer(json_object_get(h, "protocol")) ||
+	v = json_integer_value(json_object_get(h, K_PROTOCOL));
+	if (!json_is_integer(json_object_get(h, K_PROTOCOL)) ||
 	    v != PROTO_VERSION) {
 		json_decref(h);
 		return peer_fail(p, PEER_VERSION, err, errlen, "the engine at "

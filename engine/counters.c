@@ -1,0 +1,124 @@
+/* The table of counters.h and what reads and writes through it. */
+#include <string.h>
+
+#include "counters.h"
+
+#define OFF(m)	offsetof(struct counters, m)
+
+const struct counter_def counter_defs[CNT_MAX] = {
+	[CNT_SESSIONS_CUR] = { "sessions_cur", "sessions", OFF(cur), CK_GAUGE,
+	    CU_SESSIONS, false, "Sessions open now." },
+	[CNT_SESSIONS_MAX] = { "sessions_max", "sessions_max", OFF(max),
+	    CK_GAUGE, CU_SESSIONS, false, "Most sessions open at once." },
+	[CNT_SESSIONS_TOTAL] = { "sessions_total", "sessions_total",
+	    OFF(total), CK_COUNTER, CU_SESSIONS, false,
+	    "Sessions since start." },
+	[CNT_QUEUE_CUR] = { "queue_cur", "queue", OFF(qcur), CK_GAUGE,
+	    CU_SESSIONS, false, "Sessions waiting for a server slot." },
+	[CNT_QUEUE_MAX] = { "queue_max", "queue_max", OFF(qmax), CK_GAUGE,
+	    CU_SESSIONS, false, "Most sessions queued at once." },
+	[CNT_BYTES_IN] = { "bytes_in", "bytes_in_total", OFF(bytes_in),
+	    CK_COUNTER, CU_BYTES, false, "Bytes from clients." },
+	[CNT_BYTES_OUT] = { "bytes_out", "bytes_out_total", OFF(bytes_out),
+	    CK_COUNTER, CU_BYTES, false, "Bytes to clients." },
+	[CNT_CONNECT_FAIL] = { "connect_fail", "connect_failures_total",
+	    OFF(connect_fail), CK_COUNTER, CU_SESSIONS, false,
+	    "Failed connections to servers." },
+	[CNT_REDISPATCH] = { "redispatch", "redispatches_total",
+	    OFF(redispatch), CK_COUNTER, CU_SESSIONS, false,
+	    "Sessions retried on another server after a failed connect." },
+	[CNT_REFUSED] = { "refused", "refused_total", OFF(refused), CK_COUNTER,
+	    CU_SESSIONS, true, "Sessions refused (421 or close), by reason." },
+};
+
+const char *const counter_kind_names[] = {
+	[CK_COUNTER] = "counter",
+	[CK_GAUGE] = "gauge",
+};
+
+static const uint64_t *
+counter_at(const struct counters *c, const struct counter_def *d)
+{
+	return (const uint64_t *)(const void *)((const char *)c + d->off);
+}
+
+uint64_t
+counter_value(const struct counters *c, const struct counter_def *d)
+{
+	const uint64_t *v = counter_at(c, d);
+	uint64_t n = 0;
+
+	if (!d->by_reason)
+		return *v;
+	for (int i = 0; i < REFUSE_MAX; i++)
+		n += v[i];
+	return n;
+}
+
+json_t *
+counters_json(const struct counters *c)
+{
+	json_t *o = json_object();
+
+	for (int id = 0; id < CNT_MAX; id++) {
+		const uint64_t *v = counter_at(c, &counter_defs[id]);
+		json_t *r;
+
+		if (!counter_defs[id].by_reason) {
+			json_object_set_new(o, counter_defs[id].key,
+			    json_integer((json_int_t)*v));
+			continue;
+		}
+		r = json_object();
+		for (int i = 0; i < REFUSE_MAX; i++)
+			json_object_set_new(r, refusal_names[i],
+			    json_integer((json_int_t)v[i]));
+		json_object_set_new(o, counter_defs[id].key, r);
+	}
+	return o;
+}
+
+static uint64_t
+ju(json_t *o, const char *k)
+{
+	return (uint64_t)json_integer_value(json_object_get(o, k));
+}
+
+void
+counters_from_json(struct counters *c, json_t *o)
+{
+	memset(c, 0, sizeof *c);
+	for (int id = 0; id < CNT_MAX; id++) {
+		uint64_t *v = (uint64_t *)(void *)((char *)c +
+		    counter_defs[id].off);
+		json_t *r = json_object_get(o, counter_defs[id].key);
+
+		if (!counter_defs[id].by_reason)
+			*v = (uint64_t)json_integer_value(r);
+		else
+			for (int i = 0; i < REFUSE_MAX; i++)
+				v[i] = ju(r, refusal_names[i]);
+	}
+}
+
+long long
+counter_json_get(json_t *o, enum counter_id id)
+{
+	json_t *v = json_object_get(o, counter_defs[id].key), *n;
+	const char *reason;
+	long long sum = 0;
+
+	if (!counter_defs[id].by_reason)
+		return (long long)json_integer_value(v);
+	/* Every reason the engine sent, also one this shell does not know. */
+	json_object_foreach(v, reason, n)
+		sum += (long long)json_integer_value(n);
+	return sum;
+}
+
+long long
+refused_json_get(json_t *o, enum refusal why)
+{
+	return (long long)json_integer_value(json_object_get(json_object_get(o,
+	    counter_defs[CNT_REFUSED].key), refusal_names[why]));
+}
