@@ -76,7 +76,8 @@ ports_fmt(const char *text)
 	char err[FIELD_ERRLEN];
 	char *s;
 
-	if (portlist_parse(&l, text, err, sizeof err) != 0) {
+	if (portlist_parse(&l, text, PORT_MIN, PORT_MAX, err,
+	    sizeof err) != 0) {
 		print_message("\"%s\": %s\n", text, err);
 		fail();
 	}
@@ -94,7 +95,8 @@ expect_ports(const char *text, const char *formatted, size_t count)
 
 	assert_string_equal(s, formatted);
 	free(s);
-	assert_int_equal(portlist_parse(&l, text, err, sizeof err), 0);
+	assert_int_equal(portlist_parse(&l, text, PORT_MIN, PORT_MAX, err,
+	    sizeof err), 0);
 	assert_int_equal(portlist_count(&l), count);
 	free(l.v);
 }
@@ -105,7 +107,8 @@ expect_ports_error(const char *text, const char *msg)
 	struct portlist l = { 0 };
 	char err[FIELD_ERRLEN] = "";
 
-	assert_int_equal(portlist_parse(&l, text, err, sizeof err), -1);
+	assert_int_equal(portlist_parse(&l, text, PORT_MIN, PORT_MAX, err,
+	    sizeof err), -1);
 	assert_string_equal(err, msg);
 	free(l.v);
 }
@@ -242,8 +245,8 @@ test_portlist_has(void **state)
 	char err[FIELD_ERRLEN];
 
 	(void)state;
-	assert_int_equal(portlist_parse(&l, "2500-2510,2525,25", err,
-	    sizeof err), 0);
+	assert_int_equal(portlist_parse(&l, "2500-2510,2525,25", PORT_MIN,
+	    PORT_MAX, err, sizeof err), 0);
 	assert_true(portlist_has(&l, 25));
 	assert_true(portlist_has(&l, 2500));
 	assert_true(portlist_has(&l, 2505));
