@@ -16,38 +16,48 @@ zone_name_valid(const char *name)
 
 /* The design's defaults: /run/mxlb and /var/lib/mxlb for root, the XDG
  * places for anyone else; flags and MXLB_* variables override them. */
-char *
-zone_rundir(const char *flag)
+struct place {
+	const char	*env;	/* the MXLB_* variable */
+	const char	*root;	/* for root */
+	const char	*xdg;	/* XDG variable: $XDG/mxlb */
+	const char	*home;	/* without it, $HOME/home; NULL: none */
+	const char	*tmp;	/* else tmp-UID */
+};
+
+static const struct place run_place = { "MXLB_RUNDIR", "/run/mxlb",
+    "XDG_RUNTIME_DIR", NULL, "/tmp/mxlb" };
+static const struct place state_place = { "MXLB_STATEDIR", "/var/lib/mxlb",
+    "XDG_STATE_HOME", ".local/state/mxlb", "/tmp/mxlb-state" };
+
+static char *
+place_dir(const struct place *p, const char *flag)
 {
-	const char *env = getenv("MXLB_RUNDIR"), *xdg;
+	const char *env = getenv(p->env), *xdg = getenv(p->xdg);
+	const char *home = getenv("HOME");
 
 	if (flag != NULL)
 		return xstrdup(flag);
 	if (env != NULL && *env != '\0')
 		return xstrdup(env);
 	if (geteuid() == 0)
-		return xstrdup("/run/mxlb");
-	if ((xdg = getenv("XDG_RUNTIME_DIR")) != NULL && *xdg != '\0')
+		return xstrdup(p->root);
+	if (xdg != NULL && *xdg != '\0')
 		return xasprintf("%s/mxlb", xdg);
-	return xasprintf("/tmp/mxlb-%u", (unsigned)geteuid());
+	if (p->home != NULL && home != NULL)
+		return xasprintf("%s/%s", home, p->home);
+	return xasprintf("%s-%u", p->tmp, (unsigned)geteuid());
+}
+
+char *
+zone_rundir(const char *flag)
+{
+	return place_dir(&run_place, flag);
 }
 
 char *
 zone_statedir(const char *flag)
 {
-	const char *env = getenv("MXLB_STATEDIR"), *xdg, *home;
-
-	if (flag != NULL)
-		return xstrdup(flag);
-	if (env != NULL && *env != '\0')
-		return xstrdup(env);
-	if (geteuid() == 0)
-		return xstrdup("/var/lib/mxlb");
-	if ((xdg = getenv("XDG_STATE_HOME")) != NULL && *xdg != '\0')
-		return xasprintf("%s/mxlb", xdg);
-	if ((home = getenv("HOME")) != NULL)
-		return xasprintf("%s/.local/state/mxlb", home);
-	return xasprintf("/tmp/mxlb-state-%u", (unsigned)geteuid());
+	return place_dir(&state_place, flag);
 }
 
 /* The control socket of zone in rundir. */
