@@ -212,8 +212,8 @@ config_diff(const struct config *a, const struct config *b, bool zone_words,
 		const struct frontend *fb = b->frontends[i];
 		const struct frontend *fa = config_frontend(a, fb->name);
 		if (fa != NULL) {
-			line = cmd_line("", &cmd_frontend_set, " %s%s", fb->name,
-			    zw);
+			line = cmd_line("", &cmd_frontend_set, " %s%s",
+			    fb->name, zw);
 			push_set(&v, &n, line, fields_diff(&frontend_fields, fa,
 			    fb));
 			free(line);

@@ -45,7 +45,7 @@ OUT=$("$MXLBD" -n -c "$T_DIR/badport.json" 2>&1); RC=$?
 check "config port 2525x: refused with the range" \
 	eval '[ $RC -ne 0 ] && [[ "$OUT" == *"port \"2525x\" is not valid (allowed: 1-65535)"* ]]'
 
-# --- 2. the name rule, and where zones are --------------------------------------
+# --- 2. the name rule, and where zones are ---------------------------------
 
 OUT=$("$MXLBD" -z .pf -f 2>&1); RC=$?
 check "mxlbd -z .pf: the zone name rule" \
@@ -63,7 +63,7 @@ OUT=$("$MXLB" -c 'show zones' 2>&1)
 check "mxlb finds the zone mxlbd made in MXLB_RUNDIR" eval '[[ "$OUT" == *pf1* ]]'
 check "the socket is RUNDIR/ZONE.sock" test -S "$MXLB_RUNDIR/pf1.sock"
 
-# --- 3. show running replays -------------------------------------------------------
+# --- 3. show running replays --------------------------------------------------
 
 RUN=$("$MXLB" -c 'show running pf1')
 note "show running pf1:"$'\n'"$RUN"
