@@ -22,7 +22,8 @@ B        = build
 MODEL_SRCS  = engine/field.c engine/addr.c engine/config.c engine/config-validate.c \
               engine/config-json.c \
               engine/proxy.c engine/balance.c engine/util.c engine/commit.c \
-              engine/metrics.c engine/schema.c engine/names.c engine/counters.c
+              engine/metrics.c engine/schema.c engine/names.c engine/counters.c \
+              engine/paths.c
 ENGINE_SRCS = engine/mxlbd.c engine/log.c engine/engine.c engine/listener.c \
               engine/forward.c \
               engine/session.c engine/queue.c engine/limit.c engine/probe.c \

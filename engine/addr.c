@@ -335,16 +335,24 @@ cidrlist_parse(struct cidrlist *l, const char *s, char *err, size_t errlen)
 	return list_each(s, "CIDR", err, errlen, cidrlist_item, l);
 }
 
-static int
-port_parse(const char *s, uint16_t *port, char *err, size_t errlen)
+/* A port in [min, max], which stays within what 16 bits hold. */
+int
+port_parse(const char *s, long min, long max, uint16_t *port, char *err,
+    size_t errlen)
 {
 	char *end;
 	long v;
 
+	if (min < 0)
+		min = 0;
+	if (max > UINT16_MAX)
+		max = UINT16_MAX;
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (!isdigit((unsigned char)*s) || *end != '\0' || v < 1 || v > 65535) {
-		snprintf(err, errlen, "\"%.20s\" is not a port (1-65535)", s);
+	if (!isdigit((unsigned char)*s) || *end != '\0' || errno != 0 ||
+	    v < min || v > max) {
+		snprintf(err, errlen, "\"%.20s\" is not a port (%ld-%ld)", s,
+		    min, max);
 		return -1;
 	}
 	*port = (uint16_t)v;
@@ -379,10 +387,16 @@ portlist_add(struct portlist *l, uint16_t lo, uint16_t hi)
 	l->v[i].hi = hi;
 }
 
+struct portlist_arg {
+	struct portlist	*l;
+	long		 min, max;
+};
+
 static int
 portlist_item(void *arg, const char *s, char *err, size_t errlen)
 {
-	struct portlist *l = arg;
+	struct portlist_arg *a = arg;
+	struct portlist *l = a->l;
 	char buf[32], *dash;
 	uint16_t lo, hi;
 
@@ -393,10 +407,11 @@ portlist_item(void *arg, const char *s, char *err, size_t errlen)
 	strlcpy_(buf, s, sizeof buf);
 	if ((dash = strchr(buf, '-')) != NULL)
 		*dash++ = '\0';
-	if (port_parse(buf, &lo, err, errlen) == -1)
+	if (port_parse(buf, a->min, a->max, &lo, err, errlen) == -1)
 		return -1;
 	hi = lo;
-	if (dash != NULL && port_parse(dash, &hi, err, errlen) == -1)
+	if (dash != NULL &&
+	    port_parse(dash, a->min, a->max, &hi, err, errlen) == -1)
 		return -1;
 	if (hi < lo) {
 		snprintf(err, errlen, "port range \"%s\" ends before it starts",
@@ -413,9 +428,12 @@ portlist_item(void *arg, const char *s, char *err, size_t errlen)
 }
 
 int
-portlist_parse(struct portlist *l, const char *s, char *err, size_t errlen)
+portlist_parse(struct portlist *l, const char *s, long min, long max,
+    char *err, size_t errlen)
 {
-	return list_each(s, "port", err, errlen, portlist_item, l);
+	struct portlist_arg a = { l, min, max };
+
+	return list_each(s, "port", err, errlen, portlist_item, &a);
 }
 
 char *

@@ -44,6 +44,10 @@ struct portlist {
 /* The most ports one list may name: each becomes a listening socket. */
 #define PORTLIST_MAX	1024
 
+/* A TCP port's natural range; a field's table may narrow it. */
+#define PORT_MIN	1
+#define PORT_MAX	65535
+
 int	 addr_parse(struct mxaddr *, const char *, char *, size_t);
 void	 addr_format(const struct mxaddr *, char *, size_t);
 int	 addr_cmp(const struct mxaddr *, const struct mxaddr *);
@@ -61,7 +65,9 @@ bool	 cidrlist_match(const struct cidrlist *, const struct mxaddr *);
 
 int	 addrlist_parse(struct addrlist *, const char *, char *, size_t);
 int	 cidrlist_parse(struct cidrlist *, const char *, char *, size_t);
-int	 portlist_parse(struct portlist *, const char *, char *, size_t);
+int	 port_parse(const char *, long, long, uint16_t *, char *, size_t);
+int	 portlist_parse(struct portlist *, const char *, long, long, char *,
+	    size_t);
 void	 addrlist_add(struct addrlist *, const struct mxaddr *);
 void	 cidrlist_add(struct cidrlist *, const struct cidr *);
 char	*portlist_format(const struct portlist *);

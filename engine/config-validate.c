@@ -276,7 +276,7 @@ config_validate(const struct config *c, struct errs *e)
 	/* Object names are checked as they are parsed; a missing zone is
 	 * reported by whoever read the config. */
 	if (*c->zone != '\0' && !name_valid(c->zone))
-		errs_add(e, "zone \"%s\": name must be 1-63 of A-Z a-z 0-9 _ . -",
+		errs_add(e, "zone \"%s\": name must be " NAME_RULE,
 		    c->zone);
 	check_farms(c, e);
 	check_frontends(c, e);

@@ -90,18 +90,17 @@ server_set_pstate(struct rt_server *s, enum probe_state st)
 		server_requeue(s);
 }
 
-/* The probe restarts when anything it depends on changed. */
+/* The probe restarts when anything it depends on changed: the farm's
+ * fields marked F_PROBE, or anything of the server. */
 static bool
 probe_changed(const struct farm *a, const struct farm *b,
     const struct server *sa, const struct server *sb)
 {
-	static const char *const keys[] = { "probe", "probe-interval",
-	    "probe-timeout", "probe-rise", "probe-fall", "probe-port",
-	    "probe-helo", "port" };
-
-	for (size_t i = 0; i < nitems(keys); i++)
-		if (!field_equal(fieldset_find(&farm_fields, keys[i]), a, b))
+	for (size_t i = 0; i < farm_fields.n; i++) {
+		const struct field *f = &farm_fields.f[i];
+		if ((f->flags & F_PROBE) && !field_equal(f, a, b))
 			return true;
+	}
 	return !object_equal(&server_fields, sa, sb);
 }
 

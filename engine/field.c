@@ -39,10 +39,11 @@ name_valid(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n < 1 || n > 63)
+	if (n < 1 || n > NAME_LEN_MAX)
 		return false;
 	for (; *s != '\0'; s++)
-		if (!isalnum((unsigned char)*s) && strchr("_.-", *s) == NULL)
+		if (!isalnum((unsigned char)*s) &&
+		    strchr(NAME_PUNCT(NAME_STR_), *s) == NULL)
 			return false;
 	return true;
 }
@@ -321,13 +322,12 @@ field_allowed(const struct field *f)
 
 	switch (f->type) {
 	case FT_NAME:
-		return xstrdup("1-63 of A-Z a-z 0-9 _ . -");
+		return xstrdup(NAME_RULE);
 	case FT_HOST:
 		return xstrdup("a host name");
 	case FT_UINT:
-		return xasprintf("%ld-%ld", f->min, f->max);
 	case FT_PORT:
-		return xstrdup("1-65535");
+		return xasprintf("%ld-%ld", f->min, f->max);
 	case FT_DURATION: {
 		char *lo = duration_format(f->min), *hi = duration_format(f->max);
 		s = xasprintf("%s-%s seconds", lo, hi);
@@ -373,8 +373,6 @@ parse_number(const struct field *f, const char *text, long *v, char *err,
     size_t errlen)
 {
 	char *end;
-	long min = f->type == FT_PORT ? 1 : f->min;
-	long max = f->type == FT_PORT ? 65535 : f->max;
 
 	errno = 0;
 	if (f->type == FT_DURATION) {
@@ -387,7 +385,7 @@ parse_number(const struct field *f, const char *text, long *v, char *err,
 		if (*end != '\0' || errno != 0)
 			return bad_value(f, text, err, errlen);
 	}
-	if (*v < min || *v > max) {
+	if (*v < f->min || *v > f->max) {
 		char *allowed = field_allowed(f);
 		snprintf(err, errlen, "%s %s is out of range %s", f->key, text,
 		    allowed);
@@ -422,7 +420,7 @@ parse_list(const struct field *f, void *p, const char *text, char *err,
 	else if (f->type == FT_CIDRS)
 		rc = cidrlist_parse(p, text, msg, sizeof msg);
 	else
-		rc = portlist_parse(p, text, msg, sizeof msg);
+		rc = portlist_parse(p, text, f->min, f->max, msg, sizeof msg);
 	if (rc == -1)
 		snprintf(err, errlen, "%s: %s", f->key, msg);
 	return rc;

@@ -10,11 +10,27 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/*
+ * The rule for names (farms, servers, frontends, zones), once:
+ * name_valid() checks it, NAME_RULE says it to people and NAME_PATTERN to
+ * JSON Schema.  NAME_PUNCT lists the characters allowed besides ASCII
+ * letters and digits, as X(c) for each.
+ */
+#define NAME_LEN_MAX	63
+#define NAME_PUNCT(X)	X(_) X(.) X(-)
+#define NAME_STR_(x)	#x
+#define NAME_STR(x)	NAME_STR_(x)
+#define NAME_SPACED_(c)	" " #c
+#define NAME_RULE	"1-" NAME_STR(NAME_LEN_MAX) " of A-Z a-z 0-9" \
+			NAME_PUNCT(NAME_SPACED_)
+#define NAME_PATTERN	"^[A-Za-z0-9" NAME_PUNCT(NAME_STR_) "]{1," \
+			NAME_STR(NAME_LEN_MAX) "}$"
+
 enum ftype {
-	FT_NAME,	/* [A-Za-z0-9_.-]{1,63} */
+	FT_NAME,	/* NAME_RULE */
 	FT_HOST,	/* a host name for EHLO */
 	FT_UINT,	/* integer in [min, max] */
-	FT_PORT,	/* 1-65535 */
+	FT_PORT,	/* a port in [min, max] */
 	FT_DURATION,	/* kept in milliseconds, written in seconds */
 	FT_ENUM,	/* index into enums[] */
 	FT_FLAG,	/* present or not */
@@ -27,6 +43,8 @@ enum ftype {
 /* Field flags. */
 #define F_KEY		0x01	/* names the object; given at creation */
 #define F_REQUIRED	0x02	/* must be set for the config to be valid */
+#define F_PROBE		0x04	/* a change restarts the farm's probes */
+#define F_FARMREF	0x08	/* its value names a farm of the zone */
 
 struct field {
 	const char		*key;	/* keyword, and key in JSON */

@@ -40,11 +40,13 @@ metrics_listen(struct engine *eng, const char *spec, struct errs *e)
 {
 	char host[128];
 	const char *colon = strrchr(spec, ':');
-	long port;
+	char msg[128];
+	uint16_t port;
 	struct evhttp *http;
 
 	if (colon == NULL || (size_t)(colon - spec) >= sizeof host ||
-	    (port = strtol(colon + 1, NULL, 10)) < 1 || port > 65535) {
+	    port_parse(colon + 1, PORT_MIN, PORT_MAX, &port, msg,
+	    sizeof msg) == -1) {
 		errs_add(e, "--metrics %s: expected ADDRESS:PORT", spec);
 		return NULL;
 	}
@@ -57,7 +59,7 @@ metrics_listen(struct engine *eng, const char *spec, struct errs *e)
 	evhttp_set_gencb(http, serve, eng);
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET);
 	evhttp_set_timeout(http, 10);
-	if (evhttp_bind_socket(http, host[0] ? host : "::", (ev_uint16_t)port)
+	if (evhttp_bind_socket(http, host[0] ? host : "::", port)
 	    != 0) {
 		errs_add(e, "--metrics %s: cannot listen there", spec);
 		evhttp_free(http);

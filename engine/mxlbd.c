@@ -312,7 +312,7 @@ setup(struct mxlbd *d, const struct options *o, struct errs *e)
 	    o->group != NULL, e);
 	gid_t reader = zone_group(o->read_group, true, e);
 	char *rundir = zone_rundir(o->rundir), *statedir = zone_statedir(
-	    o->statedir), *sock = xasprintf("%s/%s.sock", rundir, o->zone);
+	    o->statedir), *sock = zone_sock(rundir, o->zone);
 	int rc = -1;
 
 	eng->statedir = xasprintf("%s/%s", statedir, o->zone);

@@ -10,7 +10,6 @@
 #include "config.h"
 #include "schema.h"
 
-#define NAME_PATTERN	"^[A-Za-z0-9_.-]{1,63}$"
 #define HOST_PATTERN	"^[A-Za-z0-9.:\\[\\]-]{1,253}$"
 #define PORTS_PATTERN	"^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$"
 

@@ -14,48 +14,6 @@
 #include "commit.h"
 #include "zone.h"
 
-bool
-zone_name_valid(const char *name)
-{
-	return name_valid(name) && name[0] != '.';
-}
-
-/* The design's defaults: /run/mxlb and /var/lib/mxlb for root, the XDG
- * places for anyone else; flags and MXLB_* variables override them. */
-char *
-zone_rundir(const char *flag)
-{
-	const char *env = getenv("MXLB_RUNDIR"), *xdg;
-
-	if (flag != NULL)
-		return xstrdup(flag);
-	if (env != NULL && *env != '\0')
-		return xstrdup(env);
-	if (geteuid() == 0)
-		return xstrdup("/run/mxlb");
-	if ((xdg = getenv("XDG_RUNTIME_DIR")) != NULL && *xdg != '\0')
-		return xasprintf("%s/mxlb", xdg);
-	return xasprintf("/tmp/mxlb-%u", (unsigned)geteuid());
-}
-
-char *
-zone_statedir(const char *flag)
-{
-	const char *env = getenv("MXLB_STATEDIR"), *xdg, *home;
-
-	if (flag != NULL)
-		return xstrdup(flag);
-	if (env != NULL && *env != '\0')
-		return xstrdup(env);
-	if (geteuid() == 0)
-		return xstrdup("/var/lib/mxlb");
-	if ((xdg = getenv("XDG_STATE_HOME")) != NULL && *xdg != '\0')
-		return xasprintf("%s/mxlb", xdg);
-	if ((home = getenv("HOME")) != NULL)
-		return xasprintf("%s/.local/state/mxlb", home);
-	return xasprintf("/tmp/mxlb-state-%u", (unsigned)geteuid());
-}
-
 /* mkdir -p, the last component with `mode` and group `gid`. */
 int
 zone_mkdir(const char *path, mode_t mode, gid_t gid, struct errs *e)

@@ -37,7 +37,7 @@ pump(int from, int to)
 int
 bridge_main(struct shell *sh, const char *zone)
 {
-	char *path = xasprintf("%s/%s.sock", sh->rundir, zone), err[1024];
+	char *path = zone_sock(sh->rundir, zone), err[1024];
 	struct peer *peer = peer_new(zone, path, NULL);
 	struct pollfd p[2];
 	bool in_open = true;

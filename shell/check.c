@@ -81,28 +81,11 @@ static const char check_usage[] =
     "CRITICAL also when an engine is down or a farm has no server able to "
     "take a session.\n";
 
-/* Where stopped engines keep their state, as mxlbd finds it. */
-static char *
-statedir(void)
-{
-	const char *env = getenv("MXLB_STATEDIR"), *xdg, *home;
-
-	if (env != NULL && *env != '\0')
-		return xstrdup(env);
-	if (geteuid() == 0)
-		return xstrdup("/var/lib/mxlb");
-	if ((xdg = getenv("XDG_STATE_HOME")) != NULL && *xdg != '\0')
-		return xasprintf("%s/mxlb", xdg);
-	if ((home = getenv("HOME")) != NULL)
-		return xasprintf("%s/.local/state/mxlb", home);
-	return xasprintf("/tmp/mxlb-state-%u", (unsigned)geteuid());
-}
-
 /* Every zone of this host: sockets, and state left by stopped engines. */
 static void
 check_zones(struct shell *sh, char ***names, size_t *n)
 {
-	char *dir = statedir(), *path;
+	char *dir = zone_statedir(NULL), *path;
 	struct dirent *de;
 	DIR *d;
 
@@ -113,7 +96,7 @@ check_zones(struct shell *sh, char ***names, size_t *n)
 	if ((d = opendir(dir)) != NULL) {
 		while ((de = readdir(d)) != NULL) {
 			struct stat st;
-			if (!name_valid(de->d_name) || de->d_name[0] == '.' ||
+			if (!zone_name_valid(de->d_name) ||
 			    shell_zone(sh, de->d_name) != NULL)
 				continue;
 			path = xasprintf("%s/%s/state.json", dir, de->d_name);
@@ -147,7 +130,7 @@ check_zone(struct shell *sh, const char *name, struct tally *t,
     long *hung, char *problems, size_t plen)
 {
 	struct zone *z = shell_zone(sh, name);
-	char *sock = xasprintf("%s/%s.sock", sh->rundir, name), err[1024];
+	char *sock = zone_sock(sh->rundir, name), err[1024];
 	struct peer *peer = z ? NULL : peer_new(name, sock, NULL);
 	json_t *st, *req = json_pack("{s:s}", K_CMD, CMD_STATS);
 	enum peer_status ps;

@@ -1,20 +1,6 @@
 /* The command table: every command of the shell, in `help` order. */
 #include "shell.h"
 
-extern const struct cmd_entry cmd_farm_add, cmd_farm_set, cmd_no_farm;
-extern const struct cmd_entry cmd_server_add, cmd_server_set, cmd_no_server;
-extern const struct cmd_entry cmd_server_drain, cmd_server_maint,
-    cmd_server_ready;
-extern const struct cmd_entry cmd_frontend_add, cmd_frontend_bind,
-    cmd_frontend_set, cmd_no_frontend;
-extern const struct cmd_entry cmd_zone_apply, cmd_zone_confirm;
-extern const struct cmd_entry cmd_show_zones, cmd_show_farms,
-    cmd_show_servers, cmd_show_frontends, cmd_show_running,
-    cmd_show_candidate, cmd_show_diff, cmd_show_history, cmd_show_stats,
-    cmd_show_sessions;
-extern const struct cmd_entry cmd_discard, cmd_update, cmd_rollback;
-extern const struct cmd_entry cmd_help, cmd_exit, cmd_quit, cmd_monitor;
-
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_farm_add, &cmd_farm_set,
 	&cmd_server_add, &cmd_server_set,

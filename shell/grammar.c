@@ -386,7 +386,7 @@ check_value(struct walk *w, enum argtype t, const struct fieldset *fs,
 	case A_NEWNAME:
 		if (name_valid(word))
 			return word;
-		werr(w, "\"%s\" is not a valid %s (1-63 of A-Z a-z 0-9 _ . -)",
+		werr(w, "\"%s\" is not a valid %s (" NAME_RULE ")",
 		    word, meta ? meta : "name");
 		return NULL;
 	case A_FARM: case A_SERVER: case A_FRONTEND: case A_ZONE:
@@ -418,7 +418,8 @@ check_value(struct walk *w, enum argtype t, const struct fieldset *fs,
 		werr(w, "%s", msg);
 		return NULL;
 	case A_PORTS:
-		rc = portlist_parse(&pl, word, msg, sizeof msg);
+		rc = portlist_parse(&pl, word, PORT_MIN, PORT_MAX, msg,
+		    sizeof msg);
 		free(pl.v);
 		if (rc == 0)
 			return word;
@@ -563,8 +564,8 @@ opt_value(struct walk *w, const struct optkw *o)
 	if (w->pos == w->n) {
 		if (w->cands == NULL)
 			return werr(w, "%s needs a value", o->kw);
-		if (o->field && strcmp(o->field->key, "farm") == 0)
-			t = A_FARM;	/* a frontend's farm: complete names */
+		if (o->field && (o->field->flags & F_FARMREF))
+			t = A_FARM;	/* complete the zone's farm names */
 		value_cands(w, t, o->field, o->opt ? o->opt->meta : NULL,
 		    o->help);
 		return 1;
@@ -767,6 +768,16 @@ parsed_has(const struct parsed *p, const char *kw)
 	return opt_used(p, kw);
 }
 
+/* "farm add": the command's keyword path, as declared. */
+void
+cmd_words(const struct cmd_entry *c, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (int i = 0; i < 3 && c->words[i]; i++)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s",
+		    i ? " " : "", c->words[i]);
+}
+
 /* "farm add NAME zone ZONE [balance roundrobin|...]..." from the table. */
 char *
 cmd_usage(const struct cmd_entry *c)
@@ -774,10 +785,7 @@ cmd_usage(const struct cmd_entry *c)
 	static char buf[4096];
 	char *allowed;
 
-	buf[0] = '\0';
-	for (int i = 0; i < 3 && c->words[i]; i++)
-		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s",
-		    i ? " " : "", c->words[i]);
+	cmd_words(c, buf, sizeof buf);
 	for (int i = 0; i < CMD_ARGS_MAX && c->args[i].type != A_NONE; i++)
 		snprintf(buf + strlen(buf), sizeof buf - strlen(buf),
 		    c->args[i].optional ? " [%s]" : " %s", c->args[i].meta);

@@ -107,6 +107,7 @@ int	 grammar_next(struct shell *, char **, int, const char *,
 	    struct cands *);
 void	 cands_free(struct cands *);
 const char *grammar_error(void);
+void	 cmd_words(const struct cmd_entry *, char *, size_t);
 char	*cmd_usage(const struct cmd_entry *);
 void	 grammar_man(FILE *);
 int	 grammar_man_names(FILE *, const char *);

@@ -92,17 +92,10 @@ words_line(int argc, char **argv)
 static char *
 rundir(char *flag)
 {
-	const char *env = getenv("MXLB_RUNDIR"), *xdg;
+	char *dir = zone_rundir(flag);
 
-	if (flag)
-		return flag;
-	if (env && *env)
-		return xstrdup(env);
-	if (geteuid() == 0)
-		return xstrdup("/run/mxlb");
-	if ((xdg = getenv("XDG_RUNTIME_DIR")) && *xdg)
-		return xasprintf("%s/mxlb", xdg);
-	return xasprintf("/tmp/mxlb-%u", (unsigned)geteuid());
+	free(flag);
+	return dir;
 }
 
 /* Leaving with edits not applied: a warning, and exit status 3. */

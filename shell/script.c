@@ -5,11 +5,32 @@
  * the commands that turn running into the candidate, one per object,
  * a changed attribute as a `set` of that attribute only.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "shell.h"
+
+/* MARK, the command's words, then the rest: the words come from the
+ * command's declaration, so the lines are typed as the grammar reads. */
+static char *cmd_line(const char *, const struct cmd_entry *, const char *,
+    ...) __attribute__((format(printf, 3, 4)));
+
+static char *
+cmd_line(const char *mark, const struct cmd_entry *c, const char *fmt, ...)
+{
+	char words[64], *rest, *line;
+	va_list ap;
+
+	cmd_words(c, words, sizeof words);
+	va_start(ap, fmt);
+	rest = xvasprintf(fmt, ap);
+	va_end(ap);
+	line = xasprintf("%s%s%s", mark, words, rest);
+	free(rest);
+	return line;
+}
 
 /* Only set fields: "unset" survives the round trip. */
 static void
@@ -47,7 +68,8 @@ config_script(const struct config *c, size_t *np)
 
 	for (size_t i = 0; i < c->nfarms; i++) {
 		const struct farm *f = c->farms[i];
-		line = xasprintf("farm add %s zone %s", f->name, c->zone);
+		line = cmd_line("", &cmd_farm_add, " %s zone %s", f->name,
+		    c->zone);
 		append_fields(&line, &farm_fields, f);
 		push(&v, &n, line);
 		for (size_t j = 0; j < f->nservers; j++) {
@@ -55,15 +77,16 @@ config_script(const struct config *c, size_t *np)
 			/* The zone word on every server: the script replays
 			 * into a zone that has a farm of the same name in
 			 * another zone (change the zone words only). */
-			line = xasprintf("server add %s %s zone %s", f->name,
-			    addr, c->zone);
+			line = cmd_line("", &cmd_server_add, " %s %s zone %s",
+			    f->name, addr, c->zone);
 			append_fields(&line, &server_fields, f->servers[j]);
 			push(&v, &n, line);
 		}
 	}
 	for (size_t i = 0; i < c->nfrontends; i++) {
 		const struct frontend *fe = c->frontends[i];
-		line = xasprintf("frontend add %s zone %s", fe->name, c->zone);
+		line = cmd_line("", &cmd_frontend_add, " %s zone %s", fe->name,
+		    c->zone);
 		append_fields(&line, &frontend_fields, fe);
 		push(&v, &n, line);
 	}
@@ -113,7 +136,8 @@ server_line(const struct farm *f, const struct server *s, const char *zone)
 	char addr[ADDR_STRLEN], *line;
 
 	addr_format(&s->address, addr, sizeof addr);
-	line = xasprintf("+ server add %s %s zone %s", f->name, addr, zone);
+	line = cmd_line("+ ", &cmd_server_add, " %s %s zone %s", f->name, addr,
+	    zone);
 	append_fields(&line, &server_fields, s);
 	return line;
 }
@@ -124,7 +148,7 @@ static void
 farm_diff(char ***v, size_t *n, const struct farm *a, const struct farm *b,
     const char *zone, const char *zw)
 {
-	char *pre = xasprintf("farm set %s%s", b->name, zw);
+	char *pre = cmd_line("", &cmd_farm_set, " %s%s", b->name, zw);
 
 	push_set(v, n, pre, fields_diff(&farm_fields, a, b));
 	free(pre);
@@ -132,8 +156,8 @@ farm_diff(char ***v, size_t *n, const struct farm *a, const struct farm *b,
 		const struct server *sa = a->servers[i];
 		const struct server *sb = farm_server(b, server_name(sa));
 		if (sb == NULL || addr_cmp(&sa->address, &sb->address) != 0)
-			push(v, n, xasprintf("- no server %s %s%s", a->name,
-			    server_name(sa), zw));
+			push(v, n, cmd_line("- ", &cmd_no_server, " %s %s%s",
+			    a->name, server_name(sa), zw));
 	}
 	for (size_t i = 0; i < b->nservers; i++) {
 		const struct server *sb = b->servers[i];
@@ -141,7 +165,7 @@ farm_diff(char ***v, size_t *n, const struct farm *a, const struct farm *b,
 		if (sa == NULL || addr_cmp(&sa->address, &sb->address) != 0)
 			push(v, n, server_line(b, sb, zone));
 		else {
-			pre = xasprintf("server set %s %s%s", b->name,
+			pre = cmd_line("", &cmd_server_set, " %s %s%s", b->name,
 			    server_name(sb), zw);
 			push_set(v, n, pre, fields_diff(&server_fields, sa, sb));
 			free(pre);
@@ -173,7 +197,8 @@ config_diff(const struct config *a, const struct config *b, bool zone_words,
 			farm_diff(&v, &n, fa, fb, b->zone, zw);
 			continue;
 		}
-		line = xasprintf("+ farm add %s zone %s", fb->name, b->zone);
+		line = cmd_line("+ ", &cmd_farm_add, " %s zone %s", fb->name,
+		    b->zone);
 		append_fields(&line, &farm_fields, fb);
 		push(&v, &n, line);
 		for (size_t j = 0; j < fb->nservers; j++)
@@ -181,25 +206,27 @@ config_diff(const struct config *a, const struct config *b, bool zone_words,
 	}
 	for (size_t i = 0; i < a->nfrontends; i++)
 		if (config_frontend(b, a->frontends[i]->name) == NULL)
-			push(&v, &n, xasprintf("- no frontend %s%s",
+			push(&v, &n, cmd_line("- ", &cmd_no_frontend, " %s%s",
 			    a->frontends[i]->name, zw));
 	for (size_t i = 0; i < b->nfrontends; i++) {
 		const struct frontend *fb = b->frontends[i];
 		const struct frontend *fa = config_frontend(a, fb->name);
 		if (fa != NULL) {
-			line = xasprintf("frontend set %s%s", fb->name, zw);
+			line = cmd_line("", &cmd_frontend_set, " %s%s",
+			    fb->name, zw);
 			push_set(&v, &n, line, fields_diff(&frontend_fields, fa,
 			    fb));
 			free(line);
 			continue;
 		}
-		line = xasprintf("+ frontend add %s zone %s", fb->name, b->zone);
+		line = cmd_line("+ ", &cmd_frontend_add, " %s zone %s",
+		    fb->name, b->zone);
 		append_fields(&line, &frontend_fields, fb);
 		push(&v, &n, line);
 	}
 	for (size_t i = 0; i < a->nfarms; i++)
 		if (config_farm(b, a->farms[i]->name) == NULL)
-			push(&v, &n, xasprintf("- no farm %s%s",
+			push(&v, &n, cmd_line("- ", &cmd_no_farm, " %s%s",
 			    a->farms[i]->name, zw));
 	free(zw);
 	*np = n;

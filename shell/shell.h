@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "grammar.h"
+#include "paths.h"
 
 /* One zone as the shell sees it: what runs, and the operator's edits. */
 struct zone {
@@ -63,6 +64,21 @@ bool		 shell_pending(const struct shell *);
 json_t		*engine_call(struct zone *, json_t *, char *, size_t);
 json_t		*engine_call_timeout(struct zone *, json_t *, int, char *,
 		    size_t);
+
+/* cmd.c: the commands, each declared in its cmd-*.c file */
+extern const struct cmd_entry cmd_farm_add, cmd_farm_set, cmd_no_farm;
+extern const struct cmd_entry cmd_server_add, cmd_server_set, cmd_no_server;
+extern const struct cmd_entry cmd_server_drain, cmd_server_maint,
+    cmd_server_ready;
+extern const struct cmd_entry cmd_frontend_add, cmd_frontend_bind,
+    cmd_frontend_set, cmd_no_frontend;
+extern const struct cmd_entry cmd_zone_apply, cmd_zone_confirm;
+extern const struct cmd_entry cmd_show_zones, cmd_show_farms,
+    cmd_show_servers, cmd_show_frontends, cmd_show_running,
+    cmd_show_candidate, cmd_show_diff, cmd_show_history, cmd_show_stats,
+    cmd_show_sessions;
+extern const struct cmd_entry cmd_discard, cmd_update, cmd_rollback;
+extern const struct cmd_entry cmd_help, cmd_exit, cmd_quit, cmd_monitor;
 
 /* script.c: configs as command lines */
 char		**config_script(const struct config *, size_t *);

@@ -32,7 +32,7 @@ zone_new(struct shell *sh, const char *name)
 	struct zone *z = xcalloc(1, sizeof *z);
 
 	z->name = xstrdup(name);
-	z->sock = xasprintf("%s/%s.sock", sh->rundir, name);
+	z->sock = zone_sock(sh->rundir, name);
 	z->running = config_new(name);
 	z->cand = config_new(name);
 	sh->zones = xreallocarray(sh->zones, sh->nzones + 1, sizeof *sh->zones);
@@ -162,11 +162,9 @@ shell_discover(struct shell *sh)
 		rundir_denied(sh);
 
 	while (d != NULL && (de = readdir(d)) != NULL) {
-		size_t len = strlen(de->d_name);
-		char *name;
-		if (len < 6 || strcmp(de->d_name + len - 5, ".sock") != 0)
+		char *name = zone_of_sock(de->d_name);
+		if (name == NULL)
 			continue;
-		name = xstrndup_(de->d_name, len - 5);
 		if (name_valid(name) && shell_zone(sh, name) == NULL) {
 			struct zone *z = zone_new(sh, name);
 			if (!sh->names_only)

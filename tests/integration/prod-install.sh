@@ -140,7 +140,8 @@ check_eq "unit's ExecStart runs /usr/local/sbin/mxlbd" "/usr/local/sbin/mxlbd" \
 M1=$R/$P/share/man/man1/mxlb.1
 M8=$R/$P/share/man/man8/mxlbd.8
 check "mxlb.1 has no placeholder left (@...@)" eval '! grep -q "@[A-Z]*@" "$M1"'
-check_eq "mxlb.1's header carries the version" "mxlb 0.1.0" \
+VERSION=$(sed -n 's/^VERSION *= *//p' "$T_TOP/Makefile")
+check_eq "mxlb.1's header carries the version" "mxlb $VERSION" \
 	"$(sed -n 's/^\.TH MXLB 1 "[^"]*" "\([^"]*\)".*/\1/p' "$M1")"
 
 # render NAME FILE: man -l at 80 columns with groff's warnings on; the page

@@ -61,7 +61,7 @@ fixture_zone(struct shell *sh, struct config *running)
 	struct zone *z = xcalloc(1, sizeof *z);
 
 	z->name = xstrdup(running->zone);
-	z->sock = xasprintf("%s/%s.sock", sh->rundir, z->name);
+	z->sock = zone_sock(sh->rundir, z->name);
 	z->up = true;
 	z->base = 1;
 	z->running = running;

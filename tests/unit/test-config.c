@@ -4,6 +4,7 @@
  * the JSON round trip.  Expected messages are what an operator reads.
  */
 
+#include <regex.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -16,6 +17,7 @@
 
 #include "config.h"
 #include "expect-errs.h"
+#include "paths.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -76,7 +78,8 @@ ports_fmt(const char *text)
 	char err[FIELD_ERRLEN];
 	char *s;
 
-	if (portlist_parse(&l, text, err, sizeof err) != 0) {
+	if (portlist_parse(&l, text, PORT_MIN, PORT_MAX, err,
+	    sizeof err) != 0) {
 		print_message("\"%s\": %s\n", text, err);
 		fail();
 	}
@@ -94,7 +97,8 @@ expect_ports(const char *text, const char *formatted, size_t count)
 
 	assert_string_equal(s, formatted);
 	free(s);
-	assert_int_equal(portlist_parse(&l, text, err, sizeof err), 0);
+	assert_int_equal(portlist_parse(&l, text, PORT_MIN, PORT_MAX, err,
+	    sizeof err), 0);
 	assert_int_equal(portlist_count(&l), count);
 	free(l.v);
 }
@@ -105,7 +109,8 @@ expect_ports_error(const char *text, const char *msg)
 	struct portlist l = { 0 };
 	char err[FIELD_ERRLEN] = "";
 
-	assert_int_equal(portlist_parse(&l, text, err, sizeof err), -1);
+	assert_int_equal(portlist_parse(&l, text, PORT_MIN, PORT_MAX, err,
+	    sizeof err), -1);
 	assert_string_equal(err, msg);
 	free(l.v);
 }
@@ -242,8 +247,8 @@ test_portlist_has(void **state)
 	char err[FIELD_ERRLEN];
 
 	(void)state;
-	assert_int_equal(portlist_parse(&l, "2500-2510,2525,25", err,
-	    sizeof err), 0);
+	assert_int_equal(portlist_parse(&l, "2500-2510,2525,25", PORT_MIN,
+	    PORT_MAX, err, sizeof err), 0);
 	assert_true(portlist_has(&l, 25));
 	assert_true(portlist_has(&l, 2500));
 	assert_true(portlist_has(&l, 2505));
@@ -479,6 +484,21 @@ check_field(const struct fieldset *fs, const struct field *f,
 		fail_msg("%s %s: no allowed values", k, key);
 	if (f->type == FT_ENUM && (f->enums == NULL || f->enums[0] == NULL))
 		fail_msg("%s %s: enum without choices", k, key);
+	/* What a field means is on the field. */
+	if (strncmp(key, "probe", 5) == 0 && !(f->flags & F_PROBE))
+		fail_msg("%s %s: no F_PROBE: a change would not restart the "
+		    "probes", k, key);
+	if ((f->flags & F_FARMREF) && f->type != FT_NAME)
+		fail_msg("%s %s: F_FARMREF on a value that is not a name", k,
+		    key);
+	if ((f->type == FT_PORT || f->type == FT_PORTS) &&
+	    (f->min < PORT_MIN || f->max > PORT_MAX))
+		fail_msg("%s %s: range %ld-%ld is not within a port's", k, key,
+		    f->min, f->max);
+	if ((f->type == FT_UINT || f->type == FT_PORT || f->type == FT_PORTS ||
+	    f->type == FT_DURATION) && f->min > f->max)
+		fail_msg("%s %s: range %ld-%ld is empty", k, key, f->min,
+		    f->max);
 	for (size_t i = 0; f->type == FT_ENUM && f->enums[i] != NULL; i++)
 		if (strstr(allowed, f->enums[i]) == NULL)
 			fail_msg("%s %s: choice %s not in \"%s\"", k, key,
@@ -521,6 +541,205 @@ test_field_tables(void **state)
 	check_fieldset(&server_fields);
 	check_fieldset(&farm_fields);
 	check_fieldset(&frontend_fields);
+}
+
+/* The farm's fields that restart its probes: the probe-* ones, and the
+ * port the servers default to. */
+static void
+test_probe_flags(void **state)
+{
+	char *got = xstrdup(""), *t;
+
+	(void)state;
+	for (size_t i = 0; i < farm_fields.n; i++) {
+		if (!(farm_fields.f[i].flags & F_PROBE))
+			continue;
+		t = xasprintf("%s%s%s", got, *got ? " " : "",
+		    farm_fields.f[i].key);
+		free(got);
+		got = t;
+	}
+	assert_string_equal(got, "port probe probe-interval probe-timeout "
+	    "probe-rise probe-fall probe-port probe-helo");
+	free(got);
+	assert_true(fieldset_find(&frontend_fields, "farm")->flags & F_FARMREF);
+}
+
+/* A numeric field's range is its table's, ports included. */
+struct ranged {
+	uint64_t	 set;
+	long		 port;
+	struct portlist	 ports;
+	long		 n;
+};
+
+#define R(m)	offsetof(struct ranged, m)
+static const struct field ranged_f[] = {
+	{ "port", FT_PORT, R(port), 1024, 2000, NULL, NULL, "PORT",
+	  "a port above the privileged ones", 0 },
+	{ "ports", FT_PORTS, R(ports), 1024, 2000, NULL, NULL, "PORTS",
+	  "ports above the privileged ones", 0 },
+	{ "n", FT_UINT, R(n), 70000, 80000, NULL, NULL, "N",
+	  "a number above a port's range", 0 },
+};
+#undef R
+static const struct fieldset ranged_fields = { "ranged", ranged_f,
+    nitems(ranged_f), sizeof(struct ranged) };
+
+static void
+expect_range_error(const char *key, const char *text, json_t *j,
+    const char *msg)
+{
+	const struct field *f = fieldset_find(&ranged_fields, key);
+	struct ranged *r = object_new(&ranged_fields);
+	char err[FIELD_ERRLEN] = "";
+
+	if (text != NULL)
+		assert_int_equal(field_parse(&ranged_fields, r, f, text, err,
+		    sizeof err), -1);
+	else
+		assert_int_equal(field_from_json(&ranged_fields, r, f, j, err,
+		    sizeof err), -1);
+	assert_string_equal(err, msg);
+	assert_false(field_isset(&ranged_fields, r, f));
+	object_free(&ranged_fields, r);
+	json_decref(j);
+}
+
+static void
+test_field_ranges(void **state)
+{
+	struct ranged *r = object_new(&ranged_fields);
+	const struct field *port = fieldset_find(&ranged_fields, "port");
+	const struct field *ports = fieldset_find(&ranged_fields, "ports");
+	const struct field *n = fieldset_find(&ranged_fields, "n");
+	char err[FIELD_ERRLEN] = "", *s;
+	json_t *j;
+
+	(void)state;
+	s = field_allowed(port);
+	assert_string_equal(s, "1024-2000");
+	free(s);
+	expect_range_error("port", "25", NULL,
+	    "port 25 is out of range 1024-2000");
+	expect_range_error("port", "2001", NULL,
+	    "port 2001 is out of range 1024-2000");
+	expect_range_error("port", NULL, json_integer(80),
+	    "port 80 is out of range 1024-2000");
+	expect_range_error("ports", "25", NULL,
+	    "ports: \"25\" is not a port (1024-2000)");
+	expect_range_error("ports", NULL, json_string("1500,3000"),
+	    "ports: \"3000\" is not a port (1024-2000)");
+	expect_range_error("n", "65535", NULL,
+	    "n 65535 is out of range 70000-80000");
+	assert_int_equal(field_parse(&ranged_fields, r, port, "1024", err,
+	    sizeof err), 0);
+	j = json_integer(2000);
+	assert_int_equal(field_from_json(&ranged_fields, r, port, j, err,
+	    sizeof err), 0);
+	json_decref(j);
+	j = field_to_json(port, r);
+	assert_int_equal(json_integer_value(j), 2000);
+	json_decref(j);
+	j = json_string("2000,1024-1030");
+	assert_int_equal(field_from_json(&ranged_fields, r, ports, j, err,
+	    sizeof err), 0);
+	json_decref(j);
+	s = field_format(ports, r);
+	assert_string_equal(s, "1024-1030,2000");
+	free(s);
+	assert_int_equal(field_parse(&ranged_fields, r, n, "75000", err,
+	    sizeof err), 0);
+	object_free(&ranged_fields, r);
+}
+
+/* The rule of names as people read it (NAME_RULE), as JSON Schema reads it
+ * (NAME_PATTERN) and as name_valid() applies it say the same. */
+static bool
+rule_allows(int c)
+{
+	const char *p = strstr(NAME_RULE, " of ") + 4;
+
+	while (*p != '\0') {
+		if (p[1] == '-' && p[2] != '\0' && p[2] != ' ') {
+			if (c >= p[0] && c <= p[2])
+				return true;
+			p += 3;
+		} else if (*p++ == c)
+			return true;
+		p += strspn(p, " ");
+	}
+	return false;
+}
+
+static void
+test_name_rule(void **state)
+{
+	char s[NAME_LEN_MAX + 2];
+	regex_t re;
+	int lo, hi;
+
+	(void)state;
+	assert_int_equal(regcomp(&re, NAME_PATTERN, REG_EXTENDED | REG_NOSUB),
+	    0);
+	for (int c = 1; c < 256; c++) {
+		bool ok;
+		s[0] = (char)c;
+		s[1] = '\0';
+		ok = name_valid(s);
+		if (ok != rule_allows(c) ||
+		    ok != (regexec(&re, s, 0, NULL, 0) == 0))
+			fail_msg("byte %d: name_valid %d, \"%s\" %d, %s %d", c,
+			    ok, NAME_RULE, rule_allows(c), NAME_PATTERN,
+			    regexec(&re, s, 0, NULL, 0) == 0);
+	}
+	assert_int_equal(sscanf(NAME_RULE, "%d-%d of ", &lo, &hi), 2);
+	for (int len = 0; len <= NAME_LEN_MAX + 1; len++) {
+		memset(s, 'a', (size_t)len);
+		s[len] = '\0';
+		assert_int_equal(name_valid(s), len >= lo && len <= hi);
+		assert_int_equal(regexec(&re, s, 0, NULL, 0) == 0,
+		    len >= lo && len <= hi);
+	}
+	regfree(&re);
+	/* The words people have read so far. */
+	assert_string_equal(NAME_RULE, "1-63 of A-Z a-z 0-9 _ . -");
+	assert_string_equal(NAME_PATTERN, "^[A-Za-z0-9_.-]{1,63}$");
+	/* A zone's name also says what its socket is named. */
+	assert_true(zone_name_valid("z.1"));
+	assert_false(zone_name_valid(".z"));
+	assert_non_null(strstr(ZONE_NAME_RULE, NAME_RULE));
+}
+
+/* Where mxlbd puts a zone's socket is where mxlb looks for it. */
+static void
+test_zone_paths(void **state)
+{
+	char *dir, *sock, *zone;
+
+	(void)state;
+	setenv("MXLB_RUNDIR", "/x/run", 1);
+	setenv("MXLB_STATEDIR", "/x/state", 1);
+	dir = zone_rundir(NULL);
+	assert_string_equal(dir, "/x/run");
+	free(dir);
+	dir = zone_rundir("/flag");
+	assert_string_equal(dir, "/flag");
+	sock = zone_sock(dir, "inbound");
+	assert_string_equal(sock, "/flag/inbound.sock");
+	zone = zone_of_sock(strrchr(sock, '/') + 1);
+	assert_string_equal(zone, "inbound");
+	free(zone);
+	free(sock);
+	free(dir);
+	dir = zone_statedir(NULL);
+	assert_string_equal(dir, "/x/state");
+	free(dir);
+	assert_null(zone_of_sock(".sock"));
+	assert_null(zone_of_sock("inbound.sock.tmp"));
+	assert_null(zone_of_sock("state.json"));
+	unsetenv("MXLB_RUNDIR");
+	unsetenv("MXLB_STATEDIR");
 }
 
 static void
@@ -1277,6 +1496,10 @@ main(void)
 		cmocka_unit_test(test_cidr_field_error),
 		cmocka_unit_test(test_lists_are_sets),
 		cmocka_unit_test(test_field_tables),
+		cmocka_unit_test(test_probe_flags),
+		cmocka_unit_test(test_field_ranges),
+		cmocka_unit_test(test_name_rule),
+		cmocka_unit_test(test_zone_paths),
 		cmocka_unit_test(test_enum_error),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_duration_json),

@@ -75,10 +75,7 @@ path_of(const struct cmd_entry *c)
 {
 	static char buf[64];
 
-	buf[0] = '\0';
-	for (int i = 0; i < 3 && c->words[i] != NULL; i++)
-		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s",
-		    i ? " " : "", c->words[i]);
+	cmd_words(c, buf, sizeof buf);
 	return buf;
 }
 
@@ -963,6 +960,70 @@ test_diff_replays(void **state)
 			    sh->zones[i]->name);
 }
 
+/* `show running` and `show diff` write each line with the words of the
+ * command it is, as that command declares them. */
+static void
+expect_line_cmd(struct shell *sh, const char *text,
+    const struct cmd_entry *want)
+{
+	struct line l;
+	const char *path = path_of(want);
+
+	bool removed = text[0] == '-';
+
+	if (text[0] == '+' || text[0] == '-')
+		text += 2;
+	if (strncmp(text, path, strlen(path)) != 0 || text[strlen(path)] != ' ')
+		fail_msg("'%s' does not start with '%s '", text, path);
+	if (removed)
+		return;	/* names what the candidate no longer has */
+	line_parse(sh, text, &l);
+	if (l.rc != 0 || l.p.cmd != want)
+		fail_msg("'%s': not parsed as %s: %s", text, path, l.err);
+	line_free(&l);
+}
+
+static void
+test_script_words(void **state)
+{
+	struct shell *sh = *state;
+	const struct cmd_entry *want[] = { &cmd_farm_add, &cmd_server_add,
+	    &cmd_server_add, &cmd_server_add, &cmd_frontend_add };
+	const struct cmd_entry *diff[] = { &cmd_farm_set, &cmd_no_server,
+	    &cmd_server_set, &cmd_server_add, &cmd_farm_add, &cmd_server_add,
+	    &cmd_frontend_set, &cmd_frontend_add, &cmd_no_farm,
+	    &cmd_no_frontend };
+	char **v, *text, *line, *save = NULL;
+	size_t n, i = 0;
+
+	v = config_script(sh->zones[0]->running, &n);
+	assert_int_equal(n, nitems(want));
+	for (i = 0; i < n; i++)
+		expect_line_cmd(sh, v[i], want[i]);
+	script_free(v, n);
+
+	run_ok(sh, "farm set mx balance leastconn");
+	run_ok(sh, "no server mx mx2");
+	run_ok(sh, "server set mx mx1 weight 2");
+	run_ok(sh, "server add mx 192.0.2.12 name mx3");
+	run_ok(sh, "farm add spare zone inbound");
+	run_ok(sh, "server add spare 192.0.2.20");
+	run_ok(sh, "no frontend submission");
+	run_ok(sh, "frontend set smtp maxconn 100");
+	run_ok(sh, "frontend add sub2 zone inbound bind 2587 farm spare");
+	config_add_farm(sh->zones[0]->running, farm_new("gone"));
+	text = diff_text(sh);
+	i = 0;
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (i >= nitems(diff))
+			fail_msg("unexpected '%s'", line);
+		expect_line_cmd(sh, line, diff[i++]);
+	}
+	assert_int_equal(i, nitems(diff));
+	free(text);
+}
+
 /* One mail server twice in a farm is refused, naming the first. */
 static void
 test_server_duplicate(void **state)
@@ -1057,6 +1118,7 @@ main(void)
 		T(test_usage),
 		T(test_diff_structural),
 		T(test_diff_replays),
+		T(test_script_words),
 		T(test_server_duplicate),
 		T(test_names_across_zones),
 	};
