@@ -71,6 +71,10 @@ char		**config_diff(const struct config *, const struct config *,
 		    bool, size_t *);
 size_t		 zone_changes(const struct zone *);
 
+/* cmd-export.c: the zone's config file */
+char		*config_file_text(json_t *);
+void		 shell_json_print(struct shell *, json_t *);
+
 /* check.c, bridge.c: mxlb's other faces */
 int		 check_main(struct shell *, int, char **);
 int		 bridge_main(struct shell *, const char *);
