@@ -2,6 +2,7 @@
 #
 #   make          build build/mxlbd (and the shell once it exists)
 #   make run      install what is missing, build, start a demo zone
+#                 (ports: DEMO_PORT=2525 DEMO_SINKS="2601 2602")
 #   make test     install what is missing, build, run every suite
 #   make bench    mxlbd against HAProxy on loopback
 
@@ -179,9 +180,13 @@ bench: deps
 	@tests/bench/bench.sh
 	@tests/bench/scale.sh
 
+# The demo's ports, for a machine where something already listens there.
+DEMO_PORT  ?= 2525
+DEMO_SINKS ?= 2601 2602
+
 run: deps
 	@$(MAKE) --no-print-directory all
-	@share/examples/demo-run
+	@DEMO_PORT='$(DEMO_PORT)' DEMO_SINKS='$(DEMO_SINKS)' share/examples/demo-run
 
 clean:
 	rm -rf $(B)
