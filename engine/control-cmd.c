@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "control.h"
@@ -457,9 +458,22 @@ cmd_import(struct client *c, json_t *req, json_t *id)
 	struct errs e = { NULL, 0 };
 	int rc;
 
-	if (force != NULL && !json_is_boolean(force)) {
-		reply_error(c, id, E_BAD_REQUEST, NULL, "\"force\" must be true "
-		    "or false");
+	json_t *file = json_object_get(req, "file");
+	struct stat a, b;
+
+	if ((force != NULL && !json_is_boolean(force)) || (file != NULL &&
+	    !json_is_string(file))) {
+		reply_error(c, id, E_BAD_REQUEST, NULL, "import takes \"force\" "
+		    "(true or false) and \"file\" (a path), both optional");
+		return;
+	}
+	/* "file": only if that is this zone's file (`zone export` wrote it). */
+	if (file != NULL && (stat(json_string_value(file), &a) == -1 ||
+	    stat(eng->conffile, &b) == -1 || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino)) {
+		reply_error(c, id, E_NOT_FOUND, NULL, "zone %s: %.256s is not its "
+		    "config file (%s)", eng->zone, json_string_value(file),
+		    eng->conffile);
 		return;
 	}
 	rc = zone_import(eng, json_is_true(force), c->user, json_is_true(force) ?

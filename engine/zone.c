@@ -248,6 +248,28 @@ import_commit(struct engine *eng, struct config *c, bool forced,
 	return rc;
 }
 
+/* config_load_file, every error with the file's path. */
+static struct config *
+load_file(const char *path, struct errs *e)
+{
+	struct errs le = { NULL, 0 };
+	struct config *c = config_load_file(path, &le);
+	size_t len = strlen(path);
+
+	for (size_t i = 0; i < le.n; i++) {
+		if (strncmp(le.v[i], path, len) == 0 && le.v[i][len] == ':')
+			errs_add(e, "%s", le.v[i]);
+		else
+			errs_add(e, "%s: %s", path, le.v[i]);
+	}
+	if (c != NULL && le.n > 0) {
+		config_free(c);
+		c = NULL;
+	}
+	errs_free(&le);
+	return c;
+}
+
 /*
  * The zone's file (-c FILE, or CONFDIR/ZONE.json when it exists) as a new
  * version when it differs from what runs.  A file and the shell never
@@ -268,12 +290,8 @@ zone_import(struct engine *eng, bool force, const char *user,
 	if (!eng->conffile_named && access(eng->conffile, F_OK) == -1 &&
 	    errno == ENOENT)
 		return IMPORT_ABSENT;
-	if ((c = config_load_file(eng->conffile, e)) == NULL)
+	if ((c = load_file(eng->conffile, e)) == NULL)
 		return IMPORT_FAILED;
-	if (e->n > 0) {
-		config_free(c);
-		return IMPORT_FAILED;
-	}
 	if (strcmp(c->zone, eng->zone) != 0) {
 		errs_add(e, "%s: zone is \"%s\", this engine runs zone \"%s\"",
 		    eng->conffile, c->zone, eng->zone);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +113,28 @@ out:
 	return rc;
 }
 
+/* When FILE is the zone's own config file, the engine records that it is
+ * what runs: the next reload imports the file's later edits. */
+static void
+export_tell(struct shell *sh, struct zone *z, const char *path)
+{
+	char real[PATH_MAX], err[1024];
+	json_t *res;
+
+	if (realpath(path, real) == NULL)
+		return;
+	res = engine_call(z, json_pack("{s:s,s:s}", K_CMD, CMD_IMPORT, "file",
+	    real), err, sizeof err);
+	if (res != NULL && json_is_true(json_object_get(res, "imported")))
+		fprintf(sh->out, "zone %s: %s changed meanwhile: version %lld "
+		    "imported from it\n", z->name, real, (long long)
+		    json_integer_value(json_object_get(res, K_VERSION)));
+	else if (res != NULL)
+		fprintf(sh->out, "zone %s: it is the zone's config file: "
+		    "'systemctl reload' imports its next edits\n", z->name);
+	json_decref(res);
+}
+
 static int
 zone_export(struct shell *sh, const struct parsed *p)
 {
@@ -132,7 +155,10 @@ zone_export(struct shell *sh, const struct parsed *p)
 		    z->name, (long long)json_integer_value(json_object_get(res,
 		    K_VERSION)), p->args[1]);
 	json_decref(res);
-	return rc == 0 ? 0 : shell_error(sh, "%s", err);
+	if (rc == -1)
+		return shell_error(sh, "%s", err);
+	export_tell(sh, z, p->args[1]);
+	return 0;
 }
 
 const struct cmd_entry cmd_zone_export = {
