@@ -188,7 +188,7 @@ done
 
 flat "$T_DIR/mxlbd.8.txt" >"$T_DIR/mxlbd.8.flat"
 for s in "--metrics ADDR:PORT" "--user USER" "--rundir DIR" "--statedir DIR" \
-	"session client=" "facility mail" "mxlbd@.service"; do
+	"--confdir DIR" "/etc/mxlb/ZONE.json" "session client=" "facility mail" "mxlbd@.service"; do
 	check "mxlbd(8) documents $s" grep -qF -- "$s" "$T_DIR/mxlbd.8.flat"
 done
 

@@ -74,6 +74,8 @@ for kv in "User=mxlb" "AmbientCapabilities=CAP_NET_BIND_SERVICE" "StateDirectory
 done
 check "ExecStart uses the unit's run and state directories" \
 	grep -qE '^ExecStart=.* --rundir /run/mxlb --statedir /var/lib/mxlb( |$)' "$u"
+check "ExecStart passes --confdir /etc/mxlb (ZONE.json imported on start and reload)" \
+	grep -qE '^ExecStart=.* --confdir /etc/mxlb( |$)' "$u"
 check "Documentation names mxlbd(8) and mxlb(1)" grep -qx 'Documentation=man:mxlbd(8) man:mxlb(1)' "$u"
 
 finish
