@@ -467,6 +467,11 @@ cmd_import(struct client *c, json_t *req, json_t *id)
 		    "(true or false) and \"file\" (a path), both optional");
 		return;
 	}
+	if (eng->conffile == NULL) {
+		reply_error(c, id, E_NOT_FOUND, NULL, "zone %s has no config "
+		    "file", eng->zone);
+		return;
+	}
 	/* "file": only if that is this zone's file (`zone export` wrote it). */
 	if (file != NULL && (stat(json_string_value(file), &a) == -1 ||
 	    stat(eng->conffile, &b) == -1 || a.st_dev != b.st_dev ||
