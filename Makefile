@@ -2,6 +2,7 @@
 #
 #   make          build build/mxlbd (and the shell once it exists)
 #   make run      install what is missing, build, start a demo zone
+#                 (ports: DEMO_PORT=2525 DEMO_SINKS="2601 2602")
 #   make test     install what is missing, build, run every suite
 #   make bench    mxlbd against HAProxy on loopback
 
@@ -158,7 +159,7 @@ SANITIZE = $(MAKE) --no-print-directory B=build-asan \
 	CFLAGS="-O1 -g -fno-omit-frame-pointer $(SAN)" LDFLAGS="$(SAN)"
 SAN_SUITES = test-config test-balance test-proxy test-commit test-grammar test-tables \
 	test-monitor engine-split engine-hostile engine-unavailable \
-	control-commits control-confirm control-persist
+	control-commits control-confirm control-persist conf-reload
 
 sanitize:
 	@$(SANITIZE) build-asan/mxlbd build-asan/mxlb units
@@ -183,9 +184,13 @@ bench: deps
 	@tests/bench/bench.sh
 	@tests/bench/scale.sh
 
+# The demo's ports, for a machine where something already listens there.
+DEMO_PORT  ?= 2525
+DEMO_SINKS ?= 2601 2602
+
 run: deps
 	@$(MAKE) --no-print-directory all
-	@share/examples/demo-run
+	@DEMO_PORT='$(DEMO_PORT)' DEMO_SINKS='$(DEMO_SINKS)' share/examples/demo-run
 
 clean:
 	rm -rf $(B)

@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "control.h"
+#include "zone.h"
 
 struct command {
 	const char	*name;
@@ -444,6 +446,57 @@ control_tick(struct control *ctl)
 	txn_error_free(&e);
 }
 
+/* `mxlb zone import ZONE [force]`: the zone's config file, as a reload
+ * reads it; `force` imports it over newer commits. */
+static void
+cmd_import(struct client *c, json_t *req, json_t *id)
+{
+	struct engine *eng = c->ctl->eng;
+	json_t *force = json_object_get(req, "force");
+	struct errs e = { NULL, 0 };
+	int rc;
+
+	json_t *file = json_object_get(req, "file");
+	struct stat a, b;
+
+	if ((force != NULL && !json_is_boolean(force)) || (file != NULL &&
+	    !json_is_string(file))) {
+		reply_error(c, id, E_BAD_REQUEST, NULL, "import takes \"force\" "
+		    "(true or false) and \"file\" (a path), both optional");
+		return;
+	}
+	if (eng->conffile == NULL) {
+		reply_error(c, id, E_NOT_FOUND, NULL, "zone %s has no config "
+		    "file", eng->zone);
+		return;
+	}
+	/* "file": only if that is this zone's file (`zone export` wrote it). */
+	if (file != NULL && (stat(json_string_value(file), &a) == -1 ||
+	    stat(eng->conffile, &b) == -1 || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino)) {
+		reply_error(c, id, E_NOT_FOUND, NULL, "zone %s: %.256s is not its "
+		    "config file (%s)", eng->zone, json_string_value(file),
+		    eng->conffile);
+		return;
+	}
+	rc = zone_import(eng, json_is_true(force), c->user, json_is_true(force) ?
+	    "mxlb zone import force" : "mxlb zone import", &e);
+	if (rc == IMPORT_ABSENT)
+		reply_error(c, id, E_NOT_FOUND, NULL, "zone %s: no %s to import",
+		    eng->zone, eng->conffile);
+	else if (rc < 0) {
+		log_err("import refused zone=%s user=%s: %.2048s", eng->zone,
+		    c->user, e.n ? e.v[e.n - 1] : "?");
+		reply_error(c, id, rc == IMPORT_REFUSED ? E_STALE : E_INVALID,
+		    rc == IMPORT_REFUSED ? NULL : &e, "%s", rc == IMPORT_REFUSED ?
+		    e.v[0] : "the file was not imported; nothing changed");
+	} else
+		reply_ok(c, id, json_pack("{s:I,s:b,s:s}", K_VERSION,
+		    (json_int_t)eng->txn->running, "imported", rc == IMPORT_DONE,
+		    "file", eng->conffile));
+	errs_free(&e);
+}
+
 static const struct command commands[] = {
 	{ CMD_HELLO, false, cmd_hello },
 	{ CMD_GET, false, cmd_get },
@@ -456,6 +509,7 @@ static const struct command commands[] = {
 	{ CMD_CONFIRM, true, cmd_confirm },
 	{ CMD_ROLLBACK, true, cmd_rollback },
 	{ CMD_ADMIN, true, cmd_admin },
+	{ CMD_IMPORT, true, cmd_import },
 };
 
 static void

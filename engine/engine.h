@@ -55,6 +55,10 @@ struct engine {
 	struct plan		 *prepared;	/* engine_prepare's, until applied */
 	char			 *statedir;	/* NULL: nothing is saved */
 	uint64_t		  saved;	/* newest version on disk */
+	char			 *conffile;	/* imported on start and reload */
+	bool			  conffile_named; /* -c FILE: it must exist */
+	uint64_t		  imported;	/* the version the file last became */
+	uint64_t		  importing;	/* the version an import commits */
 };
 
 /* engine.c */

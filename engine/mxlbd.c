@@ -23,7 +23,6 @@
 struct mxlbd {
 	struct engine	*eng;
 	struct txn	 txn;
-	const char	*config_path;
 	struct event	*housekeeping;
 	struct event	*deadline;
 	unsigned	 ticks;
@@ -34,13 +33,17 @@ static void
 usage(FILE *f, int status)
 {
 	fprintf(f,
-	    "usage: mxlbd -z ZONE [-c FILE.json] [-f] [--rundir DIR] "
-	    "[--statedir DIR]\n"
-	    "             [--group GROUP] [--read-group GROUP]\n"
-	    "       mxlbd -n -c FILE.json\n"
+	    "usage: mxlbd -z ZONE [-c FILE.json | --confdir DIR] [-f] "
+	    "[--rundir DIR]\n"
+	    "             [--statedir DIR] [--group GROUP] [--read-group GROUP]\n"
+	    "       mxlbd -n -c FILE.json | mxlbd -n -z ZONE [--confdir DIR]\n"
 	    "  -z ZONE          the zone this engine runs\n"
-	    "  -c FILE          import FILE as a new version if it differs "
+	    "  -c FILE          the zone's config file (must exist): imported "
+	    "on start and\n"
+	    "                   on SIGHUP as a new version if it differs "
 	    "from the running one\n"
+	    "  --confdir DIR    or DIR/ZONE.json, when it exists (MXLB_CONFDIR, "
+	    "/etc/mxlb)\n"
 	    "  -f               stay in the foreground, log to stderr\n"
 	    "  -n               check the config file, report every error, "
 	    "exit\n"
@@ -91,28 +94,49 @@ check_only(const char *path)
 	return 0;
 }
 
-/* SIGHUP: import the -c file again, as the shell would commit it. */
+/*
+ * SIGHUP (systemctl reload): import the zone's file again, as the shell
+ * would commit it; refused over a newer commit (zone.c).  0 when the
+ * file runs; -1 with the reason logged at err.
+ */
+static int
+reload(struct mxlbd *d)
+{
+	struct errs e = { NULL, 0 };
+	const char *f = d->eng->conffile;
+	int rc;
+
+	switch ((rc = zone_import(d->eng, false, "mxlbd", "reload", &e))) {
+	case IMPORT_ABSENT:
+		log_warn("reload: no %s, nothing to import", f);
+		break;
+	case IMPORT_SAME:
+		log_warn("reload: %s is what runs (version %llu), nothing "
+		    "changed", f, (unsigned long long)d->txn.running);
+		break;
+	case IMPORT_DONE:
+		break;
+	default:
+		for (size_t i = 0; i < e.n; i++)
+			log_err("reload: %s", e.v[i]);
+		log_err("reload: %s %s, version %llu stays running", f,
+		    rc == IMPORT_REFUSED ? "refused" : "not imported",
+		    (unsigned long long)d->txn.running);
+	}
+	errs_free(&e);
+	return rc < 0 ? -1 : 0;
+}
+
 static void
 on_reload(evutil_socket_t sig, short what, void *arg)
 {
-	struct mxlbd *d = arg;
-	struct errs e = { NULL, 0 };
-
 	(void)sig;
 	(void)what;
 	notify_reloading();
-	if (d->config_path == NULL)
-		log_warn("reload: no -c file to read");
-	else if (zone_import(d->eng, d->config_path, &e) == -1) {
-		for (size_t i = 0; i < e.n; i++)
-			log_err("reload: %s", e.v[i]);
-		log_err("reload: %s refused, the running config stays",
-		    d->config_path);
-	}
-	errs_free(&e);
+	(void)reload(arg);
 	/* Ready again either way: a refused file leaves the running config
 	 * serving, as it was. */
-	notify_ready(d->eng, false);
+	notify_ready(((struct mxlbd *)arg)->eng, false);
 }
 
 static void
@@ -223,6 +247,7 @@ apply_hook(void *arg, struct config *c, struct errs *e)
 
 struct options {
 	const char	*zone, *path, *rundir, *statedir, *group, *read_group;
+	const char	*confdir;
 	const char	*metrics, *user, *hostname;
 	long		 control_idle;	/* -1: the default */
 	bool		 foreground, check, syslog;
@@ -303,6 +328,55 @@ setup_log(const struct options *o)
 		    "stderr");
 }
 
+/* -n -z ZONE: the file a reload would import, checked. */
+static int
+check_zone_file(const struct options *o)
+{
+	char *dir = zone_confdir(o->confdir);
+	char *path = xasprintf("%s/%s.json", dir, o->zone);
+	int rc;
+
+	free(dir);
+	if (access(path, F_OK) == -1) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		free(path);
+		return 1;
+	}
+	rc = check_only(path);
+	free(path);
+	return rc;
+}
+
+/*
+ * The zone's file on start: a bad one stops the start (the admin fixes
+ * it, `mxlbd -n` says where); one older than a shell commit is not
+ * imported over it, and the zone starts with what it ran.
+ */
+static int
+start_import(struct engine *eng, struct errs *e)
+{
+	struct errs why = { NULL, 0 };
+
+	switch (zone_import(eng, false, "mxlbd", "start", &why)) {
+	case IMPORT_FAILED:
+		for (size_t i = 0; i < why.n; i++)
+			errs_add(e, "%s", why.v[i]);
+		errs_free(&why);
+		return -1;
+	case IMPORT_REFUSED:
+		for (size_t i = 0; i < why.n; i++)
+			log_err("start: %s", why.v[i]);
+		log_err("start: zone %s starts with version %llu, not %s",
+		    eng->zone, (unsigned long long)eng->txn->running,
+		    eng->conffile);
+		break;
+	default:
+		break;
+	}
+	errs_free(&why);
+	return 0;
+}
+
 /* Directories, control socket, state, import: everything before serving. */
 static int
 setup(struct mxlbd *d, const struct options *o, struct errs *e)
@@ -316,6 +390,14 @@ setup(struct mxlbd *d, const struct options *o, struct errs *e)
 	int rc = -1;
 
 	eng->statedir = xasprintf("%s/%s", statedir, o->zone);
+	if (o->path != NULL) {
+		eng->conffile = xstrdup(o->path);
+		eng->conffile_named = true;
+	} else {
+		char *confdir = zone_confdir(o->confdir);
+		eng->conffile = xasprintf("%s/%s.json", confdir, o->zone);
+		free(confdir);
+	}
 	txn_init(&d->txn, o->zone);
 	d->txn.prepare = prepare_hook;
 	d->txn.abort = abort_hook;
@@ -334,7 +416,7 @@ setup(struct mxlbd *d, const struct options *o, struct errs *e)
 		control_set_idle(eng->ctl, (unsigned)o->control_idle);
 	if (zone_restore(eng, e) == -1)
 		goto out;
-	if (o->path != NULL && zone_import(eng, o->path, e) == -1)
+	if (start_import(eng, e) == -1)
 		goto out;
 	if (o->metrics != NULL &&
 	    (d->http = metrics_listen(eng, o->metrics, e)) == NULL)
@@ -370,7 +452,6 @@ run(const struct options *o)
 		return 2;
 	}
 	memset(&d, 0, sizeof d);
-	d.config_path = o->path;
 	setup_log(o);
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
@@ -418,6 +499,8 @@ out:
 		evhttp_free(d.http);
 	control_close(d.eng->ctl);
 	d.eng->ctl = NULL;
+	free(d.eng->conffile);
+	d.eng->conffile = NULL;
 	engine_free(d.eng);
 	txn_free(&d.txn);
 	event_base_free(base);
@@ -431,6 +514,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "rundir", required_argument, NULL, 'R' },
 		{ "statedir", required_argument, NULL, 'S' },
+		{ "confdir", required_argument, NULL, 'C' },
 		{ "group", required_argument, NULL, 'G' },
 		{ "read-group", required_argument, NULL, 'r' },
 		{ "metrics", required_argument, NULL, 'M' },
@@ -456,6 +540,7 @@ main(int argc, char **argv)
 		case 'z': o.zone = optarg; break;
 		case 'R': o.rundir = optarg; break;
 		case 'S': o.statedir = optarg; break;
+		case 'C': o.confdir = optarg; break;
 		case 'G': o.group = optarg; break;
 		case 'r': o.read_group = optarg; break;
 		case 'M': o.metrics = optarg; break;
@@ -471,8 +556,8 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(stderr, 2);
-	if (o.check)
-		return o.path ? check_only(o.path) : (usage(stderr, 2), 2);
+	if (o.check && o.path != NULL)
+		return check_only(o.path);
 	if (o.zone == NULL)
 		usage(stderr, 2);
 	/* Before anything touches the disk: the name is a path component. */
@@ -482,5 +567,7 @@ main(int argc, char **argv)
 		free(esc);
 		return 2;
 	}
+	if (o.check)
+		return check_zone_file(&o);
 	return run(&o);
 }

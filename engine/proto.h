@@ -70,6 +70,7 @@
 #define CMD_CONFIRM	"confirm"	/* A: keep a confirmed commit */
 #define CMD_ROLLBACK	"rollback"	/* A: version [base comment] */
 #define CMD_ADMIN	"admin"		/* A: farm server state */
+#define CMD_IMPORT	"import"	/* A: the zone's config file [force] */
 
 /* Request and reply keys. */
 #define K_ID		"id"

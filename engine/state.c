@@ -62,6 +62,7 @@ static json_t *
 state_json(const struct engine *eng, const struct txn *t)
 {
 	json_t *o = json_object(), *h = json_array(), *a = json_array();
+	uint64_t imported;
 
 	json_object_set_new(o, "zone", json_string(t->zone));
 	json_object_set_new(o, "running", json_integer((json_int_t)t->running));
@@ -83,6 +84,13 @@ state_json(const struct engine *eng, const struct txn *t)
 		    "state", admin_names[eng->admins[i].state]));
 	json_object_set_new(o, "history", h);
 	json_object_set_new(o, "admin", a);
+	/* The version the config file last became (zone.c): a reload
+	 * imports the file only while that version still runs. */
+	imported = eng->importing != 0 && eng->importing == t->running ?
+	    t->running : eng->imported;
+	if (imported != 0 && t->running != 0)
+		json_object_set_new(o, "imported",
+		    json_integer((json_int_t)imported));
 	return o;
 }
 
@@ -328,7 +336,7 @@ state_load(struct engine *eng, struct errs *e)
 	struct txn *t = eng->txn;
 	json_error_t jerr;
 	json_t *j, *p;
-	json_int_t running, deadline = 0, to = 0;
+	json_int_t running, deadline = 0, to = 0, imported = 0;
 	char *text, *path = xasprintf("%s/state.json", eng->statedir);
 	int rc = -1;
 
@@ -364,6 +372,12 @@ state_load(struct engine *eng, struct errs *e)
 		t->deadline = deadline;
 		t->revert_to = (uint64_t)to;
 	}
+	if (json_object_get(j, "imported") != NULL && (json_unpack(j,
+	    "{s:I}", "imported", &imported) != 0 || imported < 0)) {
+		errs_add(e, "%s: \"imported\" is not a version number", path);
+		goto out;
+	}
+	eng->imported = (uint64_t)imported;
 	t->running = (uint64_t)running;
 	eng->saved = t->running;
 	if (t->running != 0 && txn_find(t, t->running) == NULL) {

@@ -9,13 +9,7 @@
 #include "metrics.h"
 #include "proto.h"
 
-static const struct opt json_opt[] = {
-	{ "json", A_NONE, NULL, "as JSON, for scripts", false },
-	{ NULL, A_NONE, NULL, NULL, false }
-};
-
 static const struct opt stats_opts[] = {
-	{ "json", A_NONE, NULL, "as JSON, for scripts", false },
 	{ "prometheus", A_NONE, NULL, "in Prometheus' text format", false },
 	{ NULL, A_NONE, NULL, NULL, false }
 };
@@ -50,7 +44,13 @@ show_configs(struct shell *sh, const struct parsed *p, bool running)
 		else
 			print_script(sh, c);
 	}
-	if (parsed_has(p, "json")) {
+	/* One zone named: exactly its config file (mxlbd -c, zone export). */
+	if (parsed_has(p, "json") && running && p->args[0] != NULL &&
+	    json_array_size(all) == 1) {
+		s = config_file_text(json_array_get(all, 0));
+		fputs(s, sh->out);
+		free(s);
+	} else if (parsed_has(p, "json")) {
 		s = json_dumps(all, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
 		fprintf(sh->out, "%s\n", s);
 		free(s);
@@ -73,7 +73,7 @@ const struct cmd_entry cmd_show_running = {
 	.words = { "show", "running" },
 	.help = "the running configs, as a script that rebuilds them",
 	.args = { { A_ZONE, "ZONE", "only this zone", true } },
-	.opts = json_opt,
+	.flags = CMD_JSON,
 	.exec = show_running,
 	.example = "show running inbound",
 };
@@ -87,7 +87,7 @@ show_candidate(struct shell *sh, const struct parsed *p)
 const struct cmd_entry cmd_show_candidate = {
 	.words = { "show", "candidate" },
 	.help = "the candidate configs, with your edits",
-	.opts = json_opt,
+	.flags = CMD_JSON,
 	.exec = show_candidate,
 	.example = "show candidate",
 };
@@ -115,22 +115,37 @@ names_shared(struct shell *sh, const struct zone *z)
 static int
 show_diff(struct shell *sh, const struct parsed *p)
 {
-	(void)p;
+	json_t *all = parsed_has(p, "json") ? json_array() : NULL, *a;
+
 	for (size_t i = 0; i < sh->nzones; i++) {
 		struct zone *z = sh->zones[i];
 		size_t n;
 		char **lines = config_diff(z->running, z->cand,
 		    names_shared(sh, z), &n);
-		for (size_t j = 0; j < n; j++)
-			fprintf(sh->out, "%s\n", lines[j]);
+		a = json_array();
+		for (size_t j = 0; j < n; j++) {
+			if (all != NULL)
+				json_array_append_new(a, json_string(lines[j]));
+			else
+				fprintf(sh->out, "%s\n", lines[j]);
+		}
+		if (all != NULL)
+			json_array_append_new(all, json_pack("{s:s,s:I,s:o}",
+			    "zone", z->name, "base", (json_int_t)z->base,
+			    "changes", a));
+		else
+			json_decref(a);
 		script_free(lines, n);
 	}
+	if (all != NULL)
+		shell_json_print(sh, all);
 	return 0;
 }
 
 const struct cmd_entry cmd_show_diff = {
 	.words = { "show", "diff" },
 	.help = "your edits as commands: + added, - removed, set changed",
+	.flags = CMD_JSON,
 	.exec = show_diff,
 	.example = "show diff",
 };
@@ -171,10 +186,27 @@ history_one(struct shell *sh, struct zone *z)
 static int
 show_history(struct shell *sh, const struct parsed *p)
 {
-	for (size_t i = 0; i < sh->nzones; i++)
-		if (p->args[0] == NULL || !strcmp(p->args[0], sh->zones[i]->name))
-			if (history_one(sh, sh->zones[i]) == -1)
+	json_t *all = parsed_has(p, "json") ? json_array() : NULL, *res;
+
+	for (size_t i = 0; i < sh->nzones; i++) {
+		struct zone *z = sh->zones[i];
+		if (p->args[0] != NULL && strcmp(p->args[0], z->name))
+			continue;
+		if (all == NULL) {
+			if (history_one(sh, z) == -1)
 				return -1;
+			continue;
+		}
+		if ((res = engine_call(z, json_pack("{s:s}", K_CMD,
+		    CMD_HISTORY), sh->err, sizeof sh->err)) == NULL) {
+			json_decref(all);
+			return -1;
+		}
+		json_object_set_new(res, "zone", json_string(z->name));
+		json_array_append_new(all, res);
+	}
+	if (all != NULL)
+		shell_json_print(sh, all);
 	return 0;
 }
 
@@ -182,7 +214,7 @@ const struct cmd_entry cmd_show_history = {
 	.words = { "show", "history" },
 	.help = "the versions of each zone: time, user, comment (* runs)",
 	.args = { { A_ZONE, "ZONE", "only this zone", true } },
-	.flags = CMD_ENGINE,
+	.flags = CMD_ENGINE | CMD_JSON,
 	.exec = show_history,
 	.example = "show history inbound",
 };
@@ -266,7 +298,7 @@ const struct cmd_entry cmd_show_stats = {
 	.words = { "show", "stats" },
 	.help = "the engines' counters",
 	.opts = stats_opts,
-	.flags = CMD_ENGINE,
+	.flags = CMD_ENGINE | CMD_JSON,
 	.exec = show_stats,
 	.example = "show stats json",
 };

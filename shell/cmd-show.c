@@ -9,12 +9,32 @@
 #include "edit.h"
 #include "proto.h"
 
+/* The shell's view of each zone: the engine's word and the pending edits. */
+static int
+zones_json(struct shell *sh)
+{
+	json_t *all = json_array(), *o;
+
+	for (size_t i = 0; i < sh->nzones; i++) {
+		struct zone *z = sh->zones[i];
+		o = json_pack("{s:s,s:s,s:I,s:I}", "zone", z->name, "engine",
+		    z->up ? "up" : "down", "version", (json_int_t)z->live,
+		    "pending", (json_int_t)zone_changes(z));
+		if (!z->up)
+			json_object_set_new(o, "why", json_string(z->why));
+		json_array_append_new(all, o);
+	}
+	shell_json_print(sh, all);
+	return 0;
+}
+
 static int
 show_zones(struct shell *sh, const struct parsed *p)
 {
-	(void)p;
 	if (shell_sync(sh, NULL) == -1 && sh->unseen[0] != '\0')
 		fprintf(stderr, "%% %s\n", sh->unseen);	/* no zone seen */
+	if (parsed_has(p, "json"))
+		return zones_json(sh);
 	fprintf(sh->out, "%-16s %-8s %8s %8s\n", "ZONE", "ENGINE", "VERSION",
 	    "PENDING");
 	for (size_t i = 0; i < sh->nzones; i++) {
@@ -30,14 +50,37 @@ show_zones(struct shell *sh, const struct parsed *p)
 const struct cmd_entry cmd_show_zones = {
 	.words = { "show", "zones" },
 	.help = "each zone: engine up or down, running version, pending changes",
+	.flags = CMD_JSON,
 	.exec = show_zones,
 	.example = "show zones",
 };
 
+/* The candidate's farms or frontends, each as in the config file, with
+ * its zone. */
+static int
+objects_json(struct shell *sh, const char *key)
+{
+	json_t *all = json_array(), *c, *o;
+	size_t j;
+
+	for (size_t i = 0; i < sh->nzones; i++) {
+		c = config_to_json(sh->zones[i]->cand);
+		json_array_foreach(json_object_get(c, key), j, o) {
+			json_object_set_new(o, "zone",
+			    json_string(sh->zones[i]->name));
+			json_array_append(all, o);
+		}
+		json_decref(c);
+	}
+	shell_json_print(sh, all);
+	return 0;
+}
+
 static int
 show_farms(struct shell *sh, const struct parsed *p)
 {
-	(void)p;
+	if (parsed_has(p, "json"))
+		return objects_json(sh, "farms");
 	fprintf(sh->out, "%-16s %-12s %-10s %-6s %7s\n", "FARM", "ZONE",
 	    "BALANCE", "PROBE", "SERVERS");
 	for (size_t i = 0; i < sh->nzones; i++) {
@@ -60,6 +103,7 @@ show_farms(struct shell *sh, const struct parsed *p)
 const struct cmd_entry cmd_show_farms = {
 	.words = { "show", "farms" },
 	.help = "the farms of every zone (candidate)",
+	.flags = CMD_JSON,
 	.exec = show_farms,
 	.example = "show farms",
 };
@@ -115,11 +159,46 @@ server_row(struct shell *sh, const struct farm *f, const struct server *s,
 	free(check);
 }
 
+/* Each server: its config (the candidate's) and what its engine says of
+ * it (null when the engine is down or the server is not applied yet). */
+static void
+servers_json(struct zone *z, const struct parsed *p, json_t *stats,
+    json_t *all)
+{
+	json_t *c = config_to_json(z->cand), *f, *s, *st;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(c, "farms"), i, f) {
+		const struct farm *cf = z->cand->farms[i];
+		if (p->args[0] && strcmp(p->args[0], cf->name))
+			continue;
+		json_array_foreach(json_object_get(f, "servers"), k, s) {
+			const char *name = server_name(cf->servers[k]);
+			st = stats ? server_stats(stats, cf->name, name) : NULL;
+			json_array_append_new(all, json_pack("{s:s,s:s,s:s,s:O,"
+			    "s:O}", "zone", z->name, "farm", cf->name, "server",
+			    name, "config", s, "engine", st ? st : json_null()));
+		}
+	}
+	json_decref(c);
+}
+
 static int
 show_servers(struct shell *sh, const struct parsed *p)
 {
 	char err[256];
+	json_t *all = parsed_has(p, "json") ? json_array() : NULL;
 
+	if (all != NULL) {
+		for (size_t i = 0; i < sh->nzones; i++) {
+			json_t *stats = engine_call(sh->zones[i], json_pack(
+			    "{s:s}", K_CMD, CMD_STATS), err, sizeof err);
+			servers_json(sh->zones[i], p, stats, all);
+			json_decref(stats);
+		}
+		shell_json_print(sh, all);
+		return 0;
+	}
 	fprintf(sh->out, "%-12s %-14s %-22s %6s %5s %-9s %-9s %5s  %s\n",
 	    "FARM", "SERVER", "ADDRESS", "WEIGHT", "PRIO", "ADMIN", "STATE",
 	    "SESS", "LAST CHECK");
@@ -144,6 +223,7 @@ const struct cmd_entry cmd_show_servers = {
 	.words = { "show", "servers" },
 	.help = "servers with their admin and probe state and sessions",
 	.args = { { A_FARM, "FARM", "only this farm", true } },
+	.flags = CMD_JSON,
 	.exec = show_servers,
 	.example = "show servers mx",
 };
@@ -151,7 +231,8 @@ const struct cmd_entry cmd_show_servers = {
 static int
 show_frontends(struct shell *sh, const struct parsed *p)
 {
-	(void)p;
+	if (parsed_has(p, "json"))
+		return objects_json(sh, "frontends");
 	fprintf(sh->out, "%-16s %-12s %-16s %-16s %s\n", "FRONTEND", "ZONE",
 	    "BIND", "FARM", "ADDRESS");
 	for (size_t i = 0; i < sh->nzones; i++) {
@@ -174,6 +255,7 @@ show_frontends(struct shell *sh, const struct parsed *p)
 const struct cmd_entry cmd_show_frontends = {
 	.words = { "show", "frontends" },
 	.help = "the frontends of every zone (candidate)",
+	.flags = CMD_JSON,
 	.exec = show_frontends,
 	.example = "show frontends",
 };
@@ -266,7 +348,6 @@ show_sessions(struct shell *sh, const struct parsed *p)
 }
 
 static const struct opt sessions_opts[] = {
-	{ "json", A_NONE, NULL, "as JSON, for scripts", false },
 	{ "zone", A_ZONE, "ZONE", "only this zone (where the farm's name is in "
 	  "more than one)", false },
 	{ NULL, A_NONE, NULL, NULL, false }
@@ -279,7 +360,7 @@ const struct cmd_entry cmd_show_sessions = {
 	.args = { { A_FARM, "FARM", "only this farm", true },
 		  { A_SERVER, "SERVER", "only this server of the farm", true } },
 	.opts = sessions_opts,
-	.flags = CMD_ENGINE,
+	.flags = CMD_ENGINE | CMD_JSON,
 	.exec = show_sessions,
 	.example = "show sessions mx mx1",
 };

@@ -8,6 +8,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_frontend_add, &cmd_frontend_bind, &cmd_frontend_set,
 	&cmd_no_farm, &cmd_no_server, &cmd_no_frontend,
 	&cmd_zone_apply, &cmd_zone_confirm,
+	&cmd_zone_export, &cmd_zone_import,
 	&cmd_show_zones, &cmd_show_farms, &cmd_show_servers,
 	&cmd_show_frontends, &cmd_show_running, &cmd_show_candidate,
 	&cmd_show_diff, &cmd_show_history, &cmd_show_stats,

@@ -468,6 +468,10 @@ opt_used(const struct parsed *p, const char *kw)
 	return false;
 }
 
+/* The one declaration of `json`, for every command flagged CMD_JSON. */
+const struct opt json_flag = { "json", A_NONE, NULL, "as JSON, for scripts",
+    false };
+
 struct optkw {
 	const char		*kw;
 	const struct opt	*opt;
@@ -483,6 +487,9 @@ opt_keywords(const struct walk *w, struct optkw *out, const char **kws,
 	const struct cmd_entry *c = w->p->cmd;
 	size_t n = 0;
 
+	if (!no && (c->flags & CMD_JSON) && !opt_used(w->p, json_flag.kw))
+		out[n++] = (struct optkw){ json_flag.kw, &json_flag, NULL,
+		    json_flag.help };
 	for (const struct opt *o = c->opts; !no && o && o->kw; o++)
 		if (!opt_used(w->p, o->kw))
 			out[n++] = (struct optkw){ o->kw, o, NULL, o->help };
@@ -789,6 +796,9 @@ cmd_usage(const struct cmd_entry *c)
 	for (int i = 0; i < CMD_ARGS_MAX && c->args[i].type != A_NONE; i++)
 		snprintf(buf + strlen(buf), sizeof buf - strlen(buf),
 		    c->args[i].optional ? " [%s]" : " %s", c->args[i].meta);
+	if (c->flags & CMD_JSON)
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), " [%s]",
+		    json_flag.kw);
 	for (const struct opt *o = c->opts; o && o->kw; o++) {
 		bool req = false;
 		for (size_t i = 0; c->required && c->required[i]; i++)

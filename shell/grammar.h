@@ -52,6 +52,7 @@ struct opt {
 #define CMD_EDIT	0x01	/* changes the candidate */
 #define CMD_ATTR_NO	0x02	/* `no ATTRIBUTE` resets one */
 #define CMD_ENGINE	0x04	/* talks to an engine */
+#define CMD_JSON	0x08	/* takes `json`: one JSON document out */
 
 #define CMD_ARGS_MAX	3
 #define CMD_OPTS_MAX	64
@@ -97,6 +98,7 @@ struct cands {
 };
 
 extern const struct cmd_entry *const cmd_table[];
+extern const struct opt json_flag;
 
 int	 line_split(const char *, char ***, int *, bool *, char *, size_t);
 void	 words_free(char **, int);

@@ -73,6 +73,7 @@ extern const struct cmd_entry cmd_server_drain, cmd_server_maint,
 extern const struct cmd_entry cmd_frontend_add, cmd_frontend_bind,
     cmd_frontend_set, cmd_no_frontend;
 extern const struct cmd_entry cmd_zone_apply, cmd_zone_confirm;
+extern const struct cmd_entry cmd_zone_export, cmd_zone_import;
 extern const struct cmd_entry cmd_show_zones, cmd_show_farms,
     cmd_show_servers, cmd_show_frontends, cmd_show_running,
     cmd_show_candidate, cmd_show_diff, cmd_show_history, cmd_show_stats,
@@ -86,6 +87,10 @@ void		 script_free(char **, size_t);
 char		**config_diff(const struct config *, const struct config *,
 		    bool, size_t *);
 size_t		 zone_changes(const struct zone *);
+
+/* cmd-export.c: the zone's config file */
+char		*config_file_text(json_t *);
+void		 shell_json_print(struct shell *, json_t *);
 
 /* check.c, bridge.c: mxlb's other faces */
 int		 check_main(struct shell *, int, char **);

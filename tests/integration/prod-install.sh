@@ -195,7 +195,7 @@ flat "$T_DIR/mxlbd.8.txt" >"$T_DIR/mxlbd.8.flat"
 for s in "--metrics ADDR:PORT" "--user USER" "--rundir DIR" "--statedir DIR" \
 	"session client=" "facility mail" "mxlbd@.service" \
 	"--hostname NAME" "--syslog" "frontend_addr" "redispatch" "mxlb-refused.conf" \
-	"READY=1"; do
+	"READY=1" "--confdir DIR" "/etc/mxlb/ZONE.json"; do
 	check "mxlbd(8) documents $s" grep -qF -- "$s" "$T_DIR/mxlbd.8.flat"
 done
 

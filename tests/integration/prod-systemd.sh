@@ -82,6 +82,8 @@ check "ExecStart runs the engine in the foreground, logging to syslog (-f --sysl
 	grep -qE '^ExecStart=[^ ]*mxlbd -z %i -f --syslog( |$)' "$u"
 check "no NotifyAccess= beyond the main process (the default for Type=notify)" \
 	eval '! grep -q "^NotifyAccess=" "$u"'
+check "ExecStart passes --confdir /etc/mxlb (ZONE.json imported on start and reload)" \
+	grep -qE '^ExecStart=.* --confdir /etc/mxlb( |$)' "$u"
 check "Documentation names mxlbd(8) and mxlb(1)" grep -qx 'Documentation=man:mxlbd(8) man:mxlb(1)' "$u"
 
 finish

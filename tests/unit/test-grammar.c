@@ -325,6 +325,19 @@ test_unique_prefixes(void **state)
 	assert_string_equal(l.p.args[0], "mx");
 	line_free(&l);
 
+	/* `json`, declared once for every show: not a farm named json. */
+	expect_cmd(sh, "show servers json", "show servers", &l);
+	assert_null(l.p.args[0]);
+	assert_true(parsed_has(&l.p, "json"));
+	line_free(&l);
+	expect_cmd(sh, "sh ser mx j", "show servers", &l);
+	assert_string_equal(l.p.args[0], "mx");
+	assert_true(parsed_has(&l.p, "json"));
+	line_free(&l);
+	for (size_t i = 0; cmd_table[i] != NULL; i++)
+		if (strcmp(cmd_table[i]->words[0], "show") == 0)
+			assert_true(cmd_table[i]->flags & CMD_JSON);
+
 	/* `show server` is a prefix of servers, the only show keyword. */
 	expect_cmd(sh, "show server", "show servers", &l);
 	line_free(&l);
@@ -582,7 +595,7 @@ test_next(void **state)
 	    "probe-interval probe-timeout probe-rise probe-fall probe-port "
 	    "probe-helo");
 	/* Nothing comes after a complete command without options. */
-	expect_next(sh, "show zones ", "<cr>");
+	expect_next(sh, "show zones ", "json <cr>");
 
 	/* Values have a placeholder with their help. */
 	assert_int_equal(next_of(sh, "server set mx mx1 weight ", &c), 0);
