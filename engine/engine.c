@@ -550,6 +550,11 @@ engine_free(struct engine *eng)
 		free(eng->admins[i].server);
 	}
 	free(eng->admins);
+	for (size_t i = 0; i < eng->nadopt; i++)
+		if (eng->adopt[i].fd != -1)
+			close(eng->adopt[i].fd);
+	free(eng->adopt);
+	free(eng->import_path);
 	free(eng->statedir);
 	free(eng->zone);
 	free(eng);

@@ -1,5 +1,6 @@
 /* mxlbd: the forwarding engine of one zone. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,8 @@
 
 #include "commit.h"
 #include "engine.h"
+#include "notify.h"
+#include "takeover.h"
 #include "schema.h"
 #include "zone.h"
 
@@ -26,6 +29,8 @@ struct mxlbd {
 	struct event	*deadline;
 	unsigned	 ticks;
 	struct evhttp	*http;
+	struct takeover	 to;		/* --takeover: from the old engine */
+	int		 report;	/* --takeover without -f: to the parent */
 };
 
 static void
@@ -34,6 +39,7 @@ usage(FILE *f, int status)
 	fprintf(f,
 	    "usage: mxlbd -z ZONE [-c FILE.json] [-f] [--rundir DIR] "
 	    "[--statedir DIR]\n"
+	    "             [--takeover]"
 	    "             [--group GROUP] [--read-group GROUP]\n"
 	    "       mxlbd -n -c FILE.json\n"
 	    "  -z ZONE          the zone this engine runs\n"
@@ -49,6 +55,10 @@ usage(FILE *f, int status)
 	    "  --read-group G   may only look\n"
 	    "  --metrics A:P    Prometheus metrics on http://A:P/metrics\n"
 	    "  --user USER      after binding, run as USER\n"
+	    "  --takeover       take the listening sockets of the running "
+	    "engine of ZONE,\n"
+	    "                   which finishes its sessions and ends "
+	    "(restarts, upgrades)\n"
 	    "  -V, --version    mxlbd's version\n"
 	    "  -h, --help       this text\n");
 	exit(status);
@@ -96,15 +106,15 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 
 	(void)sig;
 	(void)what;
-	if (d->config_path == NULL) {
+	if (d->eng->import_path == NULL) {
 		log_warn("reload: no -c file to read");
 		return;
 	}
-	if (zone_import(d->eng, d->config_path, &e) == -1) {
+	if (zone_import(d->eng, d->eng->import_path, &e) == -1) {
 		for (size_t i = 0; i < e.n; i++)
 			log_err("reload: %s", e.v[i]);
 		log_err("reload: %s refused, the running config stays",
-		    d->config_path);
+		    d->eng->import_path);
 	}
 	errs_free(&e);
 }
@@ -122,19 +132,37 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-on_stop(evutil_socket_t sig, short what, void *arg)
+stop_begin(struct mxlbd *d, const char *why)
 {
-	struct mxlbd *d = arg;
 	struct timeval tv = { STOP_GRACE_S, 0 };
 
-	(void)what;
 	if (d->eng->stopping)
 		return;
-	log_warn("stop: signal %d, no new sessions, %llu open", (int)sig,
+	log_warn("stop: %s, no new sessions, %llu open", why,
 	    (unsigned long long)d->eng->nsessions);
 	d->deadline = evtimer_new(d->eng->base, on_deadline, d);
 	evtimer_add(d->deadline, &tv);
 	engine_stop(d->eng);
+}
+
+static void
+on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	char why[32];
+
+	(void)what;
+	snprintf(why, sizeof why, "signal %d", (int)sig);
+	stop_begin(arg, why);
+}
+
+/* The zone was handed over (cmd_takeover): as a stop, but the listening
+ * sockets live on in the new engine. */
+static void
+on_handed_over(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	stop_begin(arg, "handed over");
 }
 
 static void
@@ -216,7 +244,8 @@ struct options {
 	const char	*zone, *path, *rundir, *statedir, *group, *read_group;
 	const char	*metrics, *user;
 	long		 control_idle;	/* -1: the default */
-	bool		 foreground, check;
+	bool		 foreground, check, takeover;
+	bool		 takeover_die;	/* tests: die holding the sockets */
 };
 
 /* Directories, control socket, state, import: everything before serving. */
@@ -244,14 +273,33 @@ setup(struct mxlbd *d, const struct options *o, struct errs *e)
 	if (e->n > 0 || zone_mkdir(rundir, 0755, (gid_t)-1, e) == -1 ||
 	    zone_mkdir(eng->statedir, 0750, (gid_t)-1, e) == -1)
 		goto out;
-	if ((eng->ctl = control_open(eng, sock, admin, reader, e)) == NULL)
+	if (o->takeover) {
+		if (takeover_start(&d->to, eng, sock, e) == -1)
+			goto out;
+		if (o->takeover_die) {
+			log_warn("takeover: --takeover-die: dying with the "
+			    "sockets");
+			log_flush();
+			raise(SIGKILL);
+		}
+	}
+	if ((eng->ctl = control_open(eng, sock, admin, reader,
+	    o->takeover ? d->to.ctl_fd : -1, e)) == NULL)
 		goto out;
+	d->to.ctl_fd = -1;
+	/* Without -c of its own, a new engine reads the old one's file (a
+	 * reload is a takeover: it picks up the file and the binary). */
+	if (o->path != NULL || d->to.config_file != NULL)
+		eng->import_path = xstrdup(o->path ? o->path :
+		    d->to.config_file);
 	if (o->control_idle >= 0)
 		control_set_idle(eng->ctl, (unsigned)o->control_idle);
 	if (zone_restore(eng, e) == -1)
 		goto out;
-	if (o->path != NULL && zone_import(eng, o->path, e) == -1)
+	if (eng->import_path != NULL && zone_import(eng, eng->import_path,
+	    e) == -1)
 		goto out;
+	listener_adopt_end(eng);
 	if (o->metrics != NULL &&
 	    (d->http = metrics_listen(eng, o->metrics, e)) == NULL)
 		goto out;
@@ -263,6 +311,82 @@ out:
 	free(statedir);
 	free(sock);
 	return rc;
+}
+
+/*
+ * --takeover without -f: the process that serves must be the one that
+ * asked for the sockets (the old engine tells systemd MAINPID= its peer's
+ * pid), so it forks first; the parent waits and exits with the takeover's
+ * result, so `systemctl reload` (ExecReload) fails when the takeover did.
+ */
+static int
+detach_wait(struct mxlbd *d)
+{
+	int p[2];
+	pid_t pid;
+	char b = 1;
+
+	if (pipe2(p, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
+		fprintf(stderr, "mxlbd: --takeover: %s\n", strerror(errno));
+		return -1;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		while (read(p[0], &b, 1) == -1 && errno == EINTR)
+			;
+		_exit(b == 0 ? 0 : 1);
+	}
+	close(p[0]);
+	d->report = p[1];
+	(void)setsid();
+	return 0;
+}
+
+/* Our stdio goes nowhere, the parent exits 0. */
+static void
+detach_done(struct mxlbd *d)
+{
+	int fd = open("/dev/null", O_RDWR);
+	char b = 0;
+
+	if (fd != -1) {
+		(void)dup2(fd, 0);
+		(void)dup2(fd, 1);
+		(void)dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	(void)chdir("/");
+	log_detach();
+	if (write(d->report, &b, 1) != 1)
+		log_warn("takeover: the parent process is gone: %s",
+		    strerror(errno));
+	close(d->report);
+	d->report = -1;
+}
+
+/* Everything is loaded and listens: the old engine may stop accepting. */
+static int
+handover_finish(struct mxlbd *d, const struct options *o)
+{
+	struct errs e = { NULL, 0 };
+
+	/* systemd: we are the service's main process now (NotifyAccess=all;
+	 * the old engine says the same, being the main process). */
+	(void)notify_send("MAINPID=%d\nREADY=1", (int)getpid());
+	if (takeover_finish(&d->to, o->zone, &e) == -1) {
+		for (size_t i = 0; i < e.n; i++)
+			log_err("start: %s", e.v[i]);
+		log_err("start: zone %s not taken over; the running engine "
+		    "(pid %d) goes on serving", o->zone, (int)d->to.old_pid);
+		(void)notify_send("MAINPID=%d", (int)d->to.old_pid);
+		errs_free(&e);
+		return -1;
+	}
+	takeover_end(&d->to);
+	if (!o->foreground)
+		detach_done(d);
+	return 0;
 }
 
 static int
@@ -277,7 +401,10 @@ run(const struct options *o)
 
 	memset(&d, 0, sizeof d);
 	d.config_path = o->path;
+	d.to.fd = d.to.ctl_fd = d.report = -1;
 	log_init(o->zone, o->foreground);
+	if (o->takeover && !o->foreground && detach_wait(&d) == -1)
+		return 1;
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 	srandom((unsigned)(time(NULL) ^ getpid()));
@@ -290,7 +417,11 @@ run(const struct options *o)
 		rc = 1;
 		goto out;
 	}
-	if (!o->foreground && daemon(0, 0) == -1) {
+	if (o->takeover && handover_finish(&d, o) == -1) {
+		rc = 1;
+		goto out;
+	}
+	if (!o->foreground && !o->takeover && daemon(0, 0) == -1) {
 		log_warn("daemon: %s", strerror(errno));
 		rc = 1;
 		goto out;
@@ -303,6 +434,7 @@ run(const struct options *o)
 	sigs[2] = evsignal_new(base, SIGHUP, on_reload, &d);
 	sigs[3] = evsignal_new(base, SIGUSR1, on_stats, &d);
 	sigs[4] = event_new(base, -1, EV_PERSIST, on_housekeeping, &d);
+	d.eng->stop_ev = event_new(base, -1, 0, on_handed_over, &d);
 	for (size_t i = 0; i < 4; i++)
 		evsignal_add(sigs[i], NULL);
 	evtimer_add(sigs[4], &hk);
@@ -314,7 +446,17 @@ run(const struct options *o)
 		event_free(sigs[i]);
 	if (d.deadline != NULL)
 		event_free(d.deadline);
+	event_free(d.eng->stop_ev);
+	d.eng->stop_ev = NULL;
 out:
+	if (d.report != -1) {
+		/* The parent exits with our status (detach_wait). */
+		char b = (char)rc;
+		if (write(d.report, &b, 1) != 1)
+			rc = 1;	/* the parent exits 1 anyway */
+		close(d.report);
+	}
+	takeover_end(&d.to);
 	errs_free(&e);
 	if (d.http != NULL)
 		evhttp_free(d.http);
@@ -338,6 +480,8 @@ main(int argc, char **argv)
 		{ "metrics", required_argument, NULL, 'M' },
 		{ "user", required_argument, NULL, 'U' },
 		{ "control-idle", required_argument, NULL, 'I' },
+		{ "takeover", no_argument, NULL, 'T' },
+		{ "takeover-die", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "schema", no_argument, NULL, 'J' },
 		{ "version", no_argument, NULL, 'V' },
@@ -361,6 +505,8 @@ main(int argc, char **argv)
 		case 'M': o.metrics = optarg; break;
 		case 'U': o.user = optarg; break;
 		case 'I': o.control_idle = control_idle(optarg); break;
+		case 'T': o.takeover = true; break;
+		case 'D': o.takeover_die = true; break;
 		case 'J': return print_schema();
 		case 'V': printf("mxlbd %s\n", MXLB_VERSION); return 0;
 		case 'h': usage(stdout, 0); break;

@@ -70,6 +70,8 @@
 #define CMD_CONFIRM	"confirm"	/* A: keep a confirmed commit */
 #define CMD_ROLLBACK	"rollback"	/* A: version [base comment] */
 #define CMD_ADMIN	"admin"		/* A: farm server state */
+#define CMD_TAKEOVER	"takeover"	/* A: [done]: the listening sockets,
+					   SCM_RIGHTS (mxlbd --takeover) */
 
 /* Request and reply keys. */
 #define K_ID		"id"
