@@ -287,8 +287,9 @@ setup(struct mxlbd *d, const struct options *o, struct errs *e)
 	    o->takeover ? d->to.ctl_fd : -1, e)) == NULL)
 		goto out;
 	d->to.ctl_fd = -1;
-	/* Without -c of its own, a new engine reads the old one's file (a
-	 * reload is a takeover: it picks up the file and the binary). */
+	/* Without -c of its own, a new engine keeps the old one's file for
+	 * SIGHUP; it imports only a -c given to it, as a start does: the
+	 * version running carries over as it is. */
 	if (o->path != NULL || d->to.config_file != NULL)
 		eng->import_path = xstrdup(o->path ? o->path :
 		    d->to.config_file);
@@ -296,8 +297,7 @@ setup(struct mxlbd *d, const struct options *o, struct errs *e)
 		control_set_idle(eng->ctl, (unsigned)o->control_idle);
 	if (zone_restore(eng, e) == -1)
 		goto out;
-	if (eng->import_path != NULL && zone_import(eng, eng->import_path,
-	    e) == -1)
+	if (o->path != NULL && zone_import(eng, o->path, e) == -1)
 		goto out;
 	listener_adopt_end(eng);
 	if (o->metrics != NULL &&
