@@ -16,7 +16,8 @@
 #
 # A takeover that fails leaves the running engine serving: a new engine
 # that dies holding the sockets (--takeover-die), and a user who may only
-# read asking for them (denied, by SO_PEERCRED).
+# read asking for them (denied, by SO_PEERCRED).  Descriptors that are not
+# the listening sockets they are said to be are refused by the new engine.
 . "$(dirname "$0")/../lib.sh"
 
 [ "$(id -u)" = 0 ] || die "this suite runs as root (groupadd, setpriv)"
@@ -165,6 +166,41 @@ check "a user who may only read asks for the sockets: denied" \
 check "  and the engine logs the refusal" log_has "$ENGINE_LOG" "refused takeover to nobody"
 check_eq "  it still greets clients" 220 "$(greeting)"
 check "  it accepts changes" eval "ctl '$SOCK' '{\"id\":1,\"cmd\":\"admin\",\"farm\":\"mx\",\"server\":\"s1\",\"state\":\"ready\"}' >/dev/null"
+
+# A peer on the control socket that sends descriptors that are not what it
+# says: the new engine refuses each, says why, and does not start.
+FAKE=$T_DIR/fake
+mkdir -p "$FAKE"
+free_port; FP=$PORT
+free_port; OTHER=$PORT
+for kind in udp not-listening other-port not-tcp; do
+	rm -f "$FAKE/fake.sock"
+	spawn "fake-$kind" "$T_PY" -c '
+import json, os, socket, sys
+path, kind, port, other = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+srv = socket.socket(socket.AF_UNIX); srv.bind(path); srv.listen(1)
+if kind == "udp":
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", port))
+elif kind == "not-tcp":
+    s = socket.socket(socket.AF_UNIX); s.bind(path + ".2"); s.listen(1)
+else:
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", other if kind == "other-port" else port))
+    if kind == "other-port": s.listen(1)
+c, _ = srv.accept(); c.recv(4096)
+r = {"id": 1, "ok": True, "result": {"listeners": [{"address": "127.0.0.1", "port": port,
+     "frontend": "in"}], "pid": os.getpid(), "running": 1, "version": "fake"}}
+c.sendall(json.dumps(r).encode() + b"\n")
+socket.send_fds(c, [b"F"], [s.fileno(), srv.fileno()])
+c.settimeout(10); c.recv(1)' "$FAKE/fake.sock" "$kind" "$FP" "$OTHER"
+	wait_until 5 test -S "$FAKE/fake.sock"
+	spawn "takeover-$kind" "$MXLBD" -z fake --takeover -f --rundir "$FAKE" --statedir "$FAKE/state"
+	wait_until 10 t_gone "$SPAWNED_PID"
+	check "a $kind socket sent for a frontend is refused, and the engine does not start" \
+		eval "log_has '$T_DIR/takeover-$kind.log' 'the socket sent for 127.0.0.1:$FP is refused: ' &&
+		log_has '$T_DIR/takeover-$kind.log' 'zone fake not started'"
+done
+note "$(grep -ho 'is refused: .*' "$T_DIR"/takeover-*.log | tr '\n' ';')"
 
 touch "$T_DIR/stop2"
 wait_until 10 t_gone "$LOOP2"
