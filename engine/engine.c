@@ -526,7 +526,10 @@ engine_stop(struct engine *eng)
 	for (size_t i = 0; i < eng->nfarms; i++)
 		for (size_t j = 0; j < eng->farms[i]->nservers; j++)
 			probe_stop(eng->farms[i]->servers[j]);
-	session_shutdown_queued(eng);
+	/* Handed over, the queues still get a server as ours free up (the
+	 * grace time bounds it): a restart refuses nobody. */
+	if (eng->handover != HANDOVER_DONE)
+		session_shutdown_queued(eng);
 	if (eng->nsessions == 0)
 		event_base_loopexit(eng->base, NULL);
 }

@@ -169,10 +169,13 @@ takeover_reply(int fd, const char *what, struct errs *e)
 	}
 	if (!json_is_true(json_object_get(r, K_OK))) {
 		err = json_object_get(r, K_ERROR);
+		const char *code = json_string_value(json_object_get(err,
+		    K_CODE));
+		const char *text = json_string_value(json_object_get(err,
+		    K_MESSAGE));
 		errs_add(e, "takeover refused by the running engine: %s: %s",
-		    json_string_value(json_object_get(err, K_CODE)) ?:
-		    "error", json_string_value(json_object_get(err,
-		    K_MESSAGE)) ?: "(no message)");
+		    code != NULL ? code : "error", text != NULL ? text :
+		    "(no message)");
 		json_decref(r);
 		return NULL;
 	}
@@ -285,8 +288,8 @@ takeover_start(struct takeover *t, struct engine *eng, const char *sock,
 	t->ctl_fd = fds[n - 1];
 	log_warn("takeover zone=%s: %zu listening sockets and the control "
 	    "socket received from pid %d (version %s)", eng->zone, n - 1,
-	    (int)t->old_pid, json_string_value(json_object_get(res,
-	    "version")) ?: "?");
+	    (int)t->old_pid, json_is_string(json_object_get(res, "version")) ?
+	    json_string_value(json_object_get(res, "version")) : "?");
 	free(fds);
 	json_decref(r);
 	return 0;
