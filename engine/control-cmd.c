@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/http.h>
+
 #include "control.h"
 #include "notify.h"
 
@@ -355,6 +357,8 @@ takeover_list(struct engine *eng, int *fds, size_t *nfds)
 		    "frontend", l->fe != NULL ? l->fe->conf->name : NULL));
 		fds[(*nfds)++] = l->fd;
 	}
+	if (eng->metrics_fd != -1)
+		fds[(*nfds)++] = eng->metrics_fd;
 	fds[(*nfds)++] = eng->ctl->fd;
 	return a;
 }
@@ -365,7 +369,7 @@ static void
 takeover_give(struct client *c, json_t *id)
 {
 	struct engine *eng = c->ctl->eng;
-	int *fds = xreallocarray(NULL, eng->nls + 1, sizeof *fds);
+	int *fds = xreallocarray(NULL, eng->nls + 2, sizeof *fds);
 	size_t nfds;
 	json_t *msg;
 
@@ -375,10 +379,11 @@ takeover_give(struct client *c, json_t *id)
 		free(fds);
 		return;
 	}
-	msg = json_pack("{s:O,s:b,s:{s:o,s:i,s:I,s:s,s:s?}}", K_ID, id, K_OK, 1,
-	    K_RESULT, "listeners", takeover_list(eng, fds, &nfds), "pid",
-	    (int)getpid(), "running", (json_int_t)eng->txn->running, "version",
-	    MXLB_VERSION, "config-file", eng->import_path);
+	msg = json_pack("{s:O,s:b,s:{s:o,s:i,s:I,s:s,s:s?,s:b}}", K_ID, id,
+	    K_OK, 1, K_RESULT, "listeners", takeover_list(eng, fds, &nfds),
+	    "pid", (int)getpid(), "running", (json_int_t)eng->txn->running,
+	    "version", MXLB_VERSION, "config-file", eng->import_path,
+	    "metrics", eng->metrics_fd != -1);
 	/* From now on the state directory is the new engine's to load. */
 	eng->handover = HANDOVER_PENDING;
 	eng->successor = (int)c->pid;
@@ -393,7 +398,7 @@ takeover_give(struct client *c, json_t *id)
 	} else
 		log_warn("takeover zone=%s user=%s pid=%d: %zu listening "
 		    "sockets and the control socket sent; commits refused until "
-		    "it is done", eng->zone, c->user, (int)c->pid, nfds - 1);
+		    "it is done", eng->zone, c->user, (int)c->pid, eng->nls);
 	json_decref(msg);
 	free(fds);
 }
@@ -417,6 +422,12 @@ takeover_done(struct client *c, json_t *id)
 	log_warn("handover zone=%s to pid=%d: no new sessions, %llu open",
 	    eng->zone, eng->successor, (unsigned long long)eng->nsessions);
 	control_handed_over(c->ctl);
+	if (eng->metrics_bound != NULL) {
+		/* Our copy only: the socket serves on in the new engine. */
+		evhttp_del_accept_socket(eng->metrics_http, eng->metrics_bound);
+		eng->metrics_bound = NULL;
+		eng->metrics_fd = -1;
+	}
 	if (eng->stop_ev != NULL)
 		event_active(eng->stop_ev, EV_TIMEOUT, 0);
 	else

@@ -23,6 +23,7 @@ engine_new(struct event_base *base, const char *zone)
 	if (gethostname(eng->hostname, sizeof eng->hostname - 1) == -1)
 		strlcpy_(eng->hostname, "localhost", sizeof eng->hostname);
 	eng->started = (uint64_t)time(NULL);
+	eng->metrics_fd = eng->adopt_metrics = -1;
 	return eng;
 }
 
@@ -557,6 +558,8 @@ engine_free(struct engine *eng)
 		if (eng->adopt[i].fd != -1)
 			close(eng->adopt[i].fd);
 	free(eng->adopt);
+	if (eng->adopt_metrics != -1)
+		close(eng->adopt_metrics);
 	free(eng->import_path);
 	free(eng->statedir);
 	free(eng->zone);

@@ -43,6 +43,8 @@ struct admin_entry {
 enum handover { HANDOVER_NONE, HANDOVER_PENDING, HANDOVER_DONE };
 
 struct control;
+struct evhttp;
+struct evhttp_bound_socket;
 struct plan;
 struct txn;
 
@@ -69,6 +71,10 @@ struct engine {
 	uint64_t		  saved;	/* newest version on disk */
 	struct adopted		 *adopt;	/* --takeover: received sockets */
 	size_t			  nadopt;
+	int			  metrics_fd;	/* --metrics socket, -1: none */
+	struct evhttp		 *metrics_http;
+	struct evhttp_bound_socket *metrics_bound;
+	int			  adopt_metrics;	/* received, -1: none */
 	enum handover		  handover;	/* the zone given to a new engine */
 	int			  successor;	/* its pid */
 	struct event		 *stop_ev;	/* mxlbd.c: stop, with the grace */

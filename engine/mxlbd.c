@@ -303,6 +303,12 @@ setup(struct mxlbd *d, const struct options *o, struct errs *e)
 	if (o->metrics != NULL &&
 	    (d->http = metrics_listen(eng, o->metrics, e)) == NULL)
 		goto out;
+	if (eng->adopt_metrics != -1) {
+		log_warn("takeover: the old engine's --metrics port is not "
+		    "this engine's --metrics: closed");
+		close(eng->adopt_metrics);
+		eng->adopt_metrics = -1;
+	}
 	if (o->user != NULL && privdrop(eng, rundir, o->user, e) == -1)
 		goto out;
 	rc = 0;

@@ -245,11 +245,35 @@ takeover_adopt(struct engine *eng, json_t *ls, int *fds, struct errs *e)
 	return 0;
 }
 
+/* The --metrics socket: a listening TCP socket; metrics_listen takes it
+ * if our --metrics names its port, else it is closed. */
+static int
+takeover_metrics(struct engine *eng, int fd, struct errs *e)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss, il;
+	int type = 0, acc = 0;
+
+	il = sizeof type;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &il) == -1 ||
+	    type != SOCK_STREAM || (il = sizeof acc, getsockopt(fd, SOL_SOCKET,
+	    SO_ACCEPTCONN, &acc, &il)) == -1 || acc != 1 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)) {
+		errs_add(e, "takeover: the metrics socket received is not a "
+		    "listening TCP socket");
+		return -1;
+	}
+	eng->adopt_metrics = fd;
+	return 0;
+}
+
 int
 takeover_start(struct takeover *t, struct engine *eng, const char *sock,
     struct errs *e)
 {
 	json_t *r = NULL, *res, *ls;
+	bool metrics;
 	int *fds = NULL;
 	size_t n = 0;
 
@@ -272,7 +296,8 @@ takeover_start(struct takeover *t, struct engine *eng, const char *sock,
 		    sock);
 		goto fail;
 	}
-	n = json_array_size(ls) + 1;
+	metrics = json_is_true(json_object_get(res, "metrics"));
+	n = json_array_size(ls) + (metrics ? 1 : 0) + 1;
 	fds = xreallocarray(NULL, n, sizeof *fds);
 	if (recv_fds(t->fd, fds, n, e) == -1) {
 		free(fds);
@@ -285,9 +310,14 @@ takeover_start(struct takeover *t, struct engine *eng, const char *sock,
 		    "config-file")));
 	if (takeover_adopt(eng, ls, fds, e) == -1)
 		goto fail;
+	if (metrics && takeover_metrics(eng, fds[n - 2], e) == -1)
+		goto fail;
+	if (metrics)
+		fds[n - 2] = -1;
 	t->ctl_fd = fds[n - 1];
 	log_warn("takeover zone=%s: %zu listening sockets and the control "
-	    "socket received from pid %d (version %s)", eng->zone, n - 1,
+	    "socket received from pid %d (version %s)", eng->zone,
+	    json_array_size(ls),
 	    (int)t->old_pid, json_is_string(json_object_get(res, "version")) ?
 	    json_string_value(json_object_get(res, "version")) : "?");
 	free(fds);

@@ -75,7 +75,8 @@ wait_until 10 t_gone "$IDLE0"
 wait_until 10 t_gone "$OLD0" || die "the old engine did not end after its session"
 
 # --- the takeover ------------------------------------------------------------
-spawn engine "$MXLBD" -z "$ZONE" -c "$CONF" -f --read-group "$G_READ"
+free_port; MP=$PORT
+spawn engine "$MXLBD" -z "$ZONE" -c "$CONF" -f --read-group "$G_READ" --metrics "127.0.0.1:$MP"
 OLD=$SPAWNED_PID ENGINE_LOG=$T_DIR/engine.log
 wait_log "$ENGINE_LOG" " ready zone=$ZONE " 10 || die "engine not ready: $(tail -3 "$ENGINE_LOG")"
 ctl "$SOCK" '{"id":1,"cmd":"admin","farm":"mx","server":"s2","state":"drain"}' >/dev/null
@@ -104,7 +105,7 @@ spawn loop "$T_PY" "$T_PEERS/greetloop.py" 127.0.0.1 "$FE" --stop "$T_DIR/stop1"
 LOOP=$SPAWNED_PID
 wait_log "$T_DIR/loop.log" '^started$' 5 || die "client loop not greeted: $(cat "$T_DIR/loop.log")"
 
-spawn engine2 "$MXLBD" -z "$ZONE" --takeover -f --read-group "$G_READ"
+spawn engine2 "$MXLBD" -z "$ZONE" --takeover -f --read-group "$G_READ" --metrics "127.0.0.1:$MP"
 NEW=$SPAWNED_PID
 wait_log "$T_DIR/engine2.log" "takeover zone=$ZONE done" 10 ||
 	die "takeover not done: $(tail -5 "$T_DIR/engine2.log")"
@@ -112,6 +113,8 @@ check "the old engine handed the zone over to the new one (its log)" \
 	log_has "$ENGINE_LOG" "handover zone=$ZONE to pid=$NEW: no new sessions, [0-9]+ open"
 check_eq "the control socket answers with the new engine" "$NEW" "$(engine_pid)"
 check "the old engine still runs: its long session is open" alive "$OLD"
+check_eq "the metrics port (--metrics) passed over too: it answers" 200 \
+	"$("$T_PY" -c 'import sys, urllib.request; print(urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).status)' "$MP" 2>&1 | tail -1)"
 check_eq "the version carries over (mxlb show zones)" "$VERSION" "$(zone_version)"
 check_eq "the drain carries over (mxlb show servers)" drain "$(admin_of s2)"
 check "the new engine runs the version the old one ran (no import of its own)" \
