@@ -106,6 +106,12 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 
 	(void)sig;
 	(void)what;
+	if (d->eng->handover != HANDOVER_NONE) {
+		/* The state directory is the new engine's. */
+		log_warn("reload: zone %s is handed over to pid %d: ignored",
+		    d->eng->zone, d->eng->successor);
+		return;
+	}
 	if (d->eng->import_path == NULL) {
 		log_warn("reload: no -c file to read");
 		return;

@@ -124,6 +124,10 @@ touch "$T_DIR/holdgo"
 wait_log "$T_DIR/hold.log" '"id":2' 5
 check "the old engine refuses changes after the handover, and says why" \
 	log_has "$T_DIR/hold.log" '"id":2,"ok":false,"error":\{"code":"state","message":"admin: zone takeover was handed over to a new engine'
+kill -HUP "$OLD"
+wait_log "$ENGINE_LOG" "reload: zone $ZONE is handed over" 5
+check "  nor does a SIGHUP make it import its -c file into the new engine's state" \
+	log_has "$ENGINE_LOG" "reload: zone $ZONE is handed over to pid $NEW: ignored"
 out=$(ctl --commit "$CONF" --comment "after the takeover" "$SOCK")
 check_eq "the new engine accepts commits" "true $((VERSION + 1))" \
 	"$("$T_PY" -c 'import json,sys; r = json.loads(sys.argv[1]); print(str(r["ok"]).lower(), r["result"]["version"])' "$out" 2>/dev/null)"
