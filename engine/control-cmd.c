@@ -9,8 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <event2/http.h>
+
 #include "control.h"
 #include "zone.h"
+#include "notify.h"
 
 struct command {
 	const char	*name;
@@ -335,6 +338,167 @@ cmd_admin(struct client *c, json_t *req, json_t *id)
 	    server, K_STATE, state));
 }
 
+/* The listening sockets and what each serves, as the new engine checks
+ * them (listener_adopt); fds[] gets the descriptors in the same order,
+ * the control socket last. */
+static json_t *
+takeover_list(struct engine *eng, int *fds, size_t *nfds)
+{
+	json_t *a = json_array();
+	char host[ADDR_STRLEN];
+
+	*nfds = 0;
+	for (size_t i = 0; i < eng->nls; i++) {
+		const struct listener *l = eng->ls[i];
+		if (l->addr.family != 0)
+			addr_format(&l->addr, host, sizeof host);
+		json_array_append_new(a, json_pack("{s:s?,s:i,s:s?}", "address",
+		    l->addr.family != 0 ? host : NULL, "port", (int)l->port,
+		    "frontend", l->fe != NULL ? l->fe->conf->name : NULL));
+		fds[(*nfds)++] = l->fd;
+	}
+	if (eng->metrics_fd != -1)
+		fds[(*nfds)++] = eng->metrics_fd;
+	fds[(*nfds)++] = eng->ctl->fd;
+	return a;
+}
+
+/* Step 1: the sockets go to the new engine, the state directory is left
+ * to it; we go on serving until step 2 (or until it goes away). */
+static void
+takeover_give(struct client *c, json_t *id)
+{
+	struct engine *eng = c->ctl->eng;
+	int *fds = xreallocarray(NULL, eng->nls + 2, sizeof *fds);
+	size_t nfds;
+	json_t *msg;
+
+	if (eng->stopping || eng->ctl->handed_over) {
+		reply_error(c, id, E_STATE, NULL, "zone %s is stopping: there "
+		    "is nothing to take over", eng->zone);
+		free(fds);
+		return;
+	}
+	msg = json_pack("{s:O,s:b,s:{s:o,s:i,s:I,s:s,s:s?,s:b}}", K_ID, id,
+	    K_OK, 1, K_RESULT, "listeners", takeover_list(eng, fds, &nfds),
+	    "pid", (int)getpid(), "running", (json_int_t)eng->txn->running,
+	    "version", MXLB_VERSION, "config-file", eng->conffile_named ?
+	    eng->conffile : NULL,
+	    "metrics", eng->metrics_fd != -1);
+	/* From now on the state directory is the new engine's to load. */
+	eng->handover = HANDOVER_PENDING;
+	eng->successor = (int)c->pid;
+	c->ctl->successor = c;
+	if (client_send_fds(c, msg, fds, nfds) == -1) {
+		log_err("takeover zone=%s by %s (pid %d) failed: could not send "
+		    "the sockets", eng->zone, c->user, (int)c->pid);
+		c->ctl->successor = NULL;
+		eng->handover = HANDOVER_NONE;
+		c->closing = true;
+		c->closed_at = now_ms();
+	} else
+		log_warn("takeover zone=%s user=%s pid=%d: %zu listening "
+		    "sockets and the control socket sent; commits refused until "
+		    "it is done", eng->zone, c->user, (int)c->pid, eng->nls);
+	json_decref(msg);
+	free(fds);
+}
+
+/* Step 2: the new engine serves.  We stop accepting (clients, and control
+ * clients: the socket is its now) and end when our sessions have. */
+static void
+takeover_done(struct client *c, json_t *id)
+{
+	struct engine *eng = c->ctl->eng;
+	json_t *msg = json_pack("{s:O,s:b,s:{s:I}}", K_ID, id, K_OK, 1, K_RESULT,
+	    "sessions", (json_int_t)eng->nsessions);
+
+	eng->handover = HANDOVER_DONE;
+	c->ctl->successor = NULL;
+	/* We are systemd's main process: the new engine is, from now on. */
+	(void)notify_send("MAINPID=%d", eng->successor);
+	/* Straight to the socket: we may exit before the loop writes. */
+	(void)client_send_fds(c, msg, NULL, 0);
+	json_decref(msg);
+	log_warn("handover zone=%s to pid=%d: no new sessions, %llu open",
+	    eng->zone, eng->successor, (unsigned long long)eng->nsessions);
+	control_handed_over(c->ctl);
+	if (eng->metrics_bound != NULL) {
+		/* Our copy only: the socket serves on in the new engine. */
+		evhttp_del_accept_socket(eng->metrics_http, eng->metrics_bound);
+		eng->metrics_bound = NULL;
+		eng->metrics_fd = -1;
+	}
+	if (eng->stop_ev != NULL)
+		event_active(eng->stop_ev, EV_TIMEOUT, 0);
+	else
+		engine_stop(eng);
+}
+
+/*
+ * mxlbd --takeover: {"cmd":"takeover"} gets the listening sockets
+ * (SCM_RIGHTS); then {"cmd":"takeover","done":true} on the same
+ * connection once the new engine serves.  Closing the connection in
+ * between gives the zone back to us.
+ */
+static void
+cmd_takeover(struct client *c, json_t *req, json_t *id)
+{
+	json_t *done = json_object_get(req, "done");
+
+	if (done != NULL && !json_is_boolean(done)) {
+		reply_error(c, id, E_BAD_REQUEST, NULL, "\"done\" must be "
+		    "true or false");
+		return;
+	}
+	if (c->ctl->successor == c && json_is_true(done))
+		takeover_done(c, id);
+	else if (json_is_true(done))
+		reply_error(c, id, E_STATE, NULL, "no takeover of zone %s is "
+		    "under way on this connection", c->ctl->eng->zone);
+	else if (c->ctl->successor == c)
+		reply_error(c, id, E_STATE, NULL, "the sockets were sent "
+		    "already");
+	else
+		takeover_give(c, id);
+}
+
+/* The new engine went away before it took over: ours again. */
+void
+handover_lost(struct control *ctl)
+{
+	struct engine *eng = ctl->eng;
+
+	ctl->successor = NULL;
+	if (eng->handover != HANDOVER_PENDING)
+		return;
+	eng->handover = HANDOVER_NONE;
+	log_err("takeover zone=%s by pid %d failed: it went away before it "
+	    "took over; this engine serves the zone and accepts commits again",
+	    eng->zone, eng->successor);
+	eng->successor = 0;
+}
+
+/* Why a change is refused while the zone is handed over, or NULL. */
+static const char *
+handover_refusal(const struct client *c, char *buf, size_t len)
+{
+	const struct engine *eng = c->ctl->eng;
+
+	if (eng->handover == HANDOVER_PENDING && c->ctl->successor != c)
+		snprintf(buf, len, "zone %s is being taken over by a new engine "
+		    "(pid %d): its state is not changed meanwhile; try again "
+		    "in a moment", eng->zone, eng->successor);
+	else if (eng->handover == HANDOVER_DONE)
+		snprintf(buf, len, "zone %s was handed over to a new engine "
+		    "(pid %d); this one (pid %d) only finishes its sessions: "
+		    "connect again to reach the new one", eng->zone,
+		    eng->successor, (int)getpid());
+	else
+		return NULL;
+	return buf;
+}
+
 static void
 waiter_free(struct control *ctl, struct waiter *w)
 {
@@ -427,6 +591,9 @@ control_tick(struct control *ctl)
 		if (waiter_check(ctl, w, now))
 			waiter_free(ctl, w);
 	}
+	/* Handed over: the new engine owns the state and the deadline. */
+	if (eng->handover != HANDOVER_NONE)
+		return;
 	if (txn_tick(eng->txn, (int64_t)time(NULL), &e)) {
 		log_warn("revert zone=%s version=%llu (version %llu was not "
 		    "confirmed) now=%llu", eng->zone,
@@ -510,6 +677,7 @@ static const struct command commands[] = {
 	{ CMD_ROLLBACK, true, cmd_rollback },
 	{ CMD_ADMIN, true, cmd_admin },
 	{ CMD_IMPORT, true, cmd_import },
+	{ CMD_TAKEOVER, true, cmd_takeover },
 };
 
 static void
@@ -530,6 +698,7 @@ control_command(struct client *c, json_t *req)
 {
 	json_t *id = json_object_get(req, K_ID);
 	json_t *cmd = json_object_get(req, K_CMD);
+	char why[256];
 
 	if (id == NULL || !(json_is_integer(id) || json_is_string(id))) {
 		reply_error(c, NULL, E_BAD_REQUEST, NULL, "every request needs "
@@ -549,6 +718,12 @@ control_command(struct client *c, json_t *req)
 			reply_error(c, id, E_DENIED, NULL, "%s: %s may only read "
 			    "this zone (not in its admin group)",
 			    commands[i].name, c->user);
+		} else if (commands[i].admin && handover_refusal(c, why,
+		    sizeof why) != NULL) {
+			log_warn("%s refused zone=%s user=%s: handed over",
+			    commands[i].name, c->ctl->eng->zone, c->user);
+			reply_error(c, id, E_STATE, NULL, "%s: %s",
+			    commands[i].name, why);
 		} else
 			commands[i].fn(c, req, id);
 		return;

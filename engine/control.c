@@ -10,6 +10,8 @@
 #include <malloc.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,6 +280,8 @@ client_free(struct client *c)
 	struct control *ctl = c->ctl;
 
 	waiter_drop_client(ctl, c);
+	if (c == ctl->successor)
+		handover_lost(ctl);
 	TAILQ_REMOVE(&ctl->clients, c, entry);
 	ctl->nclients--;
 	if (c->admin)
@@ -743,9 +747,43 @@ socket_bind(struct control *ctl, struct errs *e)
 	return fd;
 }
 
+/*
+ * The socket received from the engine we take over, instead of binding a
+ * new one: clients waiting in its queue are served by us, and the path
+ * never stops answering.  Only a listening stream socket bound to our
+ * own path is taken.
+ */
+static int
+socket_adopt(struct control *ctl, int fd, struct errs *e)
+{
+	struct sockaddr_un sun;
+	socklen_t len = sizeof sun;
+	int type = 0, acc = 0;
+	socklen_t il = sizeof type;
+
+	memset(&sun, 0, sizeof sun);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &il) == -1 ||
+	    type != SOCK_STREAM || (il = sizeof acc, getsockopt(fd, SOL_SOCKET,
+	    SO_ACCEPTCONN, &acc, &il)) == -1 || acc != 1 ||
+	    getsockname(fd, (struct sockaddr *)&sun, &len) == -1 ||
+	    sun.sun_family != AF_UNIX || len <= offsetof(struct sockaddr_un,
+	    sun_path) || strncmp(sun.sun_path, ctl->path,
+	    sizeof sun.sun_path) != 0) {
+		errs_add(e, "takeover: the control socket received is not a "
+		    "listening socket on %s", ctl->path);
+		return -1;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1) {
+		errs_add(e, "takeover: %s: %s", ctl->path, strerror(errno));
+		return -1;
+	}
+	return fd;
+}
+
+/* `fd` -1: bind the socket; else the one received at a takeover. */
 struct control *
 control_open(struct engine *eng, const char *path, gid_t admin_gid,
-    gid_t read_gid, struct errs *e)
+    gid_t read_gid, int fd, struct errs *e)
 {
 	struct control *ctl = xcalloc(1, sizeof *ctl);
 	struct timeval tv = { 0, 200 * 1000 };
@@ -757,7 +795,8 @@ control_open(struct engine *eng, const char *path, gid_t admin_gid,
 	ctl->idle_ms = PROTO_IDLE_S * 1000;
 	TAILQ_INIT(&ctl->clients);
 	TAILQ_INIT(&ctl->waiters);
-	if ((ctl->fd = socket_bind(ctl, e)) == -1) {
+	if ((ctl->fd = fd == -1 ? socket_bind(ctl, e) : socket_adopt(ctl, fd,
+	    e)) == -1) {
 		free(ctl->path);
 		free(ctl);
 		return NULL;
@@ -772,6 +811,93 @@ control_open(struct engine *eng, const char *path, gid_t admin_gid,
 	return ctl;
 }
 
+/*
+ * Sends `line` and then the descriptors, at most SEND_FDS_MAX to a
+ * one-byte message (the kernel takes 253 at most per message), straight
+ * to the socket: the client's output must be empty, so that nothing
+ * queued goes after them.  Blocks at most 2 s (the peer is an admin's
+ * engine reading it).  -1: the stream is broken, close the client.
+ */
+#define SEND_FDS_MAX	250
+
+static int
+send_all(int fd, const char *buf, size_t len, const int *fds, size_t nfds)
+{
+	union {
+		struct cmsghdr	 h;
+		char		 buf[CMSG_SPACE(SEND_FDS_MAX * sizeof(int))];
+	} cm;
+	struct iovec iov = { (void *)(uintptr_t)buf, len };
+	struct msghdr msg;
+	ssize_t n;
+
+	memset(&msg, 0, sizeof msg);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (nfds > 0) {
+		memset(&cm, 0, sizeof cm);
+		msg.msg_control = cm.buf;
+		msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		cm.h.cmsg_level = SOL_SOCKET;
+		cm.h.cmsg_type = SCM_RIGHTS;
+		cm.h.cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(&cm.h), fds, nfds * sizeof(int));
+	}
+	while (iov.iov_len > 0) {
+		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		iov.iov_base = (char *)iov.iov_base + n;
+		iov.iov_len -= (size_t)n;
+		msg.msg_control = NULL;	/* sent with the first byte */
+		msg.msg_controllen = 0;
+	}
+	return 0;
+}
+
+int
+client_send_fds(struct client *c, json_t *msg, const int *fds, size_t nfds)
+{
+	int fd = bufferevent_getfd(c->bev), fl = fcntl(fd, F_GETFL);
+	struct timeval tv = { 2, 0 };
+	char *line = json_dumps(msg, CONFIG_JSON_FLAGS), *nl;
+	int rc = -1;
+
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0 ||
+	    fl == -1) {
+		free(line);
+		return -1;
+	}
+	nl = xasprintf("%s\n", line);
+	free(line);
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	if (fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0 &&
+	    send_all(fd, nl, strlen(nl), NULL, 0) == 0) {
+		rc = 0;
+		for (size_t i = 0; i < nfds && rc == 0; i += SEND_FDS_MAX)
+			rc = send_all(fd, "F", 1, fds + i, nfds - i >
+			    SEND_FDS_MAX ? SEND_FDS_MAX : nfds - i);
+	}
+	(void)fcntl(fd, F_SETFL, fl);
+	free(nl);
+	c->active = now_ms();
+	return rc;
+}
+
+/* The new engine took over: no new control clients here (the socket is
+ * its now, path and all); those connected stay until they leave. */
+void
+control_handed_over(struct control *ctl)
+{
+	event_del(ctl->ev);
+	evtimer_del(ctl->retry);
+	close(ctl->fd);
+	ctl->fd = -1;
+	ctl->handed_over = true;
+}
+
 void
 control_close(struct control *ctl)
 {
@@ -783,10 +909,13 @@ control_close(struct control *ctl)
 		client_free(c);
 	event_free(ctl->ev);
 	event_free(ctl->retry);
-	close(ctl->fd);
+	if (ctl->fd != -1)
+		close(ctl->fd);
 	reserve_close(ctl);
 	event_free(ctl->tick);
-	(void)unlink(ctl->path);
+	/* Handed over: the path is the new engine's socket. */
+	if (!ctl->handed_over)
+		(void)unlink(ctl->path);
 	free(ctl->path);
 	free(ctl);
 }

@@ -59,6 +59,8 @@ struct control {
 	uint64_t		 refused_at;	/* last refusal logged, ms */
 	unsigned		 refused;	/* refusals not logged since */
 	char			 refusal[256];	/* the last one not logged */
+	struct client		*successor;	/* the engine taking over */
+	bool			 handed_over;	/* fd closed, path not ours */
 	TAILQ_HEAD(, client)	 clients;
 	TAILQ_HEAD(, waiter)	 waiters;
 	struct event		*tick;
@@ -72,5 +74,8 @@ struct client *client_attach(struct control *, struct bufferevent *, uid_t,
 	    pid_t, bool, const char *);
 void	control_tick(struct control *);
 void	waiter_drop_client(struct control *, struct client *);
+int	client_send_fds(struct client *, json_t *, const int *, size_t);
+void	control_handed_over(struct control *);
+void	handover_lost(struct control *);
 
 #endif

@@ -23,6 +23,7 @@ engine_new(struct event_base *base, const char *zone)
 	if (gethostname(eng->hostname, sizeof eng->hostname - 1) == -1)
 		strlcpy_(eng->hostname, "localhost", sizeof eng->hostname);
 	eng->started = (uint64_t)time(NULL);
+	eng->metrics_fd = eng->adopt_metrics = -1;
 	return eng;
 }
 
@@ -525,7 +526,10 @@ engine_stop(struct engine *eng)
 	for (size_t i = 0; i < eng->nfarms; i++)
 		for (size_t j = 0; j < eng->farms[i]->nservers; j++)
 			probe_stop(eng->farms[i]->servers[j]);
-	session_shutdown_queued(eng);
+	/* Handed over, the queues still get a server as ours free up (the
+	 * grace time bounds it): a restart refuses nobody. */
+	if (eng->handover != HANDOVER_DONE)
+		session_shutdown_queued(eng);
 	if (eng->nsessions == 0)
 		event_base_loopexit(eng->base, NULL);
 }
@@ -549,6 +553,12 @@ engine_free(struct engine *eng)
 		free(eng->admins[i].server);
 	}
 	free(eng->admins);
+	for (size_t i = 0; i < eng->nadopt; i++)
+		if (eng->adopt[i].fd != -1)
+			close(eng->adopt[i].fd);
+	free(eng->adopt);
+	if (eng->adopt_metrics != -1)
+		close(eng->adopt_metrics);
 	free(eng->statedir);
 	free(eng->zone);
 	free(eng);

@@ -22,6 +22,13 @@ struct listener {
 	bool			 keep;
 };
 
+/* A listening socket received at a takeover, until a frontend takes it. */
+struct adopted {
+	struct mxaddr		 addr;	/* family 0: every address */
+	uint16_t		 port;
+	int			 fd;	/* -1: taken */
+};
+
 /* Admin states other than ready, by farm and server name: they are not
  * config, and outlive commits and restarts. */
 struct admin_entry {
@@ -30,7 +37,14 @@ struct admin_entry {
 	enum admin_state state;
 };
 
+/* Handing the zone over (--takeover): while PENDING the state directory is
+ * left alone (commits and admin changes refused) and everything else runs;
+ * DONE, the new engine serves and this one only finishes its sessions. */
+enum handover { HANDOVER_NONE, HANDOVER_PENDING, HANDOVER_DONE };
+
 struct control;
+struct evhttp;
+struct evhttp_bound_socket;
 struct plan;
 struct txn;
 
@@ -59,6 +73,15 @@ struct engine {
 	bool			  conffile_named; /* -c FILE: it must exist */
 	uint64_t		  imported;	/* the version the file last became */
 	uint64_t		  importing;	/* the version an import commits */
+	struct adopted		 *adopt;	/* --takeover: received sockets */
+	size_t			  nadopt;
+	int			  metrics_fd;	/* --metrics socket, -1: none */
+	struct evhttp		 *metrics_http;
+	struct evhttp_bound_socket *metrics_bound;
+	int			  adopt_metrics;	/* received, -1: none */
+	enum handover		  handover;	/* the zone given to a new engine */
+	int			  successor;	/* its pid */
+	struct event		 *stop_ev;	/* mxlbd.c: stop, with the grace */
 };
 
 /* engine.c */
@@ -89,7 +112,7 @@ int		 state_write_atomic(const char *, const char *, const char *,
 
 /* control.c */
 struct control	*control_open(struct engine *, const char *, gid_t, gid_t,
-		    struct errs *);
+		    int, struct errs *);
 void		 control_close(struct control *);
 void		 control_set_idle(struct control *, unsigned);
 void		 control_broadcast(struct control *, json_t *);
@@ -98,6 +121,9 @@ void		 control_broadcast(struct control *, json_t *);
 struct listener	*listener_open(struct engine *, const struct mxaddr *,
 		    uint16_t, struct errs *);
 void		 listener_close(struct listener *);
+int		 listener_adopt(struct engine *, int, const struct mxaddr *,
+		    uint16_t, char *, size_t);
+void		 listener_adopt_end(struct engine *);
 
 /* session.c */
 void		 session_accept(struct listener *, evutil_socket_t,

@@ -34,6 +34,17 @@ serve(struct evhttp_request *req, void *arg)
 	evbuffer_free(out);
 }
 
+static long
+metrics_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return -1;
+	return sockaddr_port((struct sockaddr *)&ss);
+}
+
 /* "127.0.0.1:9625" or "[::1]:9625" or ":9625" (every address). */
 struct evhttp *
 metrics_listen(struct engine *eng, const char *spec, struct errs *e)
@@ -43,6 +54,7 @@ metrics_listen(struct engine *eng, const char *spec, struct errs *e)
 	char msg[128];
 	uint16_t port;
 	struct evhttp *http;
+	struct evhttp_bound_socket *bound;
 
 	if (colon == NULL || (size_t)(colon - spec) >= sizeof host ||
 	    port_parse(colon + 1, PORT_MIN, PORT_MAX, &port, msg,
@@ -59,11 +71,19 @@ metrics_listen(struct engine *eng, const char *spec, struct errs *e)
 	evhttp_set_gencb(http, serve, eng);
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET);
 	evhttp_set_timeout(http, 10);
-	if (evhttp_bind_socket(http, host[0] ? host : "::", port)
-	    != 0) {
+	/* Taken over with the frontends (--takeover): the same port. */
+	if (eng->adopt_metrics != -1 && metrics_port(eng->adopt_metrics) ==
+	    port && (bound = evhttp_accept_socket_with_handle(http,
+	    eng->adopt_metrics)) != NULL)
+		eng->adopt_metrics = -1;
+	else if ((bound = evhttp_bind_socket_with_handle(http, host[0] ? host :
+	    "::", port)) == NULL) {
 		errs_add(e, "--metrics %s: cannot listen there", spec);
 		evhttp_free(http);
 		return NULL;
 	}
+	eng->metrics_fd = evhttp_bound_socket_get_fd(bound);
+	eng->metrics_http = http;
+	eng->metrics_bound = bound;
 	return http;
 }

@@ -1,6 +1,7 @@
 /* Listening sockets.  A listener outlives config changes that keep its
  * address and port, so clients never see a refused connection. */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -124,23 +125,11 @@ socket_listen(const struct mxaddr *a, uint16_t port, char *what, size_t len)
 	return fd;
 }
 
-struct listener *
-listener_open(struct engine *eng, const struct mxaddr *a, uint16_t port,
-    struct errs *e)
+static struct listener *
+listener_wrap(struct engine *eng, const struct mxaddr *a, uint16_t port, int fd)
 {
-	struct listener *l;
-	char what[128], host[ADDR_STRLEN] = "*";
-	int fd;
+	struct listener *l = xcalloc(1, sizeof *l);
 
-	if (a->family != 0)
-		addr_format(a, host, sizeof host);
-	if ((fd = socket_listen(a, port, what, sizeof what)) == -1) {
-		errs_add(e, "listen on %s%s%s:%u: %s", a->family == AF_INET6 ?
-		    "[" : "", host, a->family == AF_INET6 ? "]" : "", port,
-		    what);
-		return NULL;
-	}
-	l = xcalloc(1, sizeof *l);
 	l->eng = eng;
 	l->addr = *a;
 	l->port = port;
@@ -150,6 +139,107 @@ listener_open(struct engine *eng, const struct mxaddr *a, uint16_t port,
 	event_add(l->ev, NULL);
 	l->retry = evtimer_new(eng->base, listener_retry, l);
 	return l;
+}
+
+struct listener *
+listener_open(struct engine *eng, const struct mxaddr *a, uint16_t port,
+    struct errs *e)
+{
+	char what[128], host[ADDR_STRLEN] = "*";
+	int fd;
+
+	for (size_t i = 0; i < eng->nadopt; i++) {
+		struct adopted *ad = &eng->adopt[i];
+		if (ad->fd == -1 || ad->port != port || ad->addr.family !=
+		    a->family || (a->family != 0 && addr_cmp(&ad->addr, a) != 0))
+			continue;
+		fd = ad->fd;
+		ad->fd = -1;	/* the listener owns it now */
+		return listener_wrap(eng, a, port, fd);
+	}
+	if (a->family != 0)
+		addr_format(a, host, sizeof host);
+	if ((fd = socket_listen(a, port, what, sizeof what)) == -1) {
+		errs_add(e, "listen on %s%s%s:%u: %s", a->family == AF_INET6 ?
+		    "[" : "", host, a->family == AF_INET6 ? "]" : "", port,
+		    what);
+		return NULL;
+	}
+	return listener_wrap(eng, a, port, fd);
+}
+
+/*
+ * A listening socket received from the engine we take over: it must be a
+ * TCP socket that listens (not any descriptor a peer could pass), bound
+ * where the old engine says, so that it serves the right frontend.  On
+ * success it waits in eng->adopt for the config that wants it.
+ */
+int
+listener_adopt(struct engine *eng, int fd, const struct mxaddr *a,
+    uint16_t port, char *why, size_t len)
+{
+	struct sockaddr_storage ss;
+	struct mxaddr got, want = *a;
+	socklen_t sl = sizeof ss;
+	int type = 0, acc = 0, fl;
+	socklen_t il = sizeof type;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &il) == -1 ||
+	    type != SOCK_STREAM) {
+		snprintf(why, len, "not a stream socket");
+		return -1;
+	}
+	il = sizeof acc;
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &il) == -1 ||
+	    acc != 1) {
+		snprintf(why, len, "not listening");
+		return -1;
+	}
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)) {
+		snprintf(why, len, "not a TCP socket");
+		return -1;
+	}
+	/* Every address is one dual-stack socket on "::" (socket_listen). */
+	if (want.family == 0)
+		want.family = AF_INET6;
+	addr_from_sockaddr(&got, (struct sockaddr *)&ss);
+	if (ss.ss_family != want.family || addr_cmp(&got, &want) != 0 ||
+	    sockaddr_port((struct sockaddr *)&ss) != port) {
+		char host[ADDR_STRLEN];
+		sockaddr_format((struct sockaddr *)&ss, host, sizeof host);
+		snprintf(why, len, "bound to %s, not to the address it was "
+		    "sent for", host);
+		return -1;
+	}
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1) {
+		snprintf(why, len, "fcntl: %s", strerror(errno));
+		return -1;
+	}
+	eng->adopt = xreallocarray(eng->adopt, eng->nadopt + 1,
+	    sizeof *eng->adopt);
+	eng->adopt[eng->nadopt].addr = *a;
+	eng->adopt[eng->nadopt].port = port;
+	eng->adopt[eng->nadopt++].fd = fd;
+	return 0;
+}
+
+/* Received sockets no frontend wanted (the config changed in between). */
+void
+listener_adopt_end(struct engine *eng)
+{
+	for (size_t i = 0; i < eng->nadopt; i++) {
+		if (eng->adopt[i].fd == -1)
+			continue;
+		log_warn("takeover: port %u of the old engine is in no "
+		    "frontend of the running config: closed",
+		    eng->adopt[i].port);
+		close(eng->adopt[i].fd);
+	}
+	free(eng->adopt);
+	eng->adopt = NULL;
+	eng->nadopt = 0;
 }
 
 void

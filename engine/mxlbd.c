@@ -1,5 +1,6 @@
 /* mxlbd: the forwarding engine of one zone. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 #include "commit.h"
 #include "engine.h"
 #include "notify.h"
+#include "takeover.h"
 #include "schema.h"
 #include "zone.h"
 
@@ -27,6 +29,8 @@ struct mxlbd {
 	struct event	*deadline;
 	unsigned	 ticks;
 	struct evhttp	*http;
+	struct takeover	 to;		/* --takeover: from the old engine */
+	int		 report;	/* --takeover without -f: to the parent */
 };
 
 static void
@@ -36,6 +40,7 @@ usage(FILE *f, int status)
 	    "usage: mxlbd -z ZONE [-c FILE.json | --confdir DIR] [-f] "
 	    "[--rundir DIR]\n"
 	    "             [--statedir DIR] [--group GROUP] [--read-group GROUP]\n"
+	    "             [--takeover]\n"
 	    "       mxlbd -n -c FILE.json | mxlbd -n -z ZONE [--confdir DIR]\n"
 	    "  -z ZONE          the zone this engine runs\n"
 	    "  -c FILE          the zone's config file (must exist): imported "
@@ -56,6 +61,10 @@ usage(FILE *f, int status)
 	    "  --user USER      after binding, run as USER\n"
 	    "  --hostname NAME  the name in the 421 line (default: the FQDN)\n"
 	    "  --syslog         log to syslog also with -f (the systemd unit)\n"
+	    "  --takeover       take the listening sockets of the running "
+	    "engine of ZONE,\n"
+	    "                   which finishes its sessions and ends "
+	    "(restarts, upgrades)\n"
 	    "  -V, --version    mxlbd's version\n"
 	    "  -h, --help       this text\n");
 	exit(status);
@@ -132,11 +141,19 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 {
 	(void)sig;
 	(void)what;
+	struct mxlbd *d = arg;
+
+	if (d->eng->handover != HANDOVER_NONE) {
+		/* The state directory is the new engine's. */
+		log_warn("reload: zone %s is handed over to pid %d: ignored",
+		    d->eng->zone, d->eng->successor);
+		return;
+	}
 	notify_reloading();
-	(void)reload(arg);
+	(void)reload(d);
 	/* Ready again either way: a refused file leaves the running config
 	 * serving, as it was. */
-	notify_ready(((struct mxlbd *)arg)->eng, false);
+	notify_ready(d->eng, false);
 }
 
 static void
@@ -152,20 +169,38 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-on_stop(evutil_socket_t sig, short what, void *arg)
+stop_begin(struct mxlbd *d, const char *why)
 {
-	struct mxlbd *d = arg;
 	struct timeval tv = { STOP_GRACE_S, 0 };
 
-	(void)what;
 	if (d->eng->stopping)
 		return;
-	log_warn("stop: signal %d, no new sessions, %llu open", (int)sig,
+	log_warn("stop: %s, no new sessions, %llu open", why,
 	    (unsigned long long)d->eng->nsessions);
 	d->deadline = evtimer_new(d->eng->base, on_deadline, d);
 	evtimer_add(d->deadline, &tv);
 	engine_stop(d->eng);
 	notify_stopping(d->eng);
+}
+
+static void
+on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	char why[32];
+
+	(void)what;
+	snprintf(why, sizeof why, "signal %d", (int)sig);
+	stop_begin(arg, why);
+}
+
+/* The zone was handed over (cmd_takeover): as a stop, but the listening
+ * sockets live on in the new engine. */
+static void
+on_handed_over(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	stop_begin(arg, "handed over");
 }
 
 static void
@@ -250,7 +285,8 @@ struct options {
 	const char	*confdir;
 	const char	*metrics, *user, *hostname;
 	long		 control_idle;	/* -1: the default */
-	bool		 foreground, check, syslog;
+	bool		 foreground, check, syslog, takeover;
+	bool		 takeover_die;	/* tests: die holding the sockets */
 };
 
 /* A DNS name: it goes into the 421 line and EHLO as it is. */
@@ -347,23 +383,47 @@ check_zone_file(const struct options *o)
 	return rc;
 }
 
+/* -c FILE, else DIR/ZONE.json: the zone's config file. */
+static void
+conffile_set(struct engine *eng, const char *path, const char *dir,
+    bool named)
+{
+	char *confdir;
+
+	free(eng->conffile);
+	eng->conffile_named = named;
+	if (path != NULL) {
+		eng->conffile = xstrdup(path);
+		return;
+	}
+	confdir = zone_confdir(dir);
+	eng->conffile = xasprintf("%s/%s.json", confdir, eng->zone);
+	free(confdir);
+}
+
 /*
  * The zone's file on start: a bad one stops the start (the admin fixes
  * it, `mxlbd -n` says where); one older than a shell commit is not
- * imported over it, and the zone starts with what it ran.
+ * imported over it, and the zone starts with what it ran.  A takeover is
+ * a reload (systemctl reload): there a refused file fails it, and the old
+ * engine, which never stopped serving, takes the zone back.
  */
 static int
-start_import(struct engine *eng, struct errs *e)
+start_import(struct engine *eng, bool takeover, struct errs *e)
 {
 	struct errs why = { NULL, 0 };
+	int rc;
 
-	switch (zone_import(eng, false, "mxlbd", "start", &why)) {
+	switch ((rc = zone_import(eng, false, "mxlbd", takeover ? "reload" :
+	    "start", &why))) {
 	case IMPORT_FAILED:
-		for (size_t i = 0; i < why.n; i++)
-			errs_add(e, "%s", why.v[i]);
-		errs_free(&why);
-		return -1;
 	case IMPORT_REFUSED:
+		if (rc == IMPORT_FAILED || takeover) {
+			for (size_t i = 0; i < why.n; i++)
+				errs_add(e, "%s", why.v[i]);
+			errs_free(&why);
+			return -1;
+		}
 		for (size_t i = 0; i < why.n; i++)
 			log_err("start: %s", why.v[i]);
 		log_err("start: zone %s starts with version %llu, not %s",
@@ -390,14 +450,6 @@ setup(struct mxlbd *d, const struct options *o, struct errs *e)
 	int rc = -1;
 
 	eng->statedir = xasprintf("%s/%s", statedir, o->zone);
-	if (o->path != NULL) {
-		eng->conffile = xstrdup(o->path);
-		eng->conffile_named = true;
-	} else {
-		char *confdir = zone_confdir(o->confdir);
-		eng->conffile = xasprintf("%s/%s.json", confdir, o->zone);
-		free(confdir);
-	}
 	txn_init(&d->txn, o->zone);
 	d->txn.prepare = prepare_hook;
 	d->txn.abort = abort_hook;
@@ -410,17 +462,42 @@ setup(struct mxlbd *d, const struct options *o, struct errs *e)
 	if (e->n > 0 || zone_mkdir(rundir, 0755, (gid_t)-1, e) == -1 ||
 	    zone_mkdir(eng->statedir, 0750, (gid_t)-1, e) == -1)
 		goto out;
-	if ((eng->ctl = control_open(eng, sock, admin, reader, e)) == NULL)
+	if (o->takeover) {
+		if (takeover_start(&d->to, eng, sock, e) == -1)
+			goto out;
+		if (o->takeover_die) {
+			log_warn("takeover: --takeover-die: dying with the "
+			    "sockets");
+			log_flush();
+			raise(SIGKILL);
+		}
+	}
+	if ((eng->ctl = control_open(eng, sock, admin, reader,
+	    o->takeover ? d->to.ctl_fd : -1, e)) == NULL)
 		goto out;
+	d->to.ctl_fd = -1;
+	/* A new engine given neither -c nor --confdir keeps the -c file of
+	 * the one it takes over from. */
+	if (o->path == NULL && o->confdir == NULL && d->to.config_file != NULL)
+		conffile_set(eng, d->to.config_file, NULL, true);
+	else
+		conffile_set(eng, o->path, o->confdir, o->path != NULL);
 	if (o->control_idle >= 0)
 		control_set_idle(eng->ctl, (unsigned)o->control_idle);
 	if (zone_restore(eng, e) == -1)
 		goto out;
-	if (start_import(eng, e) == -1)
+	if (start_import(eng, o->takeover, e) == -1)
 		goto out;
+	listener_adopt_end(eng);
 	if (o->metrics != NULL &&
 	    (d->http = metrics_listen(eng, o->metrics, e)) == NULL)
 		goto out;
+	if (eng->adopt_metrics != -1) {
+		log_warn("takeover: the old engine's --metrics port is not "
+		    "this engine's --metrics: closed");
+		close(eng->adopt_metrics);
+		eng->adopt_metrics = -1;
+	}
 	if (o->user != NULL && privdrop(eng, rundir, o->user, e) == -1)
 		goto out;
 	rc = 0;
@@ -429,6 +506,82 @@ out:
 	free(statedir);
 	free(sock);
 	return rc;
+}
+
+/*
+ * --takeover without -f: the process that serves must be the one that
+ * asked for the sockets (the old engine tells systemd MAINPID= its peer's
+ * pid), so it forks first; the parent waits and exits with the takeover's
+ * result, so `systemctl reload` (ExecReload) fails when the takeover did.
+ */
+static int
+detach_wait(struct mxlbd *d)
+{
+	int p[2];
+	pid_t pid;
+	char b = 1;
+
+	if (pipe2(p, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
+		fprintf(stderr, "mxlbd: --takeover: %s\n", strerror(errno));
+		return -1;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		while (read(p[0], &b, 1) == -1 && errno == EINTR)
+			;
+		_exit(b == 0 ? 0 : 1);
+	}
+	close(p[0]);
+	d->report = p[1];
+	(void)setsid();
+	return 0;
+}
+
+/* Our stdio goes nowhere, the parent exits 0. */
+static void
+detach_done(struct mxlbd *d)
+{
+	int fd = open("/dev/null", O_RDWR);
+	char b = 0;
+
+	if (fd != -1) {
+		(void)dup2(fd, 0);
+		(void)dup2(fd, 1);
+		(void)dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	(void)chdir("/");
+	log_detach();
+	if (write(d->report, &b, 1) != 1)
+		log_warn("takeover: the parent process is gone: %s",
+		    strerror(errno));
+	close(d->report);
+	d->report = -1;
+}
+
+/* Everything is loaded and listens: the old engine may stop accepting. */
+static int
+handover_finish(struct mxlbd *d, const struct options *o)
+{
+	struct errs e = { NULL, 0 };
+
+	/* systemd: we are the service's main process now (NotifyAccess=all;
+	 * the old engine says the same, being the main process). */
+	(void)notify_send("MAINPID=%d\nREADY=1", (int)getpid());
+	if (takeover_finish(&d->to, o->zone, &e) == -1) {
+		for (size_t i = 0; i < e.n; i++)
+			log_err("start: %s", e.v[i]);
+		log_err("start: zone %s not taken over; the running engine "
+		    "(pid %d) goes on serving", o->zone, (int)d->to.old_pid);
+		(void)notify_send("MAINPID=%d", (int)d->to.old_pid);
+		errs_free(&e);
+		return -1;
+	}
+	takeover_end(&d->to);
+	if (!o->foreground)
+		detach_done(d);
+	return 0;
 }
 
 static int
@@ -452,7 +605,10 @@ run(const struct options *o)
 		return 2;
 	}
 	memset(&d, 0, sizeof d);
+	d.to.fd = d.to.ctl_fd = d.report = -1;
 	setup_log(o);
+	if (o->takeover && !o->foreground && detach_wait(&d) == -1)
+		return 1;
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 	srandom((unsigned)(time(NULL) ^ getpid()));
@@ -466,7 +622,11 @@ run(const struct options *o)
 		rc = 1;
 		goto out;
 	}
-	if (!o->foreground && daemon(0, 0) == -1) {
+	if (o->takeover && handover_finish(&d, o) == -1) {
+		rc = 1;
+		goto out;
+	}
+	if (!o->foreground && !o->takeover && daemon(0, 0) == -1) {
 		log_warn("daemon: %s", strerror(errno));
 		rc = 1;
 		goto out;
@@ -479,6 +639,7 @@ run(const struct options *o)
 	sigs[2] = evsignal_new(base, SIGHUP, on_reload, &d);
 	sigs[3] = evsignal_new(base, SIGUSR1, on_stats, &d);
 	sigs[4] = event_new(base, -1, EV_PERSIST, on_housekeeping, &d);
+	d.eng->stop_ev = event_new(base, -1, 0, on_handed_over, &d);
 	for (size_t i = 0; i < 4; i++)
 		evsignal_add(sigs[i], NULL);
 	evtimer_add(sigs[4], &hk);
@@ -493,7 +654,17 @@ run(const struct options *o)
 		event_free(sigs[i]);
 	if (d.deadline != NULL)
 		event_free(d.deadline);
+	event_free(d.eng->stop_ev);
+	d.eng->stop_ev = NULL;
 out:
+	if (d.report != -1) {
+		/* The parent exits with our status (detach_wait). */
+		char b = (char)rc;
+		if (write(d.report, &b, 1) != 1)
+			rc = 1;	/* the parent exits 1 anyway */
+		close(d.report);
+	}
+	takeover_end(&d.to);
 	errs_free(&e);
 	if (d.http != NULL)
 		evhttp_free(d.http);
@@ -522,6 +693,8 @@ main(int argc, char **argv)
 		{ "control-idle", required_argument, NULL, 'I' },
 		{ "hostname", required_argument, NULL, 'H' },
 		{ "syslog", no_argument, NULL, 'L' },
+		{ "takeover", no_argument, NULL, 'T' },
+		{ "takeover-die", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "schema", no_argument, NULL, 'J' },
 		{ "version", no_argument, NULL, 'V' },
@@ -548,6 +721,8 @@ main(int argc, char **argv)
 		case 'I': o.control_idle = control_idle(optarg); break;
 		case 'H': o.hostname = optarg; break;
 		case 'L': o.syslog = true; break;
+		case 'T': o.takeover = true; break;
+		case 'D': o.takeover_die = true; break;
 		case 'J': return print_schema();
 		case 'V': printf("mxlbd %s\n", MXLB_VERSION); return 0;
 		case 'h': usage(stdout, 0); break;

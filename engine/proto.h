@@ -71,6 +71,8 @@
 #define CMD_ROLLBACK	"rollback"	/* A: version [base comment] */
 #define CMD_ADMIN	"admin"		/* A: farm server state */
 #define CMD_IMPORT	"import"	/* A: the zone's config file [force] */
+#define CMD_TAKEOVER	"takeover"	/* A: [done]: the listening sockets,
+					   SCM_RIGHTS (mxlbd --takeover) */
 
 /* Request and reply keys. */
 #define K_ID		"id"

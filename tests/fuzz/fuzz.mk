@@ -31,7 +31,7 @@ MODEL    = engine/field.c engine/addr.c engine/config.c \
 ENGINE   = engine/engine.c engine/listener.c engine/forward.c \
            engine/session.c engine/queue.c engine/limit.c engine/probe.c \
            engine/stats.c engine/state.c engine/control-cmd.c engine/zone.c \
-           engine/httpmetrics.c engine/privdrop.c
+           engine/httpmetrics.c engine/privdrop.c engine/notify.c
 SHELL_SRCS = $(filter-out shell/mxlb.c,$(wildcard shell/*.c))
 
 NAMES    = control config shell proxy

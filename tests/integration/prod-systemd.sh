@@ -28,7 +28,7 @@ INSTALLED=$R/usr/local/lib/systemd/system/mxlbd@.service
 
 U=$T_DIR/units
 mkdir -p "$U"
-sed "s|^ExecStart=/usr/local/sbin/mxlbd |ExecStart=$MXLBD |" "$INSTALLED" >"$U/mxlbd@.service"
+sed -E "s#^(ExecStart|ExecReload)=/usr/local/sbin/mxlbd #\1=$MXLBD #" "$INSTALLED" >"$U/mxlbd@.service"
 check "the copy's ExecStart runs the built engine" grep -q "^ExecStart=$MXLBD -z %i " "$U/mxlbd@.service"
 
 MANP=$R/usr/local/share/man
@@ -80,10 +80,11 @@ check "ExecStart uses the unit's run and state directories" \
 # its READY=1) and logs through syslog, facility mail (--syslog).
 check "ExecStart runs the engine in the foreground, logging to syslog (-f --syslog)" \
 	grep -qE '^ExecStart=[^ ]*mxlbd -z %i -f --syslog( |$)' "$u"
-check "no NotifyAccess= beyond the main process (the default for Type=notify)" \
-	eval '! grep -q "^NotifyAccess=" "$u"'
 check "ExecStart passes --confdir /etc/mxlb (ZONE.json imported on start and reload)" \
 	grep -qE '^ExecStart=.* --confdir /etc/mxlb( |$)' "$u"
+check "ExecReload is a takeover on the same directories (a restart that refuses no client)" \
+	grep -qE '^ExecReload=.* -z %i --takeover --rundir /run/mxlb --statedir /var/lib/mxlb --confdir /etc/mxlb( |$)' "$u"
+check "NotifyAccess=all: the new engine may say MAINPID=" grep -qxF "NotifyAccess=all" "$u"
 check "Documentation names mxlbd(8) and mxlb(1)" grep -qx 'Documentation=man:mxlbd(8) man:mxlb(1)' "$u"
 
 finish
