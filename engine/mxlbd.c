@@ -180,7 +180,10 @@ stop_begin(struct mxlbd *d, const char *why)
 	d->deadline = evtimer_new(d->eng->base, on_deadline, d);
 	evtimer_add(d->deadline, &tv);
 	engine_stop(d->eng);
-	notify_stopping(d->eng);
+	/* Handed over, the service goes on in the new engine: systemd must
+	 * not hear STOPPING=1 from the old one (NotifyAccess=all). */
+	if (d->eng->handover == HANDOVER_NONE)
+		notify_stopping(d->eng);
 }
 
 static void
@@ -404,9 +407,10 @@ conffile_set(struct engine *eng, const char *path, const char *dir,
 /*
  * The zone's file on start: a bad one stops the start (the admin fixes
  * it, `mxlbd -n` says where); one older than a shell commit is not
- * imported over it, and the zone starts with what it ran.  A takeover is
- * a reload (systemctl reload): there a refused file fails it, and the old
- * engine, which never stopped serving, takes the zone back.
+ * imported over it, and the zone starts with what it ran.  A takeover
+ * (systemctl reload) follows the same rules: a bad file fails it, and the
+ * old engine, which never stopped serving, takes the zone back; a stale
+ * one is refused and logged, and the restart goes on with what runs.
  */
 static int
 start_import(struct engine *eng, bool takeover, struct errs *e)
@@ -417,18 +421,17 @@ start_import(struct engine *eng, bool takeover, struct errs *e)
 	switch ((rc = zone_import(eng, false, "mxlbd", takeover ? "reload" :
 	    "start", &why))) {
 	case IMPORT_FAILED:
-	case IMPORT_REFUSED:
-		if (rc == IMPORT_FAILED || takeover) {
-			for (size_t i = 0; i < why.n; i++)
-				errs_add(e, "%s", why.v[i]);
-			errs_free(&why);
-			return -1;
-		}
 		for (size_t i = 0; i < why.n; i++)
-			log_err("start: %s", why.v[i]);
-		log_err("start: zone %s starts with version %llu, not %s",
-		    eng->zone, (unsigned long long)eng->txn->running,
-		    eng->conffile);
+			errs_add(e, "%s", why.v[i]);
+		errs_free(&why);
+		return -1;
+	case IMPORT_REFUSED:
+		for (size_t i = 0; i < why.n; i++)
+			log_err("%s: %s", takeover ? "reload" : "start",
+			    why.v[i]);
+		log_err("%s: zone %s runs version %llu, not %s", takeover ?
+		    "reload" : "start", eng->zone,
+		    (unsigned long long)eng->txn->running, eng->conffile);
 		break;
 	default:
 		break;

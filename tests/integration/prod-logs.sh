@@ -257,7 +257,7 @@ check_eq "the refusals: 3 lines at mail.info" 3 "$(log_count "$S" "^<22>$STAMP m
 echo '{ "zone": "lg", "farms": [ oops' >"$T_DIR/lg2.json"
 kill -HUP "$SPID"
 check "a refused reload: PRI 19 (mail.err)" \
-	wait_log "$S" "^<19>$STAMP mxlbd-lg\[$SPID\]: reload: .*lg2\.json refused" 3
+	wait_log "$S" "^<19>$STAMP mxlbd-lg\[$SPID\]: reload: .*lg2\.json (refused|not imported)" 3
 kill -TERM "$SPID"
 check "stop: PRI 20 (mail.warning)" wait_log "$S" "^<20>$STAMP mxlbd-lg\[$SPID\]: stopped zone=lg" 5
 wait_until 5 t_gone "$SPID"

@@ -160,7 +160,9 @@ check_eq "... logged once (not at READY, every STATUS and STOPPING)" 1 "$(log_co
 # engine and this test's directories: what systemd runs, it runs here.
 UNIT=$T_TOP/share/systemd/mxlbd@.service
 read -r -a CMD <<<"$(sed -n 's/^ExecStart=//p' "$UNIT" | sed -e "s|^/usr/local/sbin/mxlbd |$MXLBD |" \
-	-e 's/%i/unit/g' -e "s| /run/mxlb | $MXLB_RUNDIR |" -e "s| /var/lib/mxlb$| $MXLB_STATEDIR|")"
+	-e 's/%i/unit/g' -e "s| /run/mxlb | $MXLB_RUNDIR |" -e "s| /var/lib/mxlb | $MXLB_STATEDIR |" \
+	-e "s| /etc/mxlb | $T_DIR/etc |" -e 's/ \$MXLBD_OPTS$//')"
+# (systemd drops an unset $MXLBD_OPTS; no file in the test's confdir.)
 note "the unit's ExecStart here: ${CMD[*]}"
 receiver sd3 "$FE"
 NOTIFY_SOCKET=$T_DIR/sd3.sock spawn unit "${CMD[@]}"
