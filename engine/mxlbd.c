@@ -16,6 +16,7 @@
 #include "engine.h"
 #include "notify.h"
 #include "schema.h"
+#include "config-man.h"
 #include "zone.h"
 
 #define STOP_GRACE_S	60	/* sessions get this long to end at SIGTERM */
@@ -524,6 +525,7 @@ main(int argc, char **argv)
 		{ "syslog", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "schema", no_argument, NULL, 'J' },
+		{ "man-config", no_argument, NULL, 'K' },	/* hidden */
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -549,6 +551,7 @@ main(int argc, char **argv)
 		case 'H': o.hostname = optarg; break;
 		case 'L': o.syslog = true; break;
 		case 'J': return print_schema();
+		case 'K': return config_man(stdout) == 0 ? 0 : 1;
 		case 'V': printf("mxlbd %s\n", MXLB_VERSION); return 0;
 		case 'h': usage(stdout, 0); break;
 		default: usage(stderr, 2);
