@@ -24,7 +24,7 @@ MODEL_SRCS  = engine/field.c engine/addr.c engine/config.c engine/config-validat
               engine/config-json.c \
               engine/proxy.c engine/balance.c engine/util.c engine/commit.c \
               engine/metrics.c engine/schema.c engine/names.c engine/counters.c \
-              engine/paths.c
+              engine/paths.c engine/config-man.c
 ENGINE_SRCS = engine/mxlbd.c engine/log.c engine/engine.c engine/listener.c \
               engine/forward.c \
               engine/session.c engine/queue.c engine/limit.c engine/probe.c \
@@ -39,7 +39,7 @@ ENGINE_OBJS = $(ENGINE_SRCS:%.c=$(B)/%.o)
 SHELL_OBJS  = $(SHELL_SRCS:%.c=$(B)/%.o)
 UNIT_BINS   = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-all: $(B)/mxlbd $(B)/mxlb $(B)/mxlb.1
+all: $(B)/mxlbd $(B)/mxlb $(B)/mxlb.1 $(B)/mxlb.json.5
 
 # V=1 shows the commands.
 Q = $(if $(V),,@)
@@ -82,7 +82,14 @@ $(B)/mxlb.1: share/man/mxlb.1.in $(B)/mxlb
 	    share/man/mxlb.1.in > $@
 	$(Q)rm -f $@.tmp $@.ref
 
-man: $(B)/mxlb.1
+# The config file's page comes from the engine's field tables, as the
+# schema does.
+$(B)/mxlb.json.5: $(B)/mxlbd
+	$(Q)$(B)/mxlbd --man-config > $@.tmp && mv $@.tmp $@
+
+# Every page, readable before install: man -l build/mxlb.1 (mxlbd.8 is
+# share/man/mxlbd.8 as it is).
+man: $(B)/mxlb.1 $(B)/mxlb.json.5
 
 # The config's JSON Schema, from the field tables; the copy in share/ is
 # compared with it by make test (prod-schema), so rewrite it after a field
@@ -97,6 +104,7 @@ EXAMPLES = $(wildcard share/examples/*.mxlb share/examples/*.json \
            share/examples/keepalived.conf share/examples/mxlb-refused.conf)
 INSTALLED = $(PREFIX)/bin/mxlb $(PREFIX)/sbin/mxlbd \
 	$(PREFIX)/share/man/man1/mxlb.1 $(PREFIX)/share/man/man8/mxlbd.8 \
+	$(PREFIX)/share/man/man5/mxlb.json.5 \
 	$(PREFIX)/share/bash-completion/completions/mxlb \
 	$(PREFIX)/share/zsh/vendor-completions/_mxlb \
 	$(PREFIX)/share/mxlb/mxlb.schema.json \
@@ -106,11 +114,13 @@ INSTALLED = $(PREFIX)/bin/mxlb $(PREFIX)/sbin/mxlbd \
 # Debian 12; for a local install, under the prefix, where systemd also looks.
 UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
 
-install: all $(B)/mxlb.1
+install: all $(B)/mxlb.1 $(B)/mxlb.json.5
 	install -D -m 755 $(B)/mxlb $(DESTDIR)$(PREFIX)/bin/mxlb
 	install -D -m 755 $(B)/mxlbd $(DESTDIR)$(PREFIX)/sbin/mxlbd
 	install -D -m 644 $(B)/mxlb.1 $(DESTDIR)$(PREFIX)/share/man/man1/mxlb.1
 	install -D -m 644 share/man/mxlbd.8 $(DESTDIR)$(PREFIX)/share/man/man8/mxlbd.8
+	install -D -m 644 $(B)/mxlb.json.5 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5/mxlb.json.5
 	install -D -m 644 completions/mxlb.bash \
 	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mxlb
 	install -D -m 644 completions/_mxlb \
@@ -158,7 +168,7 @@ units: $(UNIT_BINS)
 SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all
 SANITIZE = $(MAKE) --no-print-directory B=build-asan \
 	CFLAGS="-O1 -g -fno-omit-frame-pointer $(SAN)" LDFLAGS="$(SAN)"
-SAN_SUITES = test-config test-balance test-proxy test-commit test-grammar test-tables \
+SAN_SUITES = test-config test-balance test-proxy test-commit test-grammar test-tables test-man \
 	test-monitor engine-split engine-hostile engine-unavailable \
 	control-commits control-confirm control-persist conf-reload
 

@@ -5,6 +5,11 @@
 
 #define OFF(m)	offsetof(struct counters, m)
 
+const struct counter_label refusal_label = { "reason", refusal_names,
+    REFUSE_MAX, refusal_objects };
+const struct counter_label check_label = { "result", check_result_names,
+    CHECK_MAX, NULL };
+
 const struct counter_def counter_defs[CNT_MAX] = {
 	[CNT_SESSIONS_CUR] = { "sessions_cur", "sessions", OFF(cur), CK_GAUGE,
 	    CU_SESSIONS, false, "Sessions open now." },
@@ -28,7 +33,13 @@ const struct counter_def counter_defs[CNT_MAX] = {
 	    OFF(redispatch), CK_COUNTER, CU_SESSIONS, false,
 	    "Sessions retried on another server after a failed connect." },
 	[CNT_REFUSED] = { "refused", "refused_total", OFF(refused), CK_COUNTER,
-	    CU_SESSIONS, true, "Sessions refused (421 or close), by reason." },
+	    CU_SESSIONS, &refusal_label,
+	    "Sessions refused (421 or close), by reason." },
+	[CNT_CHECKS] = { "checks", "checks_total", OFF(checks), CK_COUNTER,
+	    CU_EVENTS, &check_label, "Probe checks, by result.", OBJ_SERVER },
+	[CNT_STATE_CHANGES] = { "state_changes", "state_changes_total",
+	    OFF(state_changes), CK_COUNTER, CU_EVENTS, NULL,
+	    "Changes of the probe state (up, down, nolb).", OBJ_SERVER },
 };
 
 const char *const counter_kind_names[] = {
@@ -48,32 +59,48 @@ counter_value(const struct counters *c, const struct counter_def *d)
 	const uint64_t *v = counter_at(c, d);
 	uint64_t n = 0;
 
-	if (!d->by_reason)
+	if (d->by == NULL)
 		return *v;
-	for (int i = 0; i < REFUSE_MAX; i++)
+	for (size_t i = 0; i < d->by->n; i++)
 		n += v[i];
 	return n;
 }
 
+bool
+counter_applies(const struct counter_def *d, unsigned obj)
+{
+	return d->objs == 0 || (d->objs & obj) != 0;
+}
+
+bool
+counter_name_applies(const struct counter_def *d, size_t i, unsigned obj)
+{
+	return d->by->objs == NULL || (d->by->objs[i] & obj) != 0;
+}
+
 json_t *
-counters_json(const struct counters *c)
+counters_json(const struct counters *c, unsigned obj)
 {
 	json_t *o = json_object();
 
 	for (int id = 0; id < CNT_MAX; id++) {
-		const uint64_t *v = counter_at(c, &counter_defs[id]);
+		const struct counter_def *d = &counter_defs[id];
+		const uint64_t *v = counter_at(c, d);
 		json_t *r;
 
-		if (!counter_defs[id].by_reason) {
-			json_object_set_new(o, counter_defs[id].key,
+		if (!counter_applies(d, obj))
+			continue;
+		if (d->by == NULL) {
+			json_object_set_new(o, d->key,
 			    json_integer((json_int_t)*v));
 			continue;
 		}
 		r = json_object();
-		for (int i = 0; i < REFUSE_MAX; i++)
-			json_object_set_new(r, refusal_names[i],
-			    json_integer((json_int_t)v[i]));
-		json_object_set_new(o, counter_defs[id].key, r);
+		for (size_t i = 0; i < d->by->n; i++)
+			if (counter_name_applies(d, i, obj))
+				json_object_set_new(r, d->by->names[i],
+				    json_integer((json_int_t)v[i]));
+		json_object_set_new(o, d->key, r);
 	}
 	return o;
 }
@@ -93,11 +120,11 @@ counters_from_json(struct counters *c, json_t *o)
 		    counter_defs[id].off);
 		json_t *r = json_object_get(o, counter_defs[id].key);
 
-		if (!counter_defs[id].by_reason)
+		if (counter_defs[id].by == NULL)
 			*v = (uint64_t)json_integer_value(r);
 		else
-			for (int i = 0; i < REFUSE_MAX; i++)
-				v[i] = ju(r, refusal_names[i]);
+			for (size_t i = 0; i < counter_defs[id].by->n; i++)
+				v[i] = ju(r, counter_defs[id].by->names[i]);
 	}
 }
 
@@ -108,9 +135,9 @@ counter_json_get(json_t *o, enum counter_id id)
 	const char *reason;
 	long long sum = 0;
 
-	if (!counter_defs[id].by_reason)
+	if (counter_defs[id].by == NULL)
 		return (long long)json_integer_value(v);
-	/* Every reason the engine sent, also one this shell does not know. */
+	/* Every name the engine sent, also one this shell does not know. */
 	json_object_foreach(v, reason, n)
 		sum += (long long)json_integer_value(n);
 	return sum;

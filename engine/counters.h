@@ -21,7 +21,9 @@
 	uint64_t	qcur, qmax;		/* queued sessions */ \
 	uint64_t	bytes_in, bytes_out;	/* from and to the client */ \
 	uint64_t	connect_fail, redispatch; \
-	uint64_t	refused[REFUSE_MAX];
+	uint64_t	refused[REFUSE_MAX]; \
+	uint64_t	checks[CHECK_MAX];	/* a server's probes */ \
+	uint64_t	state_changes;		/* of its probe state */
 
 struct counters {
 	COUNTER_MEMBERS
@@ -39,11 +41,24 @@ enum counter_id {
 	CNT_CONNECT_FAIL,
 	CNT_REDISPATCH,
 	CNT_REFUSED,
+	CNT_CHECKS,
+	CNT_STATE_CHANGES,
 	CNT_MAX
 };
 
 enum counter_kind { CK_COUNTER, CK_GAUGE };
-enum counter_unit { CU_SESSIONS, CU_BYTES };
+enum counter_unit { CU_SESSIONS, CU_BYTES, CU_EVENTS };
+
+/* A counter kept as an array, one per name of a table: a JSON object by
+ * name, a Prometheus label. */
+struct counter_label {
+	const char		*label;	/* "reason" */
+	const char *const	*names;
+	size_t			 n;
+	const unsigned		*objs;	/* per name: OBJ_*; NULL: all */
+};
+
+extern const struct counter_label refusal_label, check_label;
 
 struct counter_def {
 	const char		*key;	/* in the stats JSON's "counters" */
@@ -51,17 +66,22 @@ struct counter_def {
 	size_t			 off;	/* in struct counters */
 	enum counter_kind	 kind;
 	enum counter_unit	 unit;
-	/* refused[]: a JSON object by refusal_names, a label `reason`. */
-	bool			 by_reason;
+	const struct counter_label *by;	/* NULL: one value */
 	const char		*help;
+	unsigned		 objs;	/* OBJ_* it is kept for; 0: all */
 };
 
 extern const struct counter_def counter_defs[CNT_MAX];
 extern const char *const counter_kind_names[];	/* Prometheus' TYPE */
 
-/* A counter's value; the sum over the reasons for a by_reason one. */
+/* A counter's value; the sum over the names for a labelled one. */
 uint64_t	 counter_value(const struct counters *, const struct counter_def *);
-json_t		*counters_json(const struct counters *);
+/* Whether a counter, or the name i of a labelled one, is kept for obj. */
+bool		 counter_applies(const struct counter_def *, unsigned);
+bool		 counter_name_applies(const struct counter_def *, size_t,
+		    unsigned);
+/* The counters kept for obj (OBJ_FRONTEND, OBJ_FARM or OBJ_SERVER). */
+json_t		*counters_json(const struct counters *, unsigned);
 /* Fills c from a stats JSON "counters" object: what is missing is 0. */
 void		 counters_from_json(struct counters *, json_t *);
 /* One counter of a stats JSON "counters" object, and one refusal. */

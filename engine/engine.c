@@ -87,6 +87,7 @@ server_set_pstate(struct rt_server *s, enum probe_state st)
 		return;
 	s->pstate = st;
 	s->changed = (uint64_t)time(NULL);
+	s->st.state_changes++;
 	if (!server_available(s))
 		server_requeue(s);
 }

@@ -59,7 +59,7 @@ label(struct buf *b, const char *key, const char *v, bool first)
 /* One object kind (frontend, farm, server) at a time, so each metric's
  * HELP and TYPE come once, before its samples. */
 struct sample {
-	json_t		*counters;
+	json_t		*obj, *counters;
 	const char	*zone, *frontend, *farm, *server;
 };
 
@@ -78,33 +78,64 @@ labels(struct buf *b, const struct sample *s)
 
 static void
 sample_line(struct buf *b, const char *kind, const struct counter_def *d,
-    const struct sample *v, const char *reason, json_t *count)
+    const struct sample *v, const char *name, json_t *count)
 {
 	bprintf(b, "mxlb_%s_%s", kind, d->metric);
 	labels(b, v);
-	if (reason != NULL)
-		label(b, "reason", reason, false);
+	if (name != NULL)
+		label(b, d->by->label, name, false);
 	bprintf(b, "} %lld\n", (long long)json_integer_value(count));
 }
 
+/* A name this table knows and does not keep for obj: an engine of
+ * before the table said so sent it (always 0). */
+static bool
+name_skipped(const struct counter_def *d, const char *name, unsigned obj)
+{
+	int i = names_find(d->by->names, d->by->n, name);
+
+	return i >= 0 && !counter_name_applies(d, (size_t)i, obj);
+}
+
 static void
-emit(struct buf *b, const char *kind, struct sample *v, size_t n)
+emit(struct buf *b, const char *kind, unsigned obj, struct sample *v,
+    size_t n)
 {
 	for (size_t m = 0; m < CNT_MAX; m++) {
 		const struct counter_def *d = &counter_defs[m];
+		if (!counter_applies(d, obj))
+			continue;
 		bprintf(b, "# HELP mxlb_%s_%s %s\n# TYPE mxlb_%s_%s %s\n", kind,
 		    d->metric, d->help, kind, d->metric,
 		    counter_kind_names[d->kind]);
 		for (size_t i = 0; i < n; i++) {
 			json_t *c = json_object_get(v[i].counters, d->key), *r;
-			const char *reason;
-			if (!d->by_reason) {
+			const char *name;
+			if (d->by == NULL) {
 				sample_line(b, kind, d, &v[i], NULL, c);
 				continue;
 			}
-			json_object_foreach(c, reason, r)
-				sample_line(b, kind, d, &v[i], reason, r);
+			json_object_foreach(c, name, r)
+				if (!name_skipped(d, name, obj))
+					sample_line(b, kind, d, &v[i], name, r);
 		}
+	}
+}
+
+/* A limit as a gauge, for the objects whose config sets it. */
+static void
+limit_gauge(struct buf *b, const char *kind, const char *key,
+    const char *help, const struct sample *v, size_t n)
+{
+	bprintf(b, "# HELP mxlb_%s_%s %s\n# TYPE mxlb_%s_%s gauge\n", kind,
+	    key, help, kind, key);
+	for (size_t i = 0; i < n; i++) {
+		json_t *x = json_object_get(v[i].obj, key);
+		if (!json_is_integer(x))
+			continue;
+		bprintf(b, "mxlb_%s_%s", kind, key);
+		labels(b, &v[i]);
+		bprintf(b, "} %lld\n", (long long)json_integer_value(x));
 	}
 }
 
@@ -129,7 +160,7 @@ str(json_t *o, const char *k)
 /* Server state as gauges: one series per state, 1 for the current one,
  * as Prometheus exporters do for enums. */
 static void
-server_states(struct buf *b, const struct samples *srv, json_t **objs)
+server_states(struct buf *b, const struct samples *srv)
 {
 	bprintf(b, "# HELP mxlb_server_probe_state Probe state of a server "
 	    "(1 for the current state).\n# TYPE mxlb_server_probe_state gauge\n");
@@ -138,8 +169,8 @@ server_states(struct buf *b, const struct samples *srv, json_t **objs)
 			bprintf(b, "mxlb_server_probe_state");
 			labels(b, &srv->v[i]);
 			label(b, "state", pstate_names[k], false);
-			bprintf(b, "} %d\n", !strcmp(str(objs[i], K_STATE),
-			    pstate_names[k]));
+			bprintf(b, "} %d\n", !strcmp(str(srv->v[i].obj,
+			    K_STATE), pstate_names[k]));
 		}
 	bprintf(b, "# HELP mxlb_server_admin_state Admin state of a server "
 	    "(1 for the current state).\n# TYPE mxlb_server_admin_state gauge\n");
@@ -148,8 +179,8 @@ server_states(struct buf *b, const struct samples *srv, json_t **objs)
 			bprintf(b, "mxlb_server_admin_state");
 			labels(b, &srv->v[i]);
 			label(b, "state", admin_names[k], false);
-			bprintf(b, "} %d\n", !strcmp(str(objs[i], K_ADMIN),
-			    admin_names[k]));
+			bprintf(b, "} %d\n", !strcmp(str(srv->v[i].obj,
+			    K_ADMIN), admin_names[k]));
 		}
 	bprintf(b, "# HELP mxlb_server_weight Configured weight.\n"
 	    "# TYPE mxlb_server_weight gauge\n");
@@ -157,7 +188,7 @@ server_states(struct buf *b, const struct samples *srv, json_t **objs)
 		bprintf(b, "mxlb_server_weight");
 		labels(b, &srv->v[i]);
 		bprintf(b, "} %lld\n", (long long)json_integer_value(
-		    json_object_get(objs[i], K_WEIGHT)));
+		    json_object_get(srv->v[i].obj, K_WEIGHT)));
 	}
 	bprintf(b, "# HELP mxlb_server_check_seconds Duration of the last "
 	    "probe.\n# TYPE mxlb_server_check_seconds gauge\n");
@@ -165,8 +196,40 @@ server_states(struct buf *b, const struct samples *srv, json_t **objs)
 		bprintf(b, "mxlb_server_check_seconds");
 		labels(b, &srv->v[i]);
 		bprintf(b, "} %.3f\n", (double)json_integer_value(
-		    json_object_get(objs[i], K_CHECK_MS)) / 1000.0);
+		    json_object_get(srv->v[i].obj, K_CHECK_MS)) / 1000.0);
 	}
+}
+
+/* Per zone: the engine's version and start, beside mxlb_up. */
+static void
+zone_gauges(struct buf *b, json_t *zones)
+{
+	json_t *z, *v;
+	size_t i;
+
+	bprintf(b, "# HELP mxlb_build_info The engine's version (the value is "
+	    "1).\n# TYPE mxlb_build_info gauge\n");
+	json_array_foreach(zones, i, z) {
+		bprintf(b, "mxlb_build_info{");
+		label(b, "zone", str(z, K_ZONE), true);
+		label(b, "version", str(z, K_VERSION), false);
+		bprintf(b, "} 1\n");
+	}
+	bprintf(b, "# HELP mxlb_start_time_seconds When the engine started, "
+	    "as Unix time.\n# TYPE mxlb_start_time_seconds gauge\n");
+	json_array_foreach(zones, i, z) {
+		if (!json_is_integer(v = json_object_get(z, K_STARTED)))
+			continue;
+		bprintf(b, "mxlb_start_time_seconds{");
+		label(b, "zone", str(z, K_ZONE), true);
+		bprintf(b, "} %lld\n", (long long)json_integer_value(v));
+	}
+	bprintf(b, "# HELP mxlb_uptime_seconds Seconds since the engine "
+	    "started.\n# TYPE mxlb_uptime_seconds gauge\n");
+	json_array_foreach(zones, i, z)
+		bprintf(b, "mxlb_uptime_seconds{zone=\"%s\"} %lld\n",
+		    str(z, K_ZONE), (long long)json_integer_value(
+		    json_object_get(z, K_UPTIME)));
 }
 
 char *
@@ -174,7 +237,7 @@ metrics_text(json_t *zones)
 {
 	struct buf b = { NULL, 0, 0 };
 	struct samples fe = { NULL, 0 }, fa = { NULL, 0 }, sv = { NULL, 0 };
-	json_t **sobj = NULL, *z, *o, *s;
+	json_t *z, *o, *s;
 	size_t i, j, k;
 
 	bprintf(&b, "# HELP mxlb_up Whether the zone's engine answered.\n"
@@ -183,34 +246,30 @@ metrics_text(json_t *zones)
 		const char *zone = str(z, K_ZONE);
 		bprintf(&b, "mxlb_up{zone=\"%s\"} 1\n", zone);
 		json_array_foreach(json_object_get(z, K_FRONTENDS), j, o)
-			add(&fe, (struct sample){ json_object_get(o, K_COUNTERS),
-			    zone, str(o, K_NAME), str(o, K_FARM), NULL });
+			add(&fe, (struct sample){ o, json_object_get(o,
+			    K_COUNTERS), zone, str(o, K_NAME), str(o, K_FARM),
+			    NULL });
 		json_array_foreach(json_object_get(z, K_FARMS), j, o) {
-			add(&fa, (struct sample){ json_object_get(o, K_COUNTERS),
-			    zone, NULL, str(o, K_NAME), NULL });
-			json_array_foreach(json_object_get(o, K_SERVERS), k, s) {
-				add(&sv, (struct sample){ json_object_get(s,
+			add(&fa, (struct sample){ o, json_object_get(o,
+			    K_COUNTERS), zone, NULL, str(o, K_NAME), NULL });
+			json_array_foreach(json_object_get(o, K_SERVERS), k, s)
+				add(&sv, (struct sample){ s, json_object_get(s,
 				    K_COUNTERS), zone, NULL, str(o, K_NAME),
 				    str(s, K_NAME) });
-				sobj = xreallocarray(sobj, sv.n, sizeof *sobj);
-				sobj[sv.n - 1] = s;
-			}
 		}
 	}
-	bprintf(&b, "# HELP mxlb_uptime_seconds Seconds since the engine "
-	    "started.\n# TYPE mxlb_uptime_seconds gauge\n");
-	json_array_foreach(zones, i, z)
-		bprintf(&b, "mxlb_uptime_seconds{zone=\"%s\"} %lld\n",
-		    str(z, K_ZONE), (long long)json_integer_value(
-		    json_object_get(z, K_UPTIME)));
-	emit(&b, K_FRONTEND, fe.v, fe.n);
-	emit(&b, K_FARM, fa.v, fa.n);
-	emit(&b, K_SERVER, sv.v, sv.n);
-	server_states(&b, &sv, sobj);
+	zone_gauges(&b, zones);
+	emit(&b, K_FRONTEND, OBJ_FRONTEND, fe.v, fe.n);
+	emit(&b, K_FARM, OBJ_FARM, fa.v, fa.n);
+	emit(&b, K_SERVER, OBJ_SERVER, sv.v, sv.n);
+	limit_gauge(&b, K_FRONTEND, K_MAXCONN, "Sessions the frontend takes "
+	    "at once (its maxconn).", fe.v, fe.n);
+	limit_gauge(&b, K_SERVER, K_MAXCONN, "Sessions the server takes at "
+	    "once (its maxconn); more wait in its queue.", sv.v, sv.n);
+	server_states(&b, &sv);
 	free(fe.v);
 	free(fa.v);
 	free(sv.v);
-	free(sobj);
 	if (b.s == NULL)
 		b.s = xstrdup("");
 	return b.s;

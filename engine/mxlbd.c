@@ -18,6 +18,7 @@
 #include "notify.h"
 #include "takeover.h"
 #include "schema.h"
+#include "config-man.h"
 #include "zone.h"
 
 #define STOP_GRACE_S	60	/* sessions get this long to end at SIGTERM */
@@ -700,6 +701,7 @@ main(int argc, char **argv)
 		{ "takeover-die", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "schema", no_argument, NULL, 'J' },
+		{ "man-config", no_argument, NULL, 'K' },	/* hidden */
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -727,6 +729,7 @@ main(int argc, char **argv)
 		case 'T': o.takeover = true; break;
 		case 'D': o.takeover_die = true; break;
 		case 'J': return print_schema();
+		case 'K': return config_man(stdout) == 0 ? 0 : 1;
 		case 'V': printf("mxlbd %s\n", MXLB_VERSION); return 0;
 		case 'h': usage(stdout, 0); break;
 		default: usage(stderr, 2);

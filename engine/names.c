@@ -28,6 +28,25 @@ const char *const refusal_names[REFUSE_MAX] = {
 	[REFUSE_FD_LIMIT] = "fd-limit",
 };
 
+/* Where each reason is counted: a reason decided before a server was
+ * picked is the frontend's (and its farm's) alone. */
+const unsigned refusal_objects[REFUSE_MAX] = {
+	[REFUSE_NO_SERVER] = OBJ_FRONTEND | OBJ_FARM,
+	[REFUSE_QUEUE_TIMEOUT] = OBJ_ALL,
+	[REFUSE_FRONTEND_MAXCONN] = OBJ_FRONTEND | OBJ_FARM,
+	[REFUSE_SOURCE_MAXCONN] = OBJ_FRONTEND | OBJ_FARM,
+	[REFUSE_SOURCE_RATE] = OBJ_FRONTEND | OBJ_FARM,
+	[REFUSE_DENIED_SOURCE] = OBJ_FRONTEND | OBJ_FARM,
+	[REFUSE_SHUTDOWN] = OBJ_ALL,
+	[REFUSE_FD_LIMIT] = OBJ_ALL,
+};
+
+const char *const check_result_names[CHECK_MAX] = {
+	[CHECK_OK] = "ok",
+	[CHECK_NOLB] = "nolb",
+	[CHECK_FAIL] = "fail",
+};
+
 const char *const end_names[END_MAX] = {
 	[END_CLOSED] = "closed",
 	[END_IDLE_TIMEOUT] = "idle-timeout",

@@ -1,8 +1,8 @@
 /*
  * The words the engine says and the shell, the monitor, `mxlb check` and
- * the man page read back: admin states, probe states, refusal reasons and
- * end reasons.  One table each, indexed by its enum; a word is spelled
- * here and nowhere else.
+ * the man page read back: admin states, probe states, refusal reasons,
+ * probe results and end reasons.  One table each, indexed by its enum; a
+ * word is spelled here and nowhere else.
  */
 #ifndef MXLB_NAMES_H
 #define MXLB_NAMES_H
@@ -35,6 +35,18 @@ enum refusal {
 	REFUSE_MAX
 };
 
+/* The objects a counter, or one reason of refused, is kept for: a server
+ * is refused a session only once it was picked (its queue timed out, the
+ * engine stopped, no descriptor was left to connect). */
+#define OBJ_FRONTEND	0x1
+#define OBJ_FARM	0x2
+#define OBJ_SERVER	0x4
+#define OBJ_ALL		(OBJ_FRONTEND | OBJ_FARM | OBJ_SERVER)
+
+/* A probe's verdict on one check: the SMTP dialogue passed (2xx), said
+ * 4xx (nolb), or failed (5xx, garbage, timeout, refused). */
+enum check_result { CHECK_OK, CHECK_NOLB, CHECK_FAIL, CHECK_MAX };
+
 /* How a session that was not refused ended (the log's end=). */
 enum end_reason {
 	END_CLOSED,
@@ -52,6 +64,8 @@ enum session_state { SESSION_DISPATCHING, SESSION_QUEUED, SESSION_CONNECTING,
 extern const char *const admin_names[ADMIN_MAX];
 extern const char *const pstate_names[PSTATE_MAX];
 extern const char *const refusal_names[REFUSE_MAX];
+extern const unsigned refusal_objects[REFUSE_MAX];	/* OBJ_* */
+extern const char *const check_result_names[CHECK_MAX];
 extern const char *const end_names[END_MAX];
 extern const char *const session_state_names[SESSION_MAX];
 

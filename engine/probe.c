@@ -21,7 +21,9 @@
 #define PROBE_LINE_MAX	1024	/* longer reply lines are garbage */
 
 enum probe_step { P_IDLE, P_CONNECT, P_GREETING, P_EHLO, P_QUIT };
-enum probe_result { R_OK, R_NOLB, R_FAIL };
+/* Indexes a server's checks counter. */
+enum probe_result { R_OK = CHECK_OK, R_NOLB = CHECK_NOLB,
+	R_FAIL = CHECK_FAIL };
 
 struct probe {
 	struct engine		*eng;
@@ -111,6 +113,7 @@ apply_result(struct probe *p, enum probe_result r)
 	struct rt_server *s = p->srv;
 	const struct farm *f = s->farm->conf;
 
+	s->st.checks[r]++;
 	if (r == R_OK) {
 		p->fails = 0;
 		p->oks++;

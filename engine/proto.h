@@ -114,6 +114,8 @@
 /* The stats reply: the zone, and each frontend, farm and server with its
  * counters (their keys are in counters.h). */
 #define K_UPTIME	"uptime"
+#define K_STARTED	"started"	/* the engine's start, Unix time */
+#define K_MAXCONN	"maxconn"	/* only where the config sets one */
 #define K_FRONTENDS	"frontends"
 #define K_FARMS		"farms"
 #define K_SERVERS	"servers"

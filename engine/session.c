@@ -239,6 +239,8 @@ session_refuse(struct session *s, enum refusal why)
 
 	s->fe->st.refused[why]++;
 	s->farm->st.refused[why]++;
+	if (s->srv != NULL && (refusal_objects[why] & OBJ_SERVER))
+		s->srv->st.refused[why]++;
 	if (tempfail)
 		send_421(s->eng, s->cfd);
 	snprintf(end, sizeof end, "%s:%s", tempfail ? "tempfail" : "close",

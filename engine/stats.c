@@ -57,7 +57,10 @@ server_json(const struct engine *eng, const struct rt_server *s, uint64_t now)
 	json_object_set_new(o, K_CHECK_MS, json_integer(s->check_ms));
 	json_object_set_new(o, K_LAST_CHANGE, json_integer((json_int_t)s->changed));
 	json_object_set_new(o, K_QUEUE_OLDEST, json_real(oldest_wait(s, now)));
-	json_object_set_new(o, K_COUNTERS, counters_json(&s->st));
+	if (FIELD_ISSET(&server_fields, s->conf, "maxconn"))
+		json_object_set_new(o, K_MAXCONN,
+		    json_integer(s->conf->maxconn));
+	json_object_set_new(o, K_COUNTERS, counters_json(&s->st, OBJ_SERVER));
 	return o;
 }
 
@@ -75,8 +78,22 @@ farm_json(const struct engine *eng, const struct rt_farm *f, uint64_t now)
 	}
 	json_object_set_new(o, K_NAME, json_string(f->conf->name));
 	json_object_set_new(o, K_QUEUE_OLDEST, json_real(oldest));
-	json_object_set_new(o, K_COUNTERS, counters_json(&f->st));
+	json_object_set_new(o, K_COUNTERS, counters_json(&f->st, OBJ_FARM));
 	json_object_set_new(o, K_SERVERS, a);
+	return o;
+}
+
+static json_t *
+frontend_json(const struct rt_frontend *f)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, K_NAME, json_string(f->conf->name));
+	json_object_set_new(o, K_FARM, json_string(f->farm->conf->name));
+	if (FIELD_ISSET(&frontend_fields, f->conf, "maxconn"))
+		json_object_set_new(o, K_MAXCONN,
+		    json_integer(f->conf->maxconn));
+	json_object_set_new(o, K_COUNTERS, counters_json(&f->st, OBJ_FRONTEND));
 	return o;
 }
 
@@ -91,16 +108,10 @@ stats_json(const struct engine *eng)
 	json_object_set_new(o, K_PID, json_integer(getpid()));
 	json_object_set_new(o, K_UPTIME,
 	    json_integer((json_int_t)((uint64_t)time(NULL) - eng->started)));
-	for (size_t i = 0; i < eng->nfes; i++) {
-		json_t *fe = json_object();
-		json_object_set_new(fe, K_NAME,
-		    json_string(eng->fes[i]->conf->name));
-		json_object_set_new(fe, K_FARM,
-		    json_string(eng->fes[i]->farm->conf->name));
-		json_object_set_new(fe, K_COUNTERS,
-		    counters_json(&eng->fes[i]->st));
-		json_array_append_new(fes, fe);
-	}
+	json_object_set_new(o, K_STARTED,
+	    json_integer((json_int_t)eng->started));
+	for (size_t i = 0; i < eng->nfes; i++)
+		json_array_append_new(fes, frontend_json(eng->fes[i]));
 	for (size_t i = 0; i < eng->nfarms; i++)
 		json_array_append_new(farms, farm_json(eng, eng->farms[i], now));
 	json_object_set_new(o, K_FRONTENDS, fes);

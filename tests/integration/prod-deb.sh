@@ -6,7 +6,7 @@
 #
 #  1. make deb (dpkg-buildpackage -us -uc -b in a copy of the tree) gives
 #     mxlb_VERSION-1_ARCH.deb; lintian reports no error and no warning.
-#  2. dpkg -i: the programs, man pages, completions, examples, the unit in
+#  2. dpkg -i: the programs, man pages (mxlb.json(5) too), completions, examples, the unit in
 #     /lib/systemd/system and /etc/mxlb/zones (a conffile) are in place and
 #     owned by root; the system user and group mxlb exist; /var/lib/mxlb is
 #     mxlb:mxlb 0750; mxlbd --version names the package's version; the
@@ -77,7 +77,8 @@ else
 	die "dpkg -i failed"
 fi
 for f in /usr/bin/mxlb /usr/sbin/mxlbd /usr/share/man/man1/mxlb.1.gz \
-	/usr/share/man/man8/mxlbd.8.gz /usr/share/bash-completion/completions/mxlb \
+	/usr/share/man/man8/mxlbd.8.gz /usr/share/man/man5/mxlb.json.5.gz \
+	/usr/share/bash-completion/completions/mxlb \
 	/usr/share/zsh/vendor-completions/_mxlb /usr/share/doc/mxlb/examples/demo.json \
 	/usr/share/mxlb/mxlb.schema.json \
 	/usr/share/doc/mxlb/examples/keepalived.conf /usr/share/doc/mxlb/copyright \
@@ -101,6 +102,8 @@ check_eq "mxlbd --version names the package's version" "mxlbd $VERSION" \
 check "the installed mxlbd checks the installed demo config" \
 	eval 'timeout 10 /usr/sbin/mxlbd -n -c /usr/share/doc/mxlb/examples/demo.json >/dev/null 2>&1'
 check "man finds mxlbd(8)" eval 'timeout 30 man -w mxlbd >/dev/null 2>&1'
+check_eq "man finds mxlb.json(5), the config file's page" /usr/share/man/man5/mxlb.json.5.gz \
+	"$(timeout 30 man -w 5 mxlb.json 2>&1)"
 if command -v keepalived >/dev/null; then
 	check "keepalived -t accepts the installed keepalived example" \
 		eval 'timeout 30 keepalived -t -f /usr/share/doc/mxlb/examples/keepalived.conf >"$T_DIR/keepalived-t.log" 2>&1'

@@ -14,6 +14,15 @@
 #     mxlb(1) carries the command reference (every command `mxlb help`
 #     lists, each with an example); mxlbd(8) documents its options and the
 #     session log line.
+#     Issue 13: mxlb.json(5), the config file's page, is installed
+#     (share/man/man5/mxlb.json.5, the one make built), `man` finds it by
+#     name, it renders with no warning, and its FARMS, SERVERS and FRONTENDS
+#     sections list exactly the fields `mxlbd --schema` has for each object
+#     (and ZONE the top level's), each with its JSON type, an Allowed line
+#     and the schema's default and integer range; its example passes
+#     `mxlbd -n`.  mxlbd(8) has EXIT STATUS, ENVIRONMENT (MXLB_RUNDIR,
+#     MXLB_STATEDIR, MXLB_CONFDIR, NOTIFY_SOCKET), FILES, METRICS and
+#     EXAMPLES sections.
 #  3. `make uninstall DESTDIR=...` leaves no file.
 #  4. PREFIX=/usr: the same under usr/, ExecStart=/usr/sbin/mxlbd; uninstall
 #     removes exactly what install put there (a file of someone else's in
@@ -46,6 +55,7 @@ expected() {
 		echo "$p/sbin/mxlbd"
 		echo "$p/share/man/man1/mxlb.1"
 		echo "$p/share/man/man8/mxlbd.8"
+		echo "$p/share/man/man5/mxlb.json.5"
 		echo "$p/share/bash-completion/completions/mxlb"
 		echo "$p/share/zsh/vendor-completions/_mxlb"
 		echo "$p/share/mxlb/mxlb.schema.json"
@@ -65,7 +75,7 @@ expected() {
 documented() {
 	case $1 in
 	usr/local/bin/mxlb | usr/local/sbin/mxlbd | usr/bin/mxlb | usr/sbin/mxlbd) return 0 ;;
-	usr/local/share/man/man[18]/* | usr/share/man/man[18]/*) return 0 ;;
+	usr/local/share/man/man[158]/* | usr/share/man/man[158]/*) return 0 ;;
 	usr/local/share/bash-completion/completions/* | usr/share/bash-completion/completions/*) return 0 ;;
 	usr/local/share/zsh/vendor-completions/* | usr/share/zsh/vendor-completions/*) return 0 ;;
 	usr/local/share/doc/mxlb/* | usr/share/doc/mxlb/*) return 0 ;;
@@ -99,7 +109,7 @@ note "$(wc -l <"$T_DIR/installed.txt") files installed"
 for f in $P/bin/mxlb $P/sbin/mxlbd; do
 	check_eq "$f is mode 755" 755 "$(stat -c %a "$R/$f" 2>/dev/null)"
 done
-for f in $P/share/man/man1/mxlb.1 $P/share/man/man8/mxlbd.8 \
+for f in $P/share/man/man1/mxlb.1 $P/share/man/man8/mxlbd.8 $P/share/man/man5/mxlb.json.5 \
 	$P/share/bash-completion/completions/mxlb $P/share/zsh/vendor-completions/_mxlb \
 	$P/lib/systemd/system/mxlbd@.service; do
 	check_eq "$f is mode 644" 644 "$(stat -c %a "$R/$f" 2>/dev/null)"
@@ -139,6 +149,7 @@ check_eq "unit's ExecStart runs /usr/local/sbin/mxlbd" "/usr/local/sbin/mxlbd" \
 
 M1=$R/$P/share/man/man1/mxlb.1
 M8=$R/$P/share/man/man8/mxlbd.8
+M5=$R/$P/share/man/man5/mxlb.json.5
 check "mxlb.1 has no placeholder left (@...@)" eval '! grep -q "@[A-Z]*@" "$M1"'
 VERSION=$(sed -n 's/^VERSION *= *//p' "$T_TOP/Makefile")
 check_eq "mxlb.1's header carries the version" "mxlb $VERSION" \
@@ -150,7 +161,7 @@ render() {
 	MANWIDTH=80 LC_ALL=C.UTF-8 timeout -k 5 60 \
 		man --warnings -l "$2" >"$T_DIR/$1.txt" 2>"$T_DIR/$1.err"
 }
-for page in mxlb.1:"$M1" mxlbd.8:"$M8"; do
+for page in mxlb.1:"$M1" mxlbd.8:"$M8" mxlb.json.5:"$M5"; do
 	name=${page%%:*}
 	file=${page#*:}
 	if render "$name" "$file"; then
@@ -198,6 +209,86 @@ for s in "--metrics ADDR:PORT" "--user USER" "--rundir DIR" "--statedir DIR" \
 	"READY=1" "--confdir DIR" "/etc/mxlb/ZONE.json"; do
 	check "mxlbd(8) documents $s" grep -qF -- "$s" "$T_DIR/mxlbd.8.flat"
 done
+
+for s in "EXIT STATUS" "ENVIRONMENT" "FILES" "EXAMPLES" "METRICS"; do
+	check "mxlbd(8) has the section $s" grep -qx "$s" "$T_DIR/mxlbd.8.txt"
+done
+for s in MXLB_RUNDIR MXLB_STATEDIR MXLB_CONFDIR NOTIFY_SOCKET XDG_RUNTIME_DIR \
+	"mxlb.json(5)" "/var/lib/mxlb/ZONE/state.json" "mxlb_build_info" \
+	"mxlb_server_checks_total" "mxlb_server_maxconn"; do
+	check "mxlbd(8) documents $s" grep -qF -- "$s" "$T_DIR/mxlbd.8.flat"
+done
+
+# The config file's page: built by make from the engine's field table.
+check "mxlb.json.5 installed is the one make built" cmp -s "$T_TOP/build/mxlb.json.5" "$M5"
+check_eq "mxlb.json.5 installed is mxlbd --man-config's output" "" \
+	"$("$R/$P/sbin/mxlbd" --man-config | diff - "$M5")"
+check_eq "man finds mxlb.json(5) by name in the installed tree" "$M5" \
+	"$(MANPATH=$R/$P/share/man timeout 10 man -w 5 mxlb.json 2>&1)"
+check_eq "mxlb.json.5's header carries the version" "mxlb $VERSION" \
+	"$(sed -n 's/^\.TH MXLB\.JSON 5 "[^"]*" "\([^"]*\)".*/\1/p' "$M5")"
+"$R/$P/sbin/mxlbd" --schema >"$T_DIR/schema.json"
+check_eq "mxlb.json(5) lists every field of mxlbd --schema, and only those, with type, range, default" "" \
+	"$("$T_PY" - "$T_DIR/mxlb.json.5.txt" "$T_DIR/schema.json" <<'PY'
+import json, re, sys
+text, schema = open(sys.argv[1]).read().splitlines(), json.load(open(sys.argv[2]))
+# Items of each section: a line indented 7 spaces starts one.
+sections, cur, item = {}, None, None
+for line in text:
+    if re.match(r"^[A-Z][A-Z ]+$", line):
+        cur, item = line, None
+        sections[cur] = {}
+        continue
+    m = re.match(r"^ {7}(\S+)(.*)$", line)
+    if cur and m:
+        item = m.group(1)
+        sections[cur][item] = m.group(2)
+    elif cur and item and line.strip():
+        sections[cur][item] += " " + line.strip()
+farm = schema["properties"]["farms"]["items"]
+objs = {"ZONE": schema["properties"], "FARMS": farm["properties"],
+        "SERVERS": farm["properties"]["servers"]["items"]["properties"],
+        "FRONTENDS": schema["properties"]["frontends"]["items"]["properties"]}
+probs = []
+for sec, props in objs.items():
+    got = sections.get(sec, {})
+    if sorted(got) != sorted(props):
+        probs.append("%s: page %s, schema %s" % (sec, sorted(got), sorted(props)))
+        continue
+    for key, p in props.items():
+        body = re.sub(r"\s+", " ", got[key].replace("\u2010 ", ""))
+        alt = p.get("anyOf", [p])[0]
+        t = alt.get("type")
+        if t != "array" and "Allowed:" not in body:
+            probs.append("%s %s: no Allowed line" % (sec, key))
+        if t in ("integer", "boolean", "string", "array") and "(%s" % t not in body:
+            probs.append("%s %s: type %s not said: %s" % (sec, key, t, body[:60]))
+        if t == "number" and "(number, seconds)" not in body:
+            probs.append("%s %s: not said to be seconds" % (sec, key))
+        if t == "integer" and "Allowed: %d-%d." % (alt["minimum"], alt["maximum"]) not in body:
+            probs.append("%s %s: range %d-%d not said" % (sec, key, alt["minimum"], alt["maximum"]))
+        if "enum" in alt and not all(e in body for e in alt["enum"]):
+            probs.append("%s %s: values %s not all said" % (sec, key, alt["enum"]))
+        if "default" in alt:
+            d = alt["default"]
+            d = ("%g" % d) if isinstance(d, (int, float)) else d
+            if "Default: %s" % d not in body:
+                probs.append("%s %s: default %s not said" % (sec, key, d))
+for p in probs[:10]:
+    print(p)
+PY
+)"
+"$T_PY" - "$T_DIR/mxlb.json.5.txt" >"$T_DIR/man-example.json" <<'PY'
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+i = lines.index("EXAMPLE")
+body = [l for l in lines[i + 1:] if l.startswith("       ")]
+start = next(n for n, l in enumerate(body) if l.strip() == "{")
+end = next(n for n, l in enumerate(body) if l.strip() == "}")
+print("\n".join(l[7:] for l in body[start:end + 1]))
+PY
+check "mxlb.json(5)'s example passes mxlbd -n" \
+	eval 'timeout 10 "$R/$P/sbin/mxlbd" -n -c "$T_DIR/man-example.json" >"$T_DIR/man-example.out" 2>&1'
 
 # --- 3. uninstall -------------------------------------------------------------
 

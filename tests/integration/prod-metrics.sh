@@ -17,6 +17,17 @@
 #     servers' sum equals the farm's and the frontend's, which equal the
 #     sessions smtp-source made; the counters agree between the shell, the
 #     endpoint and `show stats json`.
+#  4. Issue 13: mxlb_build_info's version is `mxlbd --version`'s;
+#     mxlb_start_time_seconds falls between the test's clock before the
+#     engine started and after it was ready; mxlb_frontend_maxconn and
+#     mxlb_server_maxconn equal the config where it sets one, and there is
+#     no series where it does not; a server has refused_total series only
+#     for the reasons that can be a server's (queue-timeout, shutdown,
+#     fd-limit), the frontend has them all.
+#  5. Issue 13: s2's sink stops: s2's mxlb_server_checks_total{result="fail"}
+#     rises from 0 and its mxlb_server_state_changes_total goes from 0 to 1,
+#     s1's stays 0; its ok checks counted while it was up; `show stats json`
+#     agrees.
 . "$(dirname "$0")/../lib.sh"
 
 MXLB=${MXLB:-$T_TOP/build/mxlb}
@@ -37,10 +48,10 @@ cat >"$T_DIR/pm1.json" <<EOF
 { "zone": "pm1",
   "farms": [ { "name": "mx", "balance": "roundrobin", "probe": "smtp",
                "probe-interval": 0.5, "probe-timeout": 1, "probe-rise": 1, "probe-fall": 1,
-               "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1" },
+               "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1", "maxconn": 50 },
                             { "address": "127.0.0.1", "port": $P2, "name": "s2" } ] } ],
   "frontends": [ { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx",
-                   "source-maxconn": 100, "source-rate": 1000000 } ] }
+                   "maxconn": 500, "source-maxconn": 100, "source-rate": 1000000 } ] }
 EOF
 cat >"$T_DIR/pm2.json" <<EOF
 { "zone": "pm2",
@@ -53,10 +64,12 @@ start_sink "$P1" || die "smtp-sink on $P1 did not start"
 start_sink "$P2" || die "smtp-sink on $P2 did not start"
 start_sink "$P3" || die "smtp-sink on $P3 did not start"
 
+T_BEFORE=$(date +%s)
 spawn engine "$MXLBD" -z pm1 -c "$T_DIR/pm1.json" -f --metrics "127.0.0.1:$METRICS"
 ENGINE_PID=$SPAWNED_PID
 ENGINE_LOG=$T_DIR/engine.log
 wait_log "$ENGINE_LOG" " ready zone=pm1( |$)" 10 || die "engine pm1 not ready in 10 s"
+T_READY=$(date +%s)
 wait_port 127.0.0.1 "$METRICS" 5 || die "nothing listens on the metrics port $METRICS"
 spawn engine-pm2 "$MXLBD" -z pm2 -c "$T_DIR/pm2.json" -f
 wait_log "$T_DIR/engine-pm2.log" " ready zone=pm2( |$)" 10 || die "engine pm2 not ready in 10 s"
@@ -241,6 +254,77 @@ prom=$(for s in s1 s2; do
 		"$(val "$f" "mxlb_server_bytes_out_total{zone=\"pm1\",farm=\"mx\",server=\"$s\"}")"
 done)
 check_eq "Prometheus counters = show stats json (sessions, bytes in, bytes out)" "$json" "$prom"
+
+# --- 4. build, start, limits, refusal reasons by object ---------------------------
+
+VERSION=$("$MXLBD" --version | awk '{ print $2 }')
+note "mxlbd --version: $VERSION; test window $T_BEFORE..$T_READY"
+for src in shell http; do
+	f=$T_DIR/$src.prom.series
+	check_eq "$src: mxlb_build_info of pm1 has mxlbd --version's version, value 1" \
+		"mxlb_build_info{zone=\"pm1\",version=\"$VERSION\"} 1" \
+		"$(grep '^mxlb_build_info{zone="pm1"' "$f")"
+	st=$(val "$f" 'mxlb_start_time_seconds{zone="pm1"}')
+	check "$src: mxlb_start_time_seconds ($st) within $T_BEFORE..$T_READY" \
+		eval '[ -n "$st" ] && [ "$st" -ge "$T_BEFORE" ] && [ "$st" -le "$T_READY" ]'
+	check_eq "$src: mxlb_frontend_maxconn of in is the config's 500" 500 \
+		"$(val "$f" 'mxlb_frontend_maxconn{zone="pm1",frontend="in",farm="mx"}')"
+	check_eq "$src: mxlb_server_maxconn of s1 is the config's 50" 50 \
+		"$(val "$f" 'mxlb_server_maxconn{zone="pm1",farm="mx",server="s1"}')"
+	check_eq "$src: no maxconn series where the config sets none" "" \
+		"$(grep -E '^mxlb_(server_maxconn\{.*server="(s2|r1)"|frontend_maxconn\{zone="pm2")' "$f")"
+	check_eq "$src: the server refusal reasons are queue-timeout, shutdown, fd-limit" \
+		"fd-limit queue-timeout shutdown" \
+		"$(grep '^mxlb_server_refused_total{zone="pm1",farm="mx",server="s1"' "$f" |
+		   sed 's/.*reason="\([^"]*\)".*/\1/' | sort | xargs)"
+	check_eq "$src: no server has a refused_total series for a frontend-only reason" "" \
+		"$(grep -E '^mxlb_server_refused_total\{.*reason="(no-server|frontend-maxconn|source-maxconn|source-rate|denied-source)"' "$f")"
+	check_eq "$src: the frontend has refused_total for every reason" \
+		"denied-source fd-limit frontend-maxconn no-server queue-timeout shutdown source-maxconn source-rate" \
+		"$(grep '^mxlb_frontend_refused_total{zone="pm1",frontend="in"' "$f" |
+		   sed 's/.*reason="\([^"]*\)".*/\1/' | sort | xargs)"
+done
+
+# --- 5. a probe failure, in the probe counters ---------------------------------
+
+CK='mxlb_server_checks_total{zone="pm1",farm="mx",server="%s",result="%s"}'
+SC='mxlb_server_state_changes_total{zone="pm1",farm="mx",server="%s"}'
+# shellcheck disable=SC2059
+ck() { val "$1" "$(printf "$CK" "$2" "$3")"; }
+# shellcheck disable=SC2059
+sc() { val "$1" "$(printf "$SC" "$2")"; }
+f=$T_DIR/http.prom.series
+note "before: s2 ok=$(ck "$f" s2 ok) nolb=$(ck "$f" s2 nolb) fail=$(ck "$f" s2 fail) changes=$(sc "$f" s2)"
+check "before: s2's ok checks counted (probed up)" test "$(ck "$f" s2 ok)" -gt 0
+check_eq "before: s2 no failed check" 0 "$(ck "$f" s2 fail)"
+check_eq "before: s2 no nolb check" 0 "$(ck "$f" s2 nolb)"
+check_eq "before: s2 no state change (found up at its first check)" 0 "$(sc "$f" s2)"
+stop_sink "$P2"
+wait_until 5 eval '[ "$(ups pm1)" = "s1" ]' || fail "s2 not down in 5 s: up: $(ups pm1)"
+got=$(http_get /metrics "$T_DIR/after.prom")
+check_eq "GET /metrics after the failure: 200" 200 "${got%% *}"
+promcheck after "$T_DIR/after.prom"
+check_eq "after: HELP/TYPE once per family, no duplicate series, labels" "" \
+	"$(structure "$T_DIR/after.prom")"
+f=$T_DIR/after.prom.series
+note "after: s2 ok=$(ck "$f" s2 ok) fail=$(ck "$f" s2 fail) changes=$(sc "$f" s2); s1 changes=$(sc "$f" s1)"
+check "after: s2's checks_total{result=\"fail\"} rose" test "$(ck "$f" s2 fail)" -gt 0
+check_eq "after: s2's state_changes_total is 1 (up to down)" 1 "$(sc "$f" s2)"
+check_eq "after: s1's state_changes_total stays 0" 0 "$(sc "$f" s1)"
+check_eq "after: no farm or frontend checks_total series" "" \
+	"$(grep -E '^mxlb_(farm|frontend)_(checks|state_changes)_total' "$f")"
+timeout -k 5 30 "$MXLB" -c 'show stats json' >"$T_DIR/stats2.json" 2>/dev/null
+json=$("$T_PY" - "$T_DIR/stats2.json" <<'PY'
+import json, sys
+for z in json.load(open(sys.argv[1])):
+    if z["zone"] == "pm1":
+        for f in z["farms"]:
+            for s in f["servers"]:
+                if s["name"] == "s2":
+                    print(s["counters"]["state_changes"], s["counters"]["checks"]["fail"] > 0)
+PY
+)
+check_eq "show stats json: s2 state_changes 1, failed checks counted" "1 True" "$json"
 
 check "engine pm1 still running" alive "$ENGINE_PID"
 finish
