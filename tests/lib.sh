@@ -257,26 +257,38 @@ free_port() {
 
 # --- the engine -------------------------------------------------------------
 
+# zone_config FILE ZONE [farm NAME K=V...] [server NAME PORT K=V...]
+#     [frontend NAME BIND K=V...]...: write a zone's config to FILE from a
+# compact description (tests/peers/zoneconf.py says it all): servers belong
+# to the farm before them, on 127.0.0.1 unless address=...; a frontend is on
+# 127.0.0.1 in front of the last farm unless address=... or farm=... say
+# otherwise; values that read as JSON (2, true) are that, others strings.
+zone_config() {
+	"$T_PY" "$T_TOP/tests/peers/zoneconf.py" "$@"
+}
+
+# The SMTP probe of the usual test farm: every second, down after 2
+# failures, up after 2 successes (for zone_config's farm).
+T_SMTP_PROBE=(probe=smtp probe-interval=1 probe-timeout=2 probe-rise=2
+	probe-fall=2 connect-timeout=2)
+
 # two_sink_config ZONE FILE [FRONTEND-KEYS]: the usual test zone, written to
-# FILE: frontend "in" on 127.0.0.1:$FE in front of farm "mx" (SMTP probe
-# every second, down after 2 failures) with servers s1 on $P1 and s2 on $P2,
-# the three ports taken with free_port.  FRONTEND-KEYS is more JSON for the
-# frontend, as '"idle-timeout": 3'.
+# FILE: frontend "in" on 127.0.0.1:$FE in front of farm "mx" (T_SMTP_PROBE)
+# with servers s1 on $P1 and s2 on $P2, the three ports taken with
+# free_port.  FRONTEND-KEYS is more JSON for the frontend, as
+# '"idle-timeout": 3'.
 two_sink_config() {
-	local zone=$1 file=$2 extra=${3:+, $3}
+	local zone=$1 file=$2 extra=()
 	free_port; FE=$PORT
 	free_port; P1=$PORT
 	free_port; P2=$PORT
-	cat >"$file" <<EOF
-{ "zone": "$zone",
-  "farms": [
-    { "name": "mx", "probe": "smtp", "probe-interval": 1, "probe-timeout": 2,
-      "probe-rise": 2, "probe-fall": 2, "connect-timeout": 2,
-      "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1" },
-                   { "address": "127.0.0.1", "port": $P2, "name": "s2" } ] } ],
-  "frontends": [
-    { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx"$extra } ] }
-EOF
+	# '"a": 1, "b": "x"' as a=1 b=x
+	[ -n "${3:-}" ] && mapfile -t extra < <("$T_PY" -c '
+import json, sys
+for k, v in json.loads("{" + sys.argv[1] + "}").items():
+    print("%s=%s" % (k, v if isinstance(v, str) else json.dumps(v)))' "$3")
+	zone_config "$file" "$zone" farm mx "${T_SMTP_PROBE[@]}" \
+		server s1 "$P1" server s2 "$P2" frontend in "$FE" "${extra[@]}"
 }
 
 # json_get FILE KEY: a top-level string of a JSON file.
@@ -284,14 +296,24 @@ json_get() {
 	"$T_PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
 }
 
-# start_engine CONF [NAME]: run build/mxlbd -f on CONF, log to
-# $T_DIR/NAME.log (default engine), wait for its "ready" line.  Sets
-# ENGINE_PID and ENGINE_LOG.  Returns 1 if it is not ready in 10 s.
+# start_engine CONF [NAME [ENGINE-ARGS...]]: run mxlbd -f on CONF (-c, its
+# zone read from it), with ENGINE-ARGS after, log to $T_DIR/NAME.log
+# (default engine), wait for its "ready" line.  CONF as "-z ZONE": the zone
+# without -c (what its state holds, or nothing).  Sets ENGINE_PID and
+# ENGINE_LOG.  Returns 1 if it is not ready in 10 s.  Variables given before
+# the call (MXLB_RUNDIR=... start_engine ...) are in the engine's environment.
 start_engine() {
-	local conf=$1 name=${2:-engine} zone
-	zone=$(json_get "$conf" zone) || return 1
+	local conf=$1 name=${2:-engine} zone cf=()
+	if [ "$conf" = -z ]; then
+		zone=$2 name=${3:-engine}
+		shift
+	else
+		zone=$(json_get "$conf" zone) || return 1
+		cf=(-c "$conf")
+	fi
+	shift $(($# < 2 ? $# : 2))
 	[ -x "$MXLBD" ] || { echo "# no engine at $MXLBD (run make)"; return 1; }
-	spawn "$name" "$MXLBD" -z "$zone" -c "$conf" -f
+	spawn "$name" "$MXLBD" -z "$zone" "${cf[@]}" -f "$@"
 	ENGINE_PID=$SPAWNED_PID
 	ENGINE_LOG=$T_DIR/$name.log
 	if ! wait_log "$ENGINE_LOG" " ready zone=$zone( |$)" 10; then
@@ -299,6 +321,40 @@ start_engine() {
 		sed 's/^/#   /' "$ENGINE_LOG" | tail -20
 		return 1
 	fi
+}
+
+# t_stats ZONE PYTHON ARGS...: run PYTHON with r, the zone's stats reply's
+# result (the engine's control socket), and a = ARGS; its exit status.
+t_stats() {
+	local zone=$1 code=$2
+	shift 2
+	"$T_PY" "$T_PEERS/ctl.py" "$MXLB_RUNDIR/$zone.sock" '{"id":1,"cmd":"stats"}' 2>/dev/null |
+		"$T_PY" -c 'import json, sys
+r, a = json.load(sys.stdin)["result"], sys.argv[2:]
+'"$code" - "$@" 2>/dev/null
+}
+
+# servers_are ZONE STATE: every server of the zone is in STATE (the probe's
+# verdict: unchecked, up, down, nolb), as the engine's stats say.
+servers_are() {
+	t_stats "$1" 'st = [s["state"] for f in r["farms"] for s in f["servers"]]
+sys.exit(not st or any(x != a[0] for x in st))' "$2"
+}
+
+# sessions_cur ZONE frontend|farm NAME: the sessions it has now; for a
+# server, farm FARM/SERVER.
+sessions_cur() {
+	t_stats "$1" 'k, n = a
+f, _, sv = n.partition("/")
+o = [x for x in r[k + "s"] if x["name"] == f][0]
+if sv:
+    o = [x for x in o["servers"] if x["name"] == sv][0]
+print(o["counters"]["sessions_cur"])' "$2" "$3"
+}
+
+# vm PID FIELD: a field of /proc/PID/status (VmRSS, VmHWM...), in kB.
+vm() {
+	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null
 }
 
 # --- smtp-sink --------------------------------------------------------------

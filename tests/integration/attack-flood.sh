@@ -27,7 +27,7 @@ two_sink_config flood "$T_DIR/flood.json" "\"source-maxconn\": $MAXCONN, \"sourc
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
 start_sink "$P2" || die "smtp-sink on $P2 did not start"
 start_engine "$T_DIR/flood.json" || die "engine did not start"
-sleep 1
+check "both servers probed up" wait_until 5 servers_are flood up
 
 LINE421="421 4.3.2 $(hostname) Service not available, try again later"
 printf '%s\r\n' "$LINE421" >"$T_DIR/expected-421"

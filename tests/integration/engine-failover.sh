@@ -44,7 +44,10 @@ base=$(( $(sink_count "$P1") + $(sink_count "$P2") ))
 spawn load "$T_PY" "$T_PEERS/smtpload.py" 127.0.0.1 "$FE" -d 9 -c "$CONC" \
 	--pause 0.01 --timeout 10 --log "$T_DIR/load.records"
 LOAD_PID=$SPAWNED_PID
-sleep 2
+c1=$(sink_count "$P1") c2=$(sink_count "$P2")
+check "the load reaches both sinks before the failure" \
+	wait_until 5 eval '[ "$(sink_count "$P1")" -gt "$c1" ] && [ "$(sink_count "$P2")" -gt "$c2" ]'
+check "both servers probed up before the failure" wait_until 5 servers_are failover up
 
 t_kill=$(now)
 stop_sink "$P1" KILL

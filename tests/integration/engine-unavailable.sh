@@ -86,8 +86,7 @@ check "session logged as end=close:..." \
 # from 127.0.0.2, the second one from there is refused.
 spawn hold "$T_PY" "$T_PEERS/hostile.py" hold 127.0.0.1 "$FE_L" --secs 4 --source 127.0.0.2
 HOLD_PID=$SPAWNED_PID
-wait_until 3 eval '[ -n "$(ss -Htn state established "dport = :$FE_L" "src 127.0.0.2")" ]'
-sleep 0.3
+wait_until 3 eval '[ "$(sessions_cur unavail frontend lim)" -ge 1 ]'
 expect_421 "source-maxconn reached" "$FE_L" 127.0.0.2
 check "logged as end=tempfail:source-maxconn" \
 	wait_log "$ENGINE_LOG" " session .*frontend=lim .*end=tempfail:source-maxconn( |$)" 3
@@ -103,8 +102,7 @@ check "logged as end=tempfail:denied-source" \
 # queue for queue-timeout (1 s), then gets the 421.
 spawn hold2 "$T_PY" "$T_PEERS/hostile.py" hold 127.0.0.1 "$FE_Q" --secs 4 --source 127.0.0.2
 HOLD_PID=$SPAWNED_PID
-wait_until 3 eval '[ -n "$(ss -Htn state established "dport = :$FE_Q" "src 127.0.0.2")" ]'
-sleep 0.3
+wait_until 3 eval '[ "$(sessions_cur unavail farm queued/q1)" -ge 1 ]'
 t0=$(now)
 expect_421 "queue-timeout (server maxconn 1, its slot held)" "$FE_Q" 127.0.0.4
 waited=$(fsub "$(now)" "$t0")
