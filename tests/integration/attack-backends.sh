@@ -86,7 +86,7 @@ badmx N "$PN" ok || die "badmx N did not start"
 start_sink "$SB1" || die "smtp-sink on $SB1 did not start"
 start_sink "$SB2" || die "smtp-sink on $SB2 did not start"
 start_engine "$T_DIR/bad.json" || die "engine did not start"
-wait_until 10 probed 2 A R N || note "not every server probed twice in 10 s"
+check "every fake server probed twice" wait_until 10 probed 2 A R N
 check_eq "every server up at the start (show servers: A R N)" "up up up" \
 	"$(srv_field sil A state) $(srv_field rst R state) $(srv_field busy N state)"
 
@@ -138,7 +138,7 @@ check "R reset each of them mid-DATA (its own log)" \
 	eval '[ "$(grep -c "^end reset-data .* reset mid-DATA" "$T_DIR/badmx-R.log")" -eq 5 ]'
 check_eq "R took no message" 0 "$(cat "$T_DIR/R.count" 2>/dev/null | wc -l)"
 r_ended=$(ended R)
-wait_until 5 probed $((r_ended + 2)) R || note "R not probed twice in 5 s"
+check "R probed twice more" wait_until 5 probed $((r_ended + 2)) R
 check_eq "the probe keeps R up: no state change logged" 0 "$(probe_lines rst R)"
 check_eq "show servers rst: R up, last check its greeting" "up|220 badmx-R.test ESMTP badmx" \
 	"$(srv_field rst R state)|$(srv_field rst R check)"

@@ -39,9 +39,8 @@ sed 's/"name": "s1" }/"name": "s1", "weight": 2 }/' "$T_DIR/$ZONE.json" >"$T_DIR
 chmod 644 "$T_DIR"/*.json
 
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
-spawn engine "$MXLBD" -z "$ZONE" -c "$T_DIR/$ZONE.json" -f --group "$G_ADMIN" --read-group "$G_READ"
-ENGINE_PID=$SPAWNED_PID ENGINE_LOG=$T_DIR/engine.log
-wait_log "$ENGINE_LOG" " ready zone=$ZONE " 10 || die "engine not ready; $(tail -3 "$ENGINE_LOG")"
+start_engine "$T_DIR/$ZONE.json" engine --group "$G_ADMIN" --read-group "$G_READ" ||
+	die "engine not ready"
 
 check_eq "run directory: mode 0750, group $G_READ" "750 $G_READ" "$(stat -c '%a %G' "$MXLB_RUNDIR")"
 check_eq "socket: mode 0660, group $G_READ" "660 $G_READ" "$(stat -c '%a %G' "$SOCK")"

@@ -20,16 +20,9 @@ ZONE=st
 free_port; FE=$PORT
 free_port; P1=$PORT
 
-mkconf() {	# mkconf FILE WEIGHT
-	cat >"$1" <<EOF
-{ "zone": "$ZONE",
-  "farms": [ { "name": "mx", "probe": "none",
-               "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1", "weight": $2 } ] } ],
-  "frontends": [ { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx" } ] }
-EOF
-}
-mkconf "$T_DIR/v1.json" 1
-mkconf "$T_DIR/v2.json" 2
+for w in 1 2; do
+	zone_config "$T_DIR/v$w.json" "$ZONE" farm mx probe=none server s1 "$P1" weight=$w frontend in "$FE"
+done
 
 # --- a real state directory: versions 1 and 2, s1 in drain ------------------
 SOCK=$MXLB_RUNDIR/$ZONE.sock

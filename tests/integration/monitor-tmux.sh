@@ -168,10 +168,23 @@ check "the monitor runs in the alternate screen" \
 spawn load "$T_PY" "$T_PEERS/smtpload.py" 127.0.0.1 "$FE" -d 14 -c 4 \
 	--pause 0.05 --timeout 10
 LOAD_PID=$SPAWNED_PID
-sleep 2
-screen mon >/dev/null; cp "$T_DIR/mon.screen" "$T_DIR/load-1.screen"
-sleep 2.5
-screen mon >/dev/null; cp "$T_DIR/mon.screen" "$T_DIR/load-2.screen"
+# load_shot FILE [BEFORE]: the screen into FILE; true once both servers'
+# TOTAL is above 0 (above BEFORE's, a screen taken earlier) and the farm and
+# frontend rows show a rate.
+load_shot() {
+	local s r a
+	screen mon >/dev/null && cp "$T_DIR/mon.screen" "$1" || return 1
+	for s in s1 s2; do
+		a=0
+		[ -n "${2:-}" ] && a=$(cell "$2" "$(srv_re "$s")" TOTAL)
+		[ "$(cell "$1" "$(srv_re "$s")" TOTAL)" -gt "${a:-0}" ] 2>/dev/null || return 1
+	done
+	for r in farm frontend; do
+		fcmp "$(cell "$1" "^  $r " /S)" ">" 0 || return 1
+	done
+}
+wait_until 5 load_shot "$T_DIR/load-1.screen"
+wait_until 5 load_shot "$T_DIR/load-2.screen" "$T_DIR/load-1.screen"
 for s in s1 s2; do
 	a=$(cell "$T_DIR/load-1.screen" "$(srv_re "$s")" TOTAL)
 	b=$(cell "$T_DIR/load-2.screen" "$(srv_re "$s")" TOTAL)
@@ -356,10 +369,7 @@ check "engine stopped: an event says so" \
 	wait_until 2 screen_has re 'engine of zone m1 went away'
 check "engine stopped: no stale server rows" screen_lacks re "$(srv_re s2)"
 # Restarted without -c: it runs the config it kept (s2 still drained).
-spawn engine2 "$MXLBD" -z m1 -f
-ENGINE_PID=$SPAWNED_PID
-ENGINE_LOG=$T_DIR/engine2.log
-wait_log "$ENGINE_LOG" ' ready zone=m1( |$)' 10 || fail "engine restarted" "$(tail -3 "$ENGINE_LOG")"
+start_engine -z m1 engine2 || fail "engine restarted" "$(tail -3 "$ENGINE_LOG")"
 check "engine back: the monitor reconnects on its own" \
 	wait_until 5 screen_has re '^zone m1  engine '
 check "engine back: s2 shown drain again" wait_until 3 screen_has re "$(srv_re s2)drain "

@@ -91,10 +91,7 @@ cat >"$T_DIR/z2.json" <<EOF
   "frontends": [ { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx" } ] }
 EOF
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
-spawn engine env MXLB_RUNDIR="$REMOTE_RUN" "$MXLBD" -z z2 -c "$T_DIR/z2.json" -f
-ENGINE_PID=$SPAWNED_PID
-ENGINE_LOG=$T_DIR/engine.log
-wait_log "$ENGINE_LOG" " ready zone=z2( |$)" 10 || die "engine z2 not ready in 10 s"
+MXLB_RUNDIR=$REMOTE_RUN start_engine "$T_DIR/z2.json" || die "engine z2 not ready in 10 s"
 check "the engine's socket is in its own run dir" test -S "$REMOTE_RUN/z2.sock"
 
 # The zones file: z2 through ssh and the bridge on the "remote" side.

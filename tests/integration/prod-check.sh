@@ -157,9 +157,9 @@ check "a zone named but not running: 'MXLB CRITICAL', names it" \
 	eval '[[ "$OUT" == "MXLB CRITICAL"* && "$OUT" == *nosuchzone* ]]'
 
 start_sink "$P3" || die "smtp-sink on $P3 did not start"
-spawn engine-chk2 "$MXLBD" -z chk2 -c "$T_DIR/chk2.json" -f
-CHK2_PID=$SPAWNED_PID
-wait_log "$T_DIR/engine-chk2.log" " ready zone=chk2( |$)" 10 || die "engine chk2 not ready in 10 s"
+CHK_PID=$ENGINE_PID CHK_LOG=$ENGINE_LOG
+start_engine "$T_DIR/chk2.json" engine-chk2 || die "engine chk2 not ready in 10 s"
+CHK2_PID=$ENGINE_PID ENGINE_PID=$CHK_PID ENGINE_LOG=$CHK_LOG
 wait_until 5 rc_is 0 || note "check of two zones not OK within 5 s"
 mxcheck
 check_eq "two zones up: exit 0" 0 "$RC"

@@ -53,13 +53,9 @@ start_sink "$P1" || die "smtp-sink on $P1 did not start"
 start_sink "$P2" || die "smtp-sink on $P2 did not start"
 start_sink "$P3" || die "smtp-sink on $P3 did not start"
 
-spawn engine "$MXLBD" -z pm1 -c "$T_DIR/pm1.json" -f --metrics "127.0.0.1:$METRICS"
-ENGINE_PID=$SPAWNED_PID
-ENGINE_LOG=$T_DIR/engine.log
-wait_log "$ENGINE_LOG" " ready zone=pm1( |$)" 10 || die "engine pm1 not ready in 10 s"
+start_engine "$T_DIR/pm2.json" engine-pm2 || die "engine pm2 not ready in 10 s"
+start_engine "$T_DIR/pm1.json" engine --metrics "127.0.0.1:$METRICS" || die "engine pm1 not ready in 10 s"
 wait_port 127.0.0.1 "$METRICS" 5 || die "nothing listens on the metrics port $METRICS"
-spawn engine-pm2 "$MXLBD" -z pm2 -c "$T_DIR/pm2.json" -f
-wait_log "$T_DIR/engine-pm2.log" " ready zone=pm2( |$)" 10 || die "engine pm2 not ready in 10 s"
 
 # ups ZONE: the names of the zone's servers whose probe state is up.
 ups() {

@@ -73,14 +73,9 @@ declare -A ZPID=()
 start_zone() {
 	local zone=$1 sd=${2:-$MXLB_STATEDIR} log=engine-$1
 	[ -e "$T_DIR/$log.log" ] && log=$log-2
-	spawn "$log" "$MXLBD" -z "$zone" -f --statedir "$sd"
-	ZPID[$zone]=$SPAWNED_PID
-	ENGINE_LOG=$T_DIR/$log.log
+	start_engine -z "$zone" "$log" --statedir "$sd" || return 1
+	ZPID[$zone]=$ENGINE_PID
 	ZLOG[$zone]=$ENGINE_LOG
-	wait_log "$ENGINE_LOG" " ready zone=$zone( |$)" 10 || {
-		sed 's/^/#   /' "$ENGINE_LOG" | tail -5
-		return 1
-	}
 }
 declare -A ZLOG=()
 

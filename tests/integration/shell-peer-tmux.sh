@@ -179,9 +179,7 @@ input 'show servers'
 keys Enter
 step "show servers: mx1 with the engine down, not '(not applied)'" \
 	wait_screen '^mx +mx1 .*\(engine down\)$'
-spawn engine2 "$MXLBD" -z z1 -f
-ENGINE_PID=$SPAWNED_PID
-wait_log "$T_DIR/engine2.log" " ready zone=z1( |$)" 10 || fail "engine restarted" "not ready"
+start_engine -z z1 engine2 || fail "engine restarted" "not ready"
 fresh
 keys Enter
 step "the engine back: told at the next prompt" wait_screen '^% zone z1: engine running \(pid [0-9]+\)'

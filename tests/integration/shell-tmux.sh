@@ -17,9 +17,7 @@ command -v tmux >/dev/null || die "tmux is not installed"
 free_port; FE=$PORT
 free_port; SRV=$PORT
 
-spawn engine "$MXLBD" -z z1 -f
-ENGINE_LOG=$T_DIR/engine.log
-wait_log "$ENGINE_LOG" " ready zone=z1( |$)" 10 || die "engine z1 not ready in 10 s"
+start_engine -z z1 || die "engine z1 not ready in 10 s"
 out=$("$MXLB" -c "farm add mx zone z1 probe none;
 	server add mx 127.0.0.1 name mx1 port $SRV;
 	server add mx 127.0.0.2 name mx2 port $SRV;
