@@ -29,12 +29,10 @@ for g in "$G_READ" "$G_ADMIN"; do
 	at_exit "groupdel $g"
 done
 
-cat >"$T_DIR/$ZONE.json" <<EOF
-{ "zone": "$ZONE",
-  "farms": [ { "name": "mx", "probe": "smtp", "probe-interval": 1,
-               "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1" } ] } ],
-  "frontends": [ { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx" } ] }
-EOF
+zone_config "$T_DIR/$ZONE.json" "$ZONE" \
+	farm mx probe=smtp probe-interval=1 \
+		server s1 "$P1" \
+	frontend in "$FE"
 sed 's/"name": "s1" }/"name": "s1", "weight": 2 }/' "$T_DIR/$ZONE.json" >"$T_DIR/w2.json"
 chmod 644 "$T_DIR"/*.json
 

@@ -14,15 +14,11 @@ free_port; FE=$PORT
 free_port; P1=$PORT
 free_port; P2=$PORT
 
-cat >"$T_DIR/hostile.json" <<EOF
-{ "zone": "chostile",
-  "farms": [ { "name": "mx", "probe": "smtp", "probe-interval": 1, "probe-timeout": 2,
-               "connect-timeout": 2,
-               "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1" },
-                            { "address": "127.0.0.1", "port": $P2, "name": "s2" } ] } ],
-  "frontends": [ { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx",
-                   "maxconn": 200, "source-maxconn": 100, "source-rate": 1000000 } ] }
-EOF
+zone_config "$T_DIR/hostile.json" chostile \
+	farm mx probe=smtp probe-interval=1 probe-timeout=2 connect-timeout=2 \
+		server s1 "$P1" \
+		server s2 "$P2" \
+	frontend in "$FE" maxconn=200 source-maxconn=100 source-rate=1000000
 
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
 start_sink "$P2" || die "smtp-sink on $P2 did not start"

@@ -36,14 +36,10 @@ PY
 spawn proxymx "$T_PY" "$T_DIR/proxymx.py" "$PS" "$T_DIR/headers"
 wait_port 127.0.0.1 "$PS" 5 || die "PROXY server did not start"
 
-cat >"$T_DIR/ds.json" <<EOF
-{ "zone": "dualstack",
-  "farms": [ { "name": "mx", "probe": "none", "connect-timeout": 2,
-               "servers": [ { "address": "127.0.0.1", "port": $PS, "name": "p1",
-                              "proxyprotocol": "v1" } ] } ],
-  "frontends": [ { "name": "in", "bind": "$FE", "address": ["::"], "farm": "mx",
-                   "allowed-source": ["127.0.0.0/8", "::1"] } ] }
-EOF
+zone_config "$T_DIR/ds.json" dualstack \
+	farm mx probe=none connect-timeout=2 \
+		server p1 "$PS" proxyprotocol=v1 \
+	frontend in "$FE" address=:: allowed-source=127.0.0.0/8,::1
 start_engine "$T_DIR/ds.json" || die "engine did not start"
 
 how=$(tcp_read 127.0.0.1 "$FE" 5 "$T_DIR/v4.out" "" 'QUIT\r\n')

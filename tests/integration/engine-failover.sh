@@ -17,17 +17,11 @@ free_port; FE=$PORT
 free_port; P1=$PORT
 free_port; P2=$PORT
 
-cat >"$T_DIR/failover.json" <<EOF
-{ "zone": "failover",
-  "farms": [ { "name": "mx", "balance": "roundrobin", "probe": "smtp",
-               "probe-interval": $INTERVAL, "probe-timeout": 1,
-               "probe-rise": $RISE, "probe-fall": $FALL,
-               "connect-timeout": 2, "queue-timeout": 5,
-               "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1" },
-                            { "address": "127.0.0.1", "port": $P2, "name": "s2" } ] } ],
-  "frontends": [ { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx",
-                   "maxconn": 1000, "source-maxconn": 100, "source-rate": 1000000 } ] }
-EOF
+zone_config "$T_DIR/failover.json" failover \
+	farm mx balance=roundrobin probe=smtp "probe-interval=$INTERVAL" probe-timeout=1 "probe-rise=$RISE" "probe-fall=$FALL" connect-timeout=2 queue-timeout=5 \
+		server s1 "$P1" \
+		server s2 "$P2" \
+	frontend in "$FE" maxconn=1000 source-maxconn=100 source-rate=1000000
 
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
 start_sink "$P2" || die "smtp-sink on $P2 did not start"

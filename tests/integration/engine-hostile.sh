@@ -15,21 +15,14 @@ free_port; P3=$PORT
 # The never-reading clients get their own sink: smtp-sink is one process,
 # and a reply it cannot write would stall every session it serves, which
 # would say something about smtp-sink, not about the engine.
-cat >"$T_DIR/hostile.json" <<EOF
-{ "zone": "hostile",
-  "farms": [
-    { "name": "mx", "probe": "smtp", "probe-interval": 1, "probe-timeout": 2,
-      "probe-rise": 2, "probe-fall": 2, "connect-timeout": 2,
-      "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1" },
-                   { "address": "127.0.0.1", "port": $P2, "name": "s2" } ] },
-    { "name": "hx", "probe": "tcp", "probe-interval": 1, "probe-timeout": 2,
-      "servers": [ { "address": "127.0.0.1", "port": $P3, "name": "s3" } ] } ],
-  "frontends": [
-    { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx",
-      "maxconn": 1000, "source-maxconn": 100, "source-rate": 1000000, "idle-timeout": 3 },
-    { "name": "bad", "bind": "$FEB", "address": ["127.0.0.1"], "farm": "hx",
-      "maxconn": 100, "source-maxconn": 10, "idle-timeout": 3 } ] }
-EOF
+zone_config "$T_DIR/hostile.json" hostile \
+	farm mx "${T_SMTP_PROBE[@]}" \
+		server s1 "$P1" \
+		server s2 "$P2" \
+	farm hx probe=tcp probe-interval=1 probe-timeout=2 \
+		server s3 "$P3" \
+	frontend in "$FE" farm=mx maxconn=1000 source-maxconn=100 source-rate=1000000 idle-timeout=3 \
+	frontend bad "$FEB" maxconn=100 source-maxconn=10 idle-timeout=3
 
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
 start_sink "$P2" || die "smtp-sink on $P2 did not start"

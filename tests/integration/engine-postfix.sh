@@ -15,23 +15,16 @@ free_port; SMTPD=$PORT
 free_port; PSCREEN=$PORT
 PF=$T_DIR/postfix
 
-cat >"$T_DIR/postfix.json" <<EOF
-{ "zone": "pf",
-  "farms": [
-    { "name": "pv1", "probe": "smtp", "probe-interval": 1, "probe-timeout": 2,
-      "probe-rise": 2, "probe-fall": 2, "probe-helo": "probe.mxlb.test",
-      "servers": [ { "address": "127.0.0.1", "port": $SMTPD, "name": "smtpd-v1", "proxyprotocol": "v1" } ] },
-    { "name": "pv2", "probe": "smtp", "probe-interval": 1, "probe-timeout": 2,
-      "probe-rise": 2, "probe-fall": 2, "probe-helo": "probe.mxlb.test",
-      "servers": [ { "address": "127.0.0.1", "port": $SMTPD, "name": "smtpd-v2", "proxyprotocol": "v2" } ] },
-    { "name": "pscreen", "probe": "smtp", "probe-interval": 1, "probe-timeout": 5,
-      "probe-rise": 2, "probe-fall": 2, "probe-helo": "probe.mxlb.test",
-      "servers": [ { "address": "127.0.0.1", "port": $PSCREEN, "name": "postscreen", "proxyprotocol": "v1" } ] } ],
-  "frontends": [
-    { "name": "in-v1", "bind": "$FE1", "address": ["127.0.0.1"], "farm": "pv1" },
-    { "name": "in-v2", "bind": "$FE2", "address": ["127.0.0.1"], "farm": "pv2" },
-    { "name": "in-ps", "bind": "$FE3", "address": ["127.0.0.1"], "farm": "pscreen" } ] }
-EOF
+zone_config "$T_DIR/postfix.json" pf \
+	farm pv1 probe=smtp probe-interval=1 probe-timeout=2 probe-rise=2 probe-fall=2 probe-helo=probe.mxlb.test \
+		server smtpd-v1 "$SMTPD" proxyprotocol=v1 \
+	farm pv2 probe=smtp probe-interval=1 probe-timeout=2 probe-rise=2 probe-fall=2 probe-helo=probe.mxlb.test \
+		server smtpd-v2 "$SMTPD" proxyprotocol=v2 \
+	farm pscreen probe=smtp probe-interval=1 probe-timeout=5 probe-rise=2 probe-fall=2 probe-helo=probe.mxlb.test \
+		server postscreen "$PSCREEN" proxyprotocol=v1 \
+	frontend in-v1 "$FE1" farm=pv1 \
+	frontend in-v2 "$FE2" farm=pv2 \
+	frontend in-ps "$FE3"
 
 postfix_start "$PF" "$SMTPD" "$PSCREEN" || die "private Postfix did not start"
 MAILLOG=$PF_MAILLOG

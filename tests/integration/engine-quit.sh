@@ -52,13 +52,11 @@ spawn slowclose "$T_PY" "$T_DIR/slowclose.py" "$SLOW" 0.5 "$T_DIR/slow.count"
 wait_port 127.0.0.1 "$SLOW" 5 || die "slow-close server did not start"
 start_sink "$SINK" || die "smtp-sink on $SINK did not start"
 
-cat >"$T_DIR/quit.json" <<EOF
-{ "zone": "quit",
-  "farms": [ { "name": "mx", "probe": "none", "connect-timeout": 2,
-               "servers": [ { "address": "127.0.0.1", "port": $SINK, "name": "sink" },
-                            { "address": "127.0.0.1", "port": $SLOW, "name": "slow" } ] } ],
-  "frontends": [ { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx" } ] }
-EOF
+zone_config "$T_DIR/quit.json" quit \
+	farm mx probe=none connect-timeout=2 \
+		server sink "$SINK" \
+		server slow "$SLOW" \
+	frontend in "$FE"
 start_engine "$T_DIR/quit.json" || die "engine did not start"
 
 # 4 connections at once, 200 messages, each connection sending until the

@@ -14,29 +14,20 @@ free_port; DEAD2=$PORT
 free_port; LIVE=$PORT
 free_port; FE_Q=$PORT		# server maxconn 1, queue-timeout 1 s
 
-cat >"$T_DIR/unavail.json" <<EOF
-{ "zone": "unavail",
-  "farms": [
-    { "name": "dead", "probe": "smtp", "probe-interval": 1, "probe-timeout": 1,
-      "probe-rise": 2, "probe-fall": 2, "on-unavailable": "tempfail",
-      "connect-timeout": 1, "queue-timeout": 2,
-      "servers": [ { "address": "127.0.0.1", "port": $DEAD1, "name": "d1" },
-                   { "address": "127.0.0.1", "port": $DEAD2, "name": "d2" } ] },
-    { "name": "deadclose", "probe": "smtp", "probe-interval": 1, "probe-timeout": 1,
-      "probe-rise": 2, "probe-fall": 2, "on-unavailable": "close",
-      "connect-timeout": 1, "queue-timeout": 2,
-      "servers": [ { "address": "127.0.0.1", "port": $DEAD1, "name": "c1" } ] },
-    { "name": "live", "probe": "smtp", "probe-interval": 1, "probe-timeout": 1,
-      "servers": [ { "address": "127.0.0.1", "port": $LIVE, "name": "l1" } ] },
-    { "name": "queued", "probe": "none", "queue-timeout": 1,
-      "servers": [ { "address": "127.0.0.1", "port": $LIVE, "name": "q1", "maxconn": 1 } ] } ],
-  "frontends": [
-    { "name": "tf", "bind": "$FE_T", "address": ["127.0.0.1"], "farm": "dead" },
-    { "name": "cl", "bind": "$FE_C", "address": ["127.0.0.1"], "farm": "deadclose" },
-    { "name": "lim", "bind": "$FE_L", "address": ["127.0.0.1"], "farm": "live",
-      "source-maxconn": 1, "denied-source": ["127.0.0.3/32"] },
-    { "name": "q", "bind": "$FE_Q", "address": ["127.0.0.1"], "farm": "queued" } ] }
-EOF
+zone_config "$T_DIR/unavail.json" unavail \
+	farm dead probe=smtp probe-interval=1 probe-timeout=1 probe-rise=2 probe-fall=2 on-unavailable=tempfail connect-timeout=1 queue-timeout=2 \
+		server d1 "$DEAD1" \
+		server d2 "$DEAD2" \
+	farm deadclose probe=smtp probe-interval=1 probe-timeout=1 probe-rise=2 probe-fall=2 on-unavailable=close connect-timeout=1 queue-timeout=2 \
+		server c1 "$DEAD1" \
+	farm live probe=smtp probe-interval=1 probe-timeout=1 \
+		server l1 "$LIVE" \
+	farm queued probe=none queue-timeout=1 \
+		server q1 "$LIVE" maxconn=1 \
+	frontend tf "$FE_T" farm=dead \
+	frontend cl "$FE_C" farm=deadclose \
+	frontend lim "$FE_L" farm=live source-maxconn=1 denied-source=127.0.0.3/32 \
+	frontend q "$FE_Q"
 
 start_sink "$LIVE" || die "smtp-sink on $LIVE did not start"
 start_engine "$T_DIR/unavail.json" || die "engine did not start"

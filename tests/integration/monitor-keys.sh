@@ -49,7 +49,7 @@ mxc() {
 free_port; FE=$PORT
 free_port; P1=$PORT
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
-echo '{ "zone": "mk" }' >"$T_DIR/mk.json"
+zone_config "$T_DIR/mk.json" mk
 start_engine "$T_DIR/mk.json" || die "engine did not start"
 out=$(mxc "farm add mx zone mk probe smtp probe-interval 1 queue-timeout 60;
 	server add mx 127.0.0.1 name s1 port $P1 maxconn 1;

@@ -126,7 +126,7 @@ table_sane() {
 
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
 start_sink "$P2" || die "smtp-sink on $P2 did not start"
-echo '{ "zone": "m1" }' >"$T_DIR/m1.json"
+zone_config "$T_DIR/m1.json" m1
 start_engine "$T_DIR/m1.json" || die "engine did not start"
 if "$MXLB" -c "farm add mx zone m1 balance roundrobin probe smtp \
 	probe-interval $INTERVAL probe-timeout 1 probe-rise 1 probe-fall $FALL \

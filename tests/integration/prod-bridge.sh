@@ -84,12 +84,10 @@ LOCAL_RUN=$T_DIR/local-run	# the shell's own run dir: empty
 mkdir -p "$REMOTE_RUN" "$LOCAL_RUN"
 free_port; FE=$PORT
 free_port; P1=$PORT
-cat >"$T_DIR/z2.json" <<EOF
-{ "zone": "z2",
-  "farms": [ { "name": "mx", "probe": "tcp", "probe-interval": 1,
-               "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1" } ] } ],
-  "frontends": [ { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx" } ] }
-EOF
+zone_config "$T_DIR/z2.json" z2 \
+	farm mx probe=tcp probe-interval=1 \
+		server s1 "$P1" \
+	frontend in "$FE"
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
 MXLB_RUNDIR=$REMOTE_RUN start_engine "$T_DIR/z2.json" || die "engine z2 not ready in 10 s"
 check "the engine's socket is in its own run dir" test -S "$REMOTE_RUN/z2.sock"

@@ -32,20 +32,15 @@ free_port; P2=$PORT
 free_port; FE2=$PORT
 free_port; P3=$PORT
 
-cat >"$T_DIR/chk.json" <<EOF
-{ "zone": "chk",
-  "farms": [ { "name": "mx", "probe": "smtp", "probe-interval": 0.5, "probe-timeout": 1,
-               "probe-rise": 1, "probe-fall": 1,
-               "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1" },
-                            { "address": "127.0.0.1", "port": $P2, "name": "s2" } ] } ],
-  "frontends": [ { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx" } ] }
-EOF
-cat >"$T_DIR/chk2.json" <<EOF
-{ "zone": "chk2",
-  "farms": [ { "name": "relay", "probe": "smtp", "probe-interval": 0.5, "probe-timeout": 1,
-               "servers": [ { "address": "127.0.0.1", "port": $P3, "name": "r1" } ] } ],
-  "frontends": [ { "name": "out", "bind": "$FE2", "address": ["127.0.0.1"], "farm": "relay" } ] }
-EOF
+zone_config "$T_DIR/chk.json" chk \
+	farm mx probe=smtp probe-interval=0.5 probe-timeout=1 probe-rise=1 probe-fall=1 \
+		server s1 "$P1" \
+		server s2 "$P2" \
+	frontend in "$FE"
+zone_config "$T_DIR/chk2.json" chk2 \
+	farm relay probe=smtp probe-interval=0.5 probe-timeout=1 \
+		server r1 "$P3" \
+	frontend out "$FE2"
 
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
 start_sink "$P2" || die "smtp-sink on $P2 did not start"

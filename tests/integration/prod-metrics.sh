@@ -33,21 +33,15 @@ free_port; METRICS=$PORT
 free_port; FE2=$PORT
 free_port; P3=$PORT
 
-cat >"$T_DIR/pm1.json" <<EOF
-{ "zone": "pm1",
-  "farms": [ { "name": "mx", "balance": "roundrobin", "probe": "smtp",
-               "probe-interval": 0.5, "probe-timeout": 1, "probe-rise": 1, "probe-fall": 1,
-               "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1" },
-                            { "address": "127.0.0.1", "port": $P2, "name": "s2" } ] } ],
-  "frontends": [ { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx",
-                   "source-maxconn": 100, "source-rate": 1000000 } ] }
-EOF
-cat >"$T_DIR/pm2.json" <<EOF
-{ "zone": "pm2",
-  "farms": [ { "name": "relay", "probe": "tcp", "probe-interval": 0.5,
-               "servers": [ { "address": "127.0.0.1", "port": $P3, "name": "r1" } ] } ],
-  "frontends": [ { "name": "out", "bind": "$FE2", "address": ["127.0.0.1"], "farm": "relay" } ] }
-EOF
+zone_config "$T_DIR/pm1.json" pm1 \
+	farm mx balance=roundrobin probe=smtp probe-interval=0.5 probe-timeout=1 probe-rise=1 probe-fall=1 \
+		server s1 "$P1" \
+		server s2 "$P2" \
+	frontend in "$FE" source-maxconn=100 source-rate=1000000
+zone_config "$T_DIR/pm2.json" pm2 \
+	farm relay probe=tcp probe-interval=0.5 \
+		server r1 "$P3" \
+	frontend out "$FE2"
 
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
 start_sink "$P2" || die "smtp-sink on $P2 did not start"

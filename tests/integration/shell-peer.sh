@@ -26,12 +26,10 @@ export MXLB_ZONES=/dev/null
 free_port; FE=$PORT
 free_port; SRV=$PORT
 start_sink "$SRV" || die "smtp-sink on $SRV did not start"
-cat >"$T_DIR/z1.json" <<EOF
-{ "zone": "z1",
-  "farms": [ { "name": "mx", "probe": "none",
-               "servers": [ { "address": "127.0.0.1", "port": $SRV, "name": "mx1" } ] } ],
-  "frontends": [ { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx" } ] }
-EOF
+zone_config "$T_DIR/z1.json" z1 \
+	farm mx probe=none \
+		server mx1 "$SRV" \
+	frontend in "$FE"
 start_engine "$T_DIR/z1.json" || die "engine z1 did not start"
 SOCK=$MXLB_RUNDIR/z1.sock
 

@@ -6,14 +6,15 @@
 ITEM is one of
   farm NAME [KEY=VALUE...]            a farm; the servers after it are its own
   server NAME PORT [KEY=VALUE...]     a server of the last farm, on 127.0.0.1
-                                      unless address=... says otherwise
+                                      unless address=... says otherwise; PORT
+                                      - for none (the frontend's)
   frontend NAME BIND [KEY=VALUE...]   a frontend on 127.0.0.1 (address=A,B for
                                       others) in front of the last farm (farm=
                                       for another)
 
 A VALUE that reads as JSON (1, true, [..]) is that; any other is a string;
-address and allowed-source of a frontend are lists, comma separated.  KEY
-order is kept, so a file reads as if written by hand:
+a frontend's address, allowed-source and denied-source are lists, comma
+separated; KEY= (no value) leaves the key out.  KEY order is kept, so a file reads as if written by hand:
 
   zoneconf.py z.json z1 farm mx probe=smtp server s1 2525 weight=2 \\
       frontend in 2500 maxconn=100
@@ -21,7 +22,7 @@ order is kept, so a file reads as if written by hand:
 import json
 import sys
 
-LISTS = ("address", "allowed-source")
+LISTS = ("address", "allowed-source", "denied-source")
 
 
 def value(text):
@@ -36,6 +37,9 @@ def keys(words, obj, lists=()):
         if "=" not in w:
             sys.exit("zoneconf.py: '%s': KEY=VALUE expected" % w)
         k, v = w.split("=", 1)
+        if not v:
+            obj.pop(k, None)
+            continue
         obj[k] = [a for a in v.split(",") if a] if k in lists else value(v)
     return obj
 
@@ -61,7 +65,10 @@ def build(zone, args):
         elif kind == "server":
             if not farms:
                 sys.exit("zoneconf.py: server %s: no farm before it" % words[0])
-            s = keys(words[2:], {"address": "127.0.0.1", "port": value(words[1]), "name": words[0]})
+            s = {"address": "127.0.0.1", "port": value(words[1]), "name": words[0]}
+            if words[1] == "-":
+                del s["port"]
+            keys(words[2:], s)
             farms[-1].setdefault("servers", []).append(s)
         else:
             f = {"name": words[0], "bind": words[1], "address": ["127.0.0.1"]}
