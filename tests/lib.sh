@@ -404,6 +404,21 @@ stop_sink() {
 
 # --- clients ----------------------------------------------------------------
 
+# The line a client reads when the engine refuses it (no server, a limit).
+LINE421="421 4.3.2 $(hostname) Service not available, try again later"
+
+# expect_421 NAME PORT [SOURCE]: one connection to 127.0.0.1:PORT (from
+# SOURCE) reads exactly LINE421, then the close.
+expect_421() {
+	local out=$T_DIR/got.$RANDOM how
+	how=$(tcp_read 127.0.0.1 "$2" 8 "$out" "${3:-}")
+	if printf '%s\r\n' "$LINE421" | cmp -s - "$out" && [ "$how" = eof ]; then
+		ok "$1: exact 421 line, then closed"
+	else
+		fail "$1" "expected '$LINE421\\r\\n' then eof; got $(od -An -c "$out" | tr -s ' ' | head -c 200) then $how"
+	fi
+}
+
 T_PEERS=$T_TOP/tests/peers
 
 # smtpload ARGS...: the per-message SMTP load client (tests/peers/smtpload.py).

@@ -55,8 +55,6 @@ check_eq "engine runs with a hard and soft limit of $LIMIT descriptors" "$LIMIT 
 	"$(awk '/^Max open files/ { print $4, $5 }' "/proc/$ENGINE_PID/limits")"
 check "both servers probed up" wait_until 5 servers_are fds up
 
-LINE421="421 4.3.2 $(hostname) Service not available, try again later"
-printf '%s\r\n' "$LINE421" >"$T_DIR/expected-421"
 
 # in_use: the engine's descriptors below its limit (one it inherited above
 # the limit, if any, does not count against it).

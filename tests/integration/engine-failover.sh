@@ -47,33 +47,33 @@ t_kill=$(now)
 stop_sink "$P1" KILL
 note "killed s1 (pid ${SINK_PIDS[$P1]}) at $t_kill"
 
-if wait_log "$ENGINE_LOG" " probe .*server=s1 .*state=down" $((INTERVAL * FALL + SLACK + 2)); then
-	line=$(grep -E " probe .*server=s1 .*state=down" "$ENGINE_LOG" | head -1)
-	t_down=$(log_time "$line")
-	[ -n "$t_down" ] || t_down=$(now)
-	dt=$(fsub "$t_down" "$t_kill")
-	check "s1 marked down ${dt}s after the kill (<= $INTERVAL x $FALL + $SLACK)" \
-		fcmp "$dt" "<=" $((INTERVAL * FALL + SLACK))
-	check "the down line says why (check=...)" eval '[ -n "$(kv check "$line")" ]'
-	note "$line"
-else
-	fail "s1 marked down after the kill" "no 'probe ... server=s1 ... state=down' line in $((INTERVAL * FALL + SLACK + 2)) s"
+# probe_within STATE SINCE SECS NAME EVENT: the probe logs s1 going STATE at
+# most SECS after SINCE (epoch seconds, the time of EVENT); sets LINE to that
+# line.
+probe_within() {
+	local t dt
+	LINE=
+	if ! wait_log "$ENGINE_LOG" " probe .*server=s1 .*state=$1" $(($3 + 2)); then
+		fail "$4" "no 'probe ... server=s1 ... state=$1' line in $(($3 + 2)) s"
+		return 1
+	fi
+	LINE=$(grep -E " probe .*server=s1 .*state=$1" "$ENGINE_LOG" | tail -1)
+	t=$(log_time "$LINE")
+	dt=$(fsub "${t:-$(now)}" "$2")
+	check "$4 ${dt}s after $5 (<= $3 s)" fcmp "$dt" "<=" "$3"
+	note "$LINE"
+}
+
+if probe_within down "$t_kill" $((INTERVAL * FALL + SLACK)) "s1 marked down" \
+	"the kill"; then
+	check "the down line says why (check=...)" eval '[ -n "$(kv check "$LINE")" ]'
 fi
 check "s2 stayed up" eval '! log_has "$ENGINE_LOG" " probe .*server=s2 .*state=down"'
 
 t_restart=$(now)
 start_sink "$P1" || fail "smtp-sink restarted on $P1" "not listening"
-if wait_log "$ENGINE_LOG" " probe .*server=s1 .*state=up" $((INTERVAL * RISE + SLACK + 2)); then
-	line=$(grep -E " probe .*server=s1 .*state=up" "$ENGINE_LOG" | tail -1)
-	t_up=$(log_time "$line")
-	[ -n "$t_up" ] || t_up=$(now)
-	dt=$(fsub "$t_up" "$t_restart")
-	check "s1 back up ${dt}s after the restart (<= $INTERVAL x $RISE + $SLACK)" \
-		fcmp "$dt" "<=" $((INTERVAL * RISE + SLACK))
-	note "$line"
-else
-	fail "s1 back up after the restart" "no 'probe ... server=s1 ... state=up' line in $((INTERVAL * RISE + SLACK + 2)) s"
-fi
+probe_within up "$t_restart" $((INTERVAL * RISE + SLACK)) "s1 back up" \
+	"the restart"
 
 if ! wait_until 30 t_gone "$LOAD_PID"; then
 	fail "load client finished" "still running after 30 s"

@@ -32,20 +32,6 @@ zone_config "$T_DIR/unavail.json" unavail \
 start_sink "$LIVE" || die "smtp-sink on $LIVE did not start"
 start_engine "$T_DIR/unavail.json" || die "engine did not start"
 
-LINE421="421 4.3.2 $(hostname) Service not available, try again later"
-printf '%s\r\n' "$LINE421" >"$T_DIR/expected-421"
-
-# expect_421 NAME PORT [SOURCE]
-expect_421() {
-	local out=$T_DIR/got.$RANDOM how
-	how=$(tcp_read 127.0.0.1 "$2" 8 "$out" "${3:-}")
-	if cmp -s "$T_DIR/expected-421" "$out" && [ "$how" = eof ]; then
-		ok "$1: exact 421 line, then closed"
-	else
-		fail "$1" "expected '$LINE421\\r\\n' then eof; got $(od -An -c "$out" | tr -s ' ' | head -c 200) then $how"
-	fi
-}
-
 # At once: the servers' state is not known yet, the connects fail, and no
 # server is left to retry on.
 expect_421 "all servers down (before the probe says so)" "$FE_T"

@@ -269,21 +269,19 @@ cp "$T_DIR/mon.screen" "$T_DIR/idle.screen"
 
 # --- resize ---------------------------------------------------------------------
 
-tm resize-window -t mon -x 80 -y 24
-if wait_until 4 table_sane mon 80 24; then
-	ok "at 80x24: header, titles and rows intact"
-else
-	fail "at 80x24: header, titles and rows intact" "screen:
+# resized W H NAME: after a resize to WxH, the table is whole.
+resized() {
+	tm resize-window -t mon -x "$1" -y "$2"
+	if wait_until 4 table_sane mon "$1" "$2"; then
+		ok "$3: header, titles and rows intact"
+	else
+		fail "$3: header, titles and rows intact" "screen:
 $(sed 's/^/#   |/' "$T_DIR/mon.screen")"
-fi
+	fi
+}
+resized 80 24 "at 80x24"
 check "at 80x24: s2 still selected" screen_has mon '^>   s2 +drain '
-tm resize-window -t mon -x 120 -y 40
-if wait_until 4 table_sane mon 120 40; then
-	ok "back at 120x40: header, titles and rows intact"
-else
-	fail "back at 120x40: header, titles and rows intact" "screen:
-$(sed 's/^/#   |/' "$T_DIR/mon.screen")"
-fi
+resized 120 40 "back at 120x40"
 check "at 120 columns the wider columns are back (MAX)" \
 	screen_has mon '^  NAME .* CUR +MAX +TOTAL '
 check_eq "s1's TOTAL the same as before the resize" \

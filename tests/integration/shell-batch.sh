@@ -79,6 +79,19 @@ start_zone() {
 }
 declare -A ZLOG=()
 
+# example NAME TAG SED-ARGS...: share/examples/NAME.mxlb with its ports
+# rewritten by sed SED-ARGS, run as mxlb < it (mx TAG): every port
+# rewritten, exit 0, nothing on stderr.
+example() {
+	local name=$1 tag=$2
+	shift 2
+	sed "$@" "$EX/$name.mxlb" >"$T_DIR/$name.mxlb"
+	check "$name: every port rewritten" no_default_ports "$T_DIR/$name.mxlb"
+	mx "$tag" <"$T_DIR/$name.mxlb"
+	check_eq "$name: mxlb < script exits 0" 0 "$RC"
+	check_eq "$name: stderr empty" "" "$(cat "$T_DIR/$tag.err")"
+}
+
 # zone_version ZONE: the running version, from `show zones`.
 zone_version() {
 	mxc 'show zones' | awk -v z="$1" '$1 == z { print $3 }'
@@ -167,12 +180,8 @@ check_eq "the shell sees the 7 zones, engines up, version 0" \
 # --- 1. the examples --------------------------------------------------------
 
 # ovh-smtp: two PROXY v1 servers -> two real Postfix instances.
-sed -e "s/\<bind 25\>/bind $FE_OVH/" -e "s/\<port 2601\>/port $PF1/" \
-	-e "s/\<port 2602\>/port $PF2/" "$EX/ovh-smtp.mxlb" >"$T_DIR/ovh-smtp.mxlb"
-check "ovh-smtp: every port rewritten" no_default_ports "$T_DIR/ovh-smtp.mxlb"
-mx ovh <"$T_DIR/ovh-smtp.mxlb"
-check_eq "ovh-smtp: mxlb < script exits 0" 0 "$RC"
-check_eq "ovh-smtp: stderr empty" "" "$(cat "$T_DIR/ovh.err")"
+example ovh-smtp ovh -e "s/\<bind 25\>/bind $FE_OVH/" -e "s/\<port 2601\>/port $PF1/" \
+	-e "s/\<port 2602\>/port $PF2/"
 check_eq "ovh-smtp: zone gra at version 1" "zone gra: version 1 running" "$(cat "$T_DIR/ovh.out")"
 check "ovh-smtp: frontend listens on $FE_OVH" wait_port 127.0.0.1 "$FE_OVH" 3
 n1=0 n2=0
@@ -189,15 +198,10 @@ check "ovh-smtp: no PROXY error in Postfix's logs" eval \
 	'! pf_has "haproxy read|warning: .*(proxy|PROXY)"'
 
 # multi-instance: three zones, one `zone apply all`.
-sed -e "s/\<bind 25\>/bind $FE_IN/" -e "s/\<bind 587\>/bind $FE_OUT/" \
+example multi-instance multi -e "s/\<bind 25\>/bind $FE_IN/" -e "s/\<bind 587\>/bind $FE_OUT/" \
 	-e "s/\<bind 2526\>/bind $FE_BULK/" -e "s/\<port 2601\>/port $PF1/" \
 	-e "s/\<port 2602\>/port $PF2/" -e "s/\<port 2611\>/port $OUT1/" \
-	-e "s/\<port 2612\>/port $OUT2/" -e "s/\<port 2621\>/port $BULK1/" \
-	"$EX/multi-instance.mxlb" >"$T_DIR/multi-instance.mxlb"
-check "multi-instance: every port rewritten" no_default_ports "$T_DIR/multi-instance.mxlb"
-mx multi <"$T_DIR/multi-instance.mxlb"
-check_eq "multi-instance: mxlb < script exits 0" 0 "$RC"
-check_eq "multi-instance: stderr empty" "" "$(cat "$T_DIR/multi.err")"
+	-e "s/\<port 2612\>/port $OUT2/" -e "s/\<port 2621\>/port $BULK1/"
 check_eq "multi-instance: one apply, three zones at version 1" \
 	"zone bulk: version 1 running|zone inbound: version 1 running|zone outbound: version 1 running" \
 	"$(sort "$T_DIR/multi.out" | paste -sd'|')"
@@ -223,13 +227,9 @@ read -r o1 o2 b1 <<<"$(sinks_delta "$OUT1" "$OUT2" "$BULK1")"
 check_eq "multi-instance: sinks out1+out2 got 6, bulk1 got 4" "6 4" "$((o1 + o2)) $b1"
 
 # mx-priority: tier 10 (2:1), then tier 20, then the backup.
-sed -e "s/\<bind 25\>/bind $FE_MX/" -e "s/\<port 2601\>/port $MX1/" \
+example mx-priority prio -e "s/\<bind 25\>/bind $FE_MX/" -e "s/\<port 2601\>/port $MX1/" \
 	-e "s/\<port 2602\>/port $MX2/" -e "s/\<port 2603\>/port $MX3/" \
-	-e "s/\<port 2604\>/port $RELAY/" "$EX/mx-priority.mxlb" >"$T_DIR/mx-priority.mxlb"
-check "mx-priority: every port rewritten" no_default_ports "$T_DIR/mx-priority.mxlb"
-mx prio <"$T_DIR/mx-priority.mxlb"
-check_eq "mx-priority: mxlb < script exits 0" 0 "$RC"
-check_eq "mx-priority: stderr empty" "" "$(cat "$T_DIR/prio.err")"
+	-e "s/\<port 2604\>/port $RELAY/"
 check_eq "mx-priority: zone mx at version 1" "zone mx: version 1 running" "$(cat "$T_DIR/prio.out")"
 check "mx-priority: frontend listens on $FE_MX" wait_port 127.0.0.1 "$FE_MX" 3
 SINKS=("$MX1" "$MX2" "$MX3" "$RELAY")
