@@ -494,3 +494,66 @@ open(out, "wb").write(data)
 print(how)
 PY
 }
+
+# --- tmux -------------------------------------------------------------------
+
+# The suite's private tmux server (-L); tm ARGS... talks to it.  The first
+# "tm new-session" starts it, with T_TMUX_CONF as its config (none unset).
+T_TMUX=mxlb-$T_NAME-$$
+tm() {
+	tmux -L "$T_TMUX" -f "${T_TMUX_CONF:-/dev/null}" "$@"
+}
+
+# tmux_server: tmux or die; at exit every pane's processes are stopped by
+# PID, then the server, and its socket is removed.
+tmux_server() {
+	command -v tmux >/dev/null || die "tmux is not installed"
+	at_exit tm_cleanup
+}
+tm_cleanup() {
+	local pid c sock
+	sock=$(tm display-message -p '#{socket_path}' 2>/dev/null)
+	for pid in $(tm list-panes -a -F '#{pane_pid}' 2>/dev/null); do
+		for c in $(ps -o pid= --ppid "$pid" 2>/dev/null); do
+			stop_pid "$c" TERM 3
+		done
+		stop_pid "$pid" TERM 3
+	done
+	tm kill-server 2>/dev/null
+	[ -n "$sock" ] && rm -f "$sock"
+}
+
+# tm_screen SESSION: its screen as text, also kept in $T_DIR/SESSION.screen.
+tm_screen() {
+	tm capture-pane -p -t "$1" >"$T_DIR/$1.screen" 2>/dev/null &&
+		cat "$T_DIR/$1.screen"
+}
+
+# tm_has SESSION ERE: a line of the session's screen matches.
+tm_has() {
+	tm_screen "$1" | grep -Eq -- "$2"
+}
+
+# tmux_mxlb COLS [VAR=VALUE...]: the shell ($MXLB, default build/mxlb) in
+# tmux session "shell", COLS x 40, no status line, HOME the suite's dir,
+# TERM=screen and the VARs in its environment.  The pane stays after mxlb
+# ends, and its exit status is written to $STATUS (tmux sometimes leaves a
+# dead pane's process unreaped: no #{pane_dead_status}).  Through bash: a
+# Ctrl-C the shell handles does not end the script around it.
+tmux_mxlb() {
+	local cols=$1
+	shift
+	tmux_server
+	T_TMUX_CONF=$T_DIR/tmux.conf
+	printf '%s\n' 'set -g remain-on-exit on' 'set -g status off' \
+		'set -g history-limit 2000' >"$T_TMUX_CONF"
+	STATUS=$T_DIR/mxlb.status
+	{
+		echo '#!/bin/bash'
+		printf "MXLB_RUNDIR='%s' HOME='%s' TERM=screen %s '%s'\n" \
+			"$MXLB_RUNDIR" "$T_DIR" "$*" "${MXLB:-$T_TOP/build/mxlb}"
+		printf "echo \$? >'%s'\n" "$STATUS"
+	} >"$T_DIR/run-mxlb"
+	chmod +x "$T_DIR/run-mxlb"
+	tm new-session -d -s shell -x "$cols" -y 40 "$T_DIR/run-mxlb"
+}

@@ -28,28 +28,7 @@ zone_config "$T_DIR/z1.json" z1 \
 	frontend in "$FE"
 start_engine "$T_DIR/z1.json" || die "engine z1 did not start"
 
-TM=mxlb-peer-$$
-tm() {
-	tmux -L "$TM" "$@"
-}
-cat >"$T_DIR/tmux.conf" <<'EOF'
-set -g remain-on-exit on
-set -g status off
-set -g history-limit 2000
-EOF
-STATUS=$T_DIR/mxlb.status
-# bash: a Ctrl-C the shell handles does not end the script around it
-# (bash waits to see how its child ended; dash would die of the SIGINT).
-cat >"$T_DIR/run-mxlb" <<SCRIPT
-#!/bin/bash
-MXLB_RUNDIR='$MXLB_RUNDIR' MXLB_ZONES=/dev/null HOME='$T_DIR' TERM=screen '$MXLB'
-echo \$? >'$STATUS'
-SCRIPT
-chmod +x "$T_DIR/run-mxlb"
-tm -f "$T_DIR/tmux.conf" new-session -d -s shell -x 150 -y 40 \
-	"$T_DIR/run-mxlb" || die "tmux did not start"
-TM_SOCK=$(tm display-message -p '#{socket_path}')
-at_exit "tmux -L '$TM' kill-server; rm -f '$TM_SOCK'"
+tmux_mxlb 150 MXLB_ZONES=/dev/null || die "tmux did not start"
 
 screen() {
 	tm capture-pane -p -J -t "${1:-shell}" | sed -e ':a' -e '/^\n*$/{$d;N;ba' -e '}'

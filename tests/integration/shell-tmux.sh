@@ -27,33 +27,10 @@ check_eq "the config applies through mxlb -c" "zone z1: version 1 running" "$out
 
 # --- the terminal -----------------------------------------------------------
 
-# A private tmux server (-L), killed at exit.  The pane stays after mxlb
-# ends, so that its end can be seen; no status line: 40 rows of shell.
-TM=mxlb-test-$$
-tm() {
-	tmux -L "$TM" "$@"
-}
-cat >"$T_DIR/tmux.conf" <<'EOF'
-set -g remain-on-exit on
-set -g status off
-set -g history-limit 2000
-EOF
-# The pane runs mxlb through a small script that writes its exit status:
-# tmux 3.3a sometimes leaves a pane's process unreaped (a zombie, so no
-# #{pane_dead_status}) though the pane is dead.  HOME: the history file and
-# ~/.editrc are the suite's, not the user's.
-STATUS=$T_DIR/mxlb.status
-cat >"$T_DIR/run-mxlb" <<SCRIPT
-#!/bin/sh
-MXLB_RUNDIR='$MXLB_RUNDIR' HOME='$T_DIR' TERM=screen '$MXLB'
-echo \$? >'$STATUS'
-SCRIPT
-chmod +x "$T_DIR/run-mxlb"
-tm -f "$T_DIR/tmux.conf" new-session -d -s shell -x 120 -y 40 \
-	"$T_DIR/run-mxlb" || die "tmux did not start"
-# The server does not remove its socket when killed: the hook does.
-TM_SOCK=$(tm display-message -p '#{socket_path}')
-at_exit "tmux -L '$TM' kill-server; rm -f '$TM_SOCK'"
+# mxlb in a private tmux, 120 x 40; the pane stays after mxlb ends, so that
+# its end can be seen.  HOME: the history file and ~/.editrc are the
+# suite's, not the user's.
+tmux_mxlb 120 || die "tmux did not start"
 
 # The screen as the operator sees it: wrapped lines joined, trailing spaces
 # kept (the one TAB adds matters), empty lines at the end dropped.
