@@ -255,6 +255,15 @@ free_port() {
 	T_PORT_NEXT=$((T_PORT_NEXT + 1))
 }
 
+# free_ports NAME...: a free_port for each NAME, set to it.
+free_ports() {
+	local v
+	for v; do
+		free_port
+		printf -v "$v" %s "$PORT"
+	done
+}
+
 # --- the engine -------------------------------------------------------------
 
 # zone_config FILE ZONE [farm NAME K=V...] [server NAME PORT K=V...]
@@ -279,9 +288,7 @@ T_SMTP_PROBE=(probe=smtp probe-interval=1 probe-timeout=2 probe-rise=2
 # '"idle-timeout": 3'.
 two_sink_config() {
 	local zone=$1 file=$2 extra=()
-	free_port; FE=$PORT
-	free_port; P1=$PORT
-	free_port; P2=$PORT
+	free_ports FE P1 P2
 	# '"a": 1, "b": "x"' as a=1 b=x
 	[ -n "${3:-}" ] && mapfile -t extra < <("$T_PY" -c '
 import json, sys
@@ -289,6 +296,17 @@ for k, v in json.loads("{" + sys.argv[1] + "}").items():
     print("%s=%s" % (k, v if isinstance(v, str) else json.dumps(v)))' "$3")
 	zone_config "$file" "$zone" farm mx "${T_SMTP_PROBE[@]}" \
 		server s1 "$P1" server s2 "$P2" frontend in "$FE" "${extra[@]}"
+}
+
+# sink_zone ZONE: ZONE running from $T_DIR/ZONE.json: frontend "in" on
+# 127.0.0.1:$FE in front of farm "mx" (no probe), its one server mx1 an
+# smtp-sink on $SRV; the two ports taken with free_port.  Dies if any of it
+# does not start.
+sink_zone() {
+	free_ports FE SRV
+	start_sink "$SRV" || die "smtp-sink on $SRV did not start"
+	zone_config "$T_DIR/$1.json" "$1" farm mx probe=none server mx1 "$SRV" frontend in "$FE"
+	start_engine "$T_DIR/$1.json" || die "engine $1 did not start"
 }
 
 # json_get FILE KEY: a top-level string of a JSON file.
@@ -556,4 +574,60 @@ tmux_mxlb() {
 	} >"$T_DIR/run-mxlb"
 	chmod +x "$T_DIR/run-mxlb"
 	tm new-session -d -s shell -x "$cols" -y 40 "$T_DIR/run-mxlb"
+}
+
+# --- the shell in tmux (tmux_mxlb) ---------------------------------------------
+
+# screen [SESSION]: the shell's screen (or SESSION's) as the operator sees
+# it: wrapped lines joined, trailing spaces kept (the one TAB adds matters),
+# empty lines at the end dropped.
+screen() {
+	tm capture-pane -p -J -t "${1:-shell}" | sed -e ':a' -e '/^\n*$/{$d;N;ba' -e '}'
+}
+# The line the cursor is on: the prompt and what is typed after it.
+last_line() {
+	screen | tail -1
+}
+screen_has() {
+	screen | grep -Eq -- "$1"
+}
+last_is() {
+	[ "$(last_line)" = "$1" ]
+}
+wait_screen() {
+	wait_until "${2:-5}" screen_has "$1"
+}
+wait_last() {
+	wait_until "${2:-5}" last_is "$1"
+}
+keys() {
+	tm send-keys -t shell "$@"
+}
+# input TEXT: typed as is (a `?` is a key like any other).
+input() {
+	keys -l "$1"
+}
+# shot NAME: the screen into $T_DIR/NAME.screen, for whoever reads a failure.
+shot() {
+	screen >"$T_DIR/$1.screen"
+	note "screen after $1 in $T_DIR/$1.screen"
+}
+# fresh: Ctrl-L clears the screen; only the prompt (and the line typed so
+# far) is left, so what a step shows cannot come from an earlier one.
+fresh() {
+	keys C-l
+	wait_until 5 eval '[ "$(screen | wc -l)" -eq 1 ]' ||
+		note "Ctrl-L did not clear the screen in 5 s"
+}
+# step NAME CHECK...: ok when CHECK succeeds, else fail with the screen.
+step() {
+	local name=$1
+	shift
+	if "$@"; then
+		ok "$name"
+	else
+		fail "$name" "not on the screen"
+		shot "$(printf %s "$name" | tr -c 'a-zA-Z0-9' - | cut -c1-40)"
+		screen | sed 's/^/#   | /'
+	fi
 }

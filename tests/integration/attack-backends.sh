@@ -30,14 +30,7 @@
 MXLB=${MXLB:-$T_TOP/build/mxlb}
 [ -x "$MXLB" ] || die "no shell at $MXLB (run make)"
 
-free_port; FE_S=$PORT
-free_port; FE_R=$PORT
-free_port; FE_N=$PORT
-free_port; PA=$PORT
-free_port; PR=$PORT
-free_port; PN=$PORT
-free_port; SB1=$PORT
-free_port; SB2=$PORT
+free_ports FE_S FE_R FE_N PA PR PN SB1 SB2
 
 zone_config "$T_DIR/bad.json" bad \
 	farm sil "${T_SMTP_PROBE[@]}" server A "$PA" server sink1 "$SB1" \

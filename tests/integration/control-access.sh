@@ -18,8 +18,7 @@ SYSPY=/usr/bin/python3
 [ -x "$SYSPY" ] || die "$SYSPY is missing"
 ZONE=access
 SOCK=$MXLB_RUNDIR/$ZONE.sock
-free_port; FE=$PORT
-free_port; P1=$PORT
+free_ports FE P1
 
 G_READ=mxlbt-ro-$$
 G_ADMIN=mxlbt-adm-$$

@@ -11,12 +11,8 @@ N=${COMMITS_MSGS:-5000}
 # The interpreter itself, not a version manager's shim: ctl.py runs often.
 PY=$(python3 -c 'import sys; print(sys.executable)')
 CTL="$PY $T_PEERS/ctl.py"
-free_port; FE=$PORT
-free_port; FE2=$PORT		# added by a commit
-free_port; P1=$PORT
-free_port; P2=$PORT
-free_port; P3=$PORT
-free_port; P4=$PORT
+# FE2: added by a commit
+free_ports FE FE2 P1 P2 P3 P4
 declare -A SPORT=([s1]=$P1 [s2]=$P2 [s3]=$P3 [s4]=$P4)
 
 # conf FILE BIND SERVER:WEIGHT...: the zone's config.

@@ -8,9 +8,7 @@
 
 PY=$(python3 -c 'import sys; print(sys.executable)')
 CTL="$PY $T_PEERS/ctl.py"
-free_port; FE=$PORT
-free_port; P1=$PORT
-free_port; P2=$PORT
+free_ports FE P1 P2
 
 FARM=(farm mx probe=smtp probe-interval=1 probe-timeout=2)
 zone_config "$T_DIR/confirm.json" confirm "${FARM[@]}" server s1 "$P1" frontend in "$FE"

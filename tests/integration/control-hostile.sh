@@ -10,9 +10,7 @@
 PY=$(python3 -c 'import sys; print(sys.executable)')
 CTL="$PY $T_PEERS/ctl.py"
 RSS_MAX_KB=$((200 * 1024))
-free_port; FE=$PORT
-free_port; P1=$PORT
-free_port; P2=$PORT
+free_ports FE P1 P2
 
 zone_config "$T_DIR/hostile.json" chostile \
 	farm mx probe=smtp probe-interval=1 probe-timeout=2 connect-timeout=2 \

@@ -13,9 +13,7 @@ CTL="$PY $T_PEERS/ctl.py"
 ZONE=persist
 SOCK=$MXLB_RUNDIR/$ZONE.sock
 STATE=$MXLB_STATEDIR/$ZONE
-free_port; FE=$PORT
-free_port; P1=$PORT
-free_port; P2=$PORT
+free_ports FE P1 P2
 
 FARM=(farm mx probe=smtp probe-interval=1 probe-timeout=2 probe-rise=1 connect-timeout=2)
 zone_config "$T_DIR/$ZONE.json" "$ZONE" "${FARM[@]}" server s1 "$P1" server s2 "$P2" weight=1 \

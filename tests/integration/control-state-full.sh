@@ -25,9 +25,7 @@ export MXLB_STATEDIR=$FS
 STATE=$FS/$ZONE
 SOCK=$MXLB_RUNDIR/$ZONE.sock
 
-free_port; FE=$PORT
-free_port; P1=$PORT
-free_port; P2=$PORT
+free_ports FE P1 P2
 FARM=(farm mx probe=smtp probe-interval=1 probe-timeout=2 probe-rise=1 connect-timeout=2)
 zone_config "$T_DIR/$ZONE.json" "$ZONE" "${FARM[@]}" server s1 "$P1" server s2 "$P2" frontend in "$FE"
 zone_config "$T_DIR/s1.json" "$ZONE" "${FARM[@]}" server s1 "$P1" frontend in "$FE"

@@ -17,8 +17,7 @@ PY=$(python3 -c 'import sys; print(sys.executable)')
 CTL="$PY $T_PEERS/ctl.py"
 MXLB=${MXLB:-$T_TOP/build/mxlb}
 ZONE=st
-free_port; FE=$PORT
-free_port; P1=$PORT
+free_ports FE P1
 
 for w in 1 2; do
 	zone_config "$T_DIR/v$w.json" "$ZONE" farm mx probe=none server s1 "$P1" weight=$w frontend in "$FE"

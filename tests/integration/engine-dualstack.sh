@@ -6,8 +6,7 @@
 # from ::1 still arrives as IPv6.
 . "$(dirname "$0")/../lib.sh"
 
-free_port; FE=$PORT
-free_port; PS=$PORT
+free_ports FE PS
 
 # A PROXY v1 server: appends the header line of each connection to a file,
 # then speaks enough SMTP for a client to QUIT.

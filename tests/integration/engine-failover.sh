@@ -13,9 +13,7 @@ FALL=2
 RISE=2
 SLACK=1		# seconds allowed beyond interval x fall (or x rise)
 CONC=4
-free_port; FE=$PORT
-free_port; P1=$PORT
-free_port; P2=$PORT
+free_ports FE P1 P2
 
 zone_config "$T_DIR/failover.json" failover \
 	farm mx balance=roundrobin probe=smtp "probe-interval=$INTERVAL" probe-timeout=1 "probe-rise=$RISE" "probe-fall=$FALL" connect-timeout=2 queue-timeout=5 \

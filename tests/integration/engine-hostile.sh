@@ -6,11 +6,9 @@
 # and no half-sent message reaches a sink.
 . "$(dirname "$0")/../lib.sh"
 
-free_port; FE=$PORT		# real mail, and garbage and mid-DATA drops
-free_port; FEB=$PORT		# the clients that never read
-free_port; P1=$PORT
-free_port; P2=$PORT
-free_port; P3=$PORT
+# FE: real mail, and garbage and mid-DATA drops
+# FEB: the clients that never read
+free_ports FE FEB P1 P2 P3
 
 # The never-reading clients get their own sink: smtp-sink is one process,
 # and a reply it cannot write would stall every session it serves, which

@@ -8,11 +8,10 @@
 . "$(dirname "$0")/../lib.sh"
 . "$T_PEERS/postfix.sh"
 
-free_port; FE1=$PORT		# -> v1 -> smtpd
-free_port; FE2=$PORT		# -> v2 -> smtpd
-free_port; FE3=$PORT		# -> v1 -> postscreen
-free_port; SMTPD=$PORT
-free_port; PSCREEN=$PORT
+# FE1: -> v1 -> smtpd
+# FE2: -> v2 -> smtpd
+# FE3: -> v1 -> postscreen
+free_ports FE1 FE2 FE3 SMTPD PSCREEN
 PF=$T_DIR/postfix
 
 zone_config "$T_DIR/postfix.json" pf \

@@ -6,9 +6,7 @@
 # of its connections; every session line must say end=closed.
 . "$(dirname "$0")/../lib.sh"
 
-free_port; FE=$PORT
-free_port; SINK=$PORT
-free_port; SLOW=$PORT
+free_ports FE SINK SLOW
 
 # An SMTP server that, like smtpd, closes a moment after its 221.
 cat >"$T_DIR/slowclose.py" <<'PY'

@@ -6,9 +6,8 @@
 # restarts with a frontend on each.
 . "$(dirname "$0")/../lib.sh"
 
-free_port; FE=$PORT
-free_port; SINK=$PORT
-free_port; QUIET=$PORT		# probed over TCP: connect, then close
+# QUIET: probed over TCP: connect, then close
+free_ports FE SINK QUIET
 
 # The zone's farms: mx, which the frontends serve, and one probed over TCP.
 FARMS=(farm probed probe=tcp probe-interval=1 server p1 "$QUIET"

@@ -7,8 +7,7 @@
 # another host with the same inherited port is fine.
 . "$(dirname "$0")/../lib.sh"
 
-free_port; FE=$PORT
-free_port; SINK=$PORT
+free_ports FE SINK
 
 FARM=(farm mx probe=none connect-timeout=2)
 

@@ -5,9 +5,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 N=${SPLIT_MSGS:-2000}
-free_port; FE=$PORT
-free_port; P1=$PORT
-free_port; P2=$PORT
+free_ports FE P1 P2
 
 zone_config "$T_DIR/split.json" split \
 	farm mx balance=roundrobin "${T_SMTP_PROBE[@]}" queue-timeout=5 \

@@ -6,13 +6,12 @@
 # same way.  mxlbd -n reports a bad config with the error's path, exit 1.
 . "$(dirname "$0")/../lib.sh"
 
-free_port; FE_T=$PORT		# tempfail frontend, dead farm
-free_port; FE_C=$PORT		# close frontend, dead farm
-free_port; FE_L=$PORT		# limited frontend, live farm
-free_port; DEAD1=$PORT		# nothing listens on these two
-free_port; DEAD2=$PORT
-free_port; LIVE=$PORT
-free_port; FE_Q=$PORT		# server maxconn 1, queue-timeout 1 s
+# FE_T: tempfail frontend, dead farm
+# FE_C: close frontend, dead farm
+# FE_L: limited frontend, live farm
+# DEAD1, DEAD2: nothing listens on them
+# FE_Q: server maxconn 1, queue-timeout 1 s
+free_ports FE_T FE_C FE_L DEAD1 DEAD2 LIVE FE_Q
 
 zone_config "$T_DIR/unavail.json" unavail \
 	farm dead probe=smtp probe-interval=1 probe-timeout=1 probe-rise=2 probe-fall=2 on-unavailable=tempfail connect-timeout=1 queue-timeout=2 \

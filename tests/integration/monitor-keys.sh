@@ -22,8 +22,7 @@ mxc() {
 	timeout -k 5 30 "$MXLB" -c "$1" </dev/null 2>>"$T_DIR/mxc.err"
 }
 
-free_port; FE=$PORT
-free_port; P1=$PORT
+free_ports FE P1
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
 zone_config "$T_DIR/mk.json" mk
 start_engine "$T_DIR/mk.json" || die "engine did not start"

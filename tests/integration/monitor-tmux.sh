@@ -13,9 +13,7 @@ FALL=2
 SLACK=3		# seconds beyond interval x fall: a probe in flight, one
 		# monitor refresh (1 s), capture polling
 MXLB=$T_TOP/build/mxlb
-free_port; FE=$PORT
-free_port; P1=$PORT
-free_port; P2=$PORT
+free_ports FE P1 P2
 
 [ -x "$MXLB" ] || die "no shell at $MXLB (run make)"
 

@@ -82,8 +82,7 @@ check "sshd logged the key login" wait_log "$T_DIR/sshd.log" "Accepted publickey
 REMOTE_RUN=$T_DIR/remote-run	# the engine's; no shell below scans it
 LOCAL_RUN=$T_DIR/local-run	# the shell's own run dir: empty
 mkdir -p "$REMOTE_RUN" "$LOCAL_RUN"
-free_port; FE=$PORT
-free_port; P1=$PORT
+free_ports FE P1
 zone_config "$T_DIR/z2.json" z2 \
 	farm mx probe=tcp probe-interval=1 \
 		server s1 "$P1" \

@@ -26,11 +26,7 @@ MXLB=${MXLB:-$T_TOP/build/mxlb}
 export MXLB_ZONES=/dev/null	# no zone of this machine's files
 [ -x "$MXLB" ] || die "no shell at $MXLB (run make)"
 
-free_port; FE=$PORT
-free_port; P1=$PORT
-free_port; P2=$PORT
-free_port; FE2=$PORT
-free_port; P3=$PORT
+free_ports FE P1 P2 FE2 P3
 
 zone_config "$T_DIR/chk.json" chk \
 	farm mx probe=smtp probe-interval=0.5 probe-timeout=1 probe-rise=1 probe-fall=1 \

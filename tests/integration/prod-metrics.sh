@@ -26,12 +26,7 @@ export MXLB_ZONES=/dev/null	# no zone of this machine's files
 command -v promtool >/dev/null || die "promtool is not installed (share/install-deps installs prometheus)"
 
 MSGS=40
-free_port; FE=$PORT
-free_port; P1=$PORT
-free_port; P2=$PORT
-free_port; METRICS=$PORT
-free_port; FE2=$PORT
-free_port; P3=$PORT
+free_ports FE P1 P2 METRICS FE2 P3
 
 zone_config "$T_DIR/pm1.json" pm1 \
 	farm mx balance=roundrobin probe=smtp probe-interval=0.5 probe-timeout=1 probe-rise=1 probe-fall=1 \

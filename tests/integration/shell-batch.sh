@@ -31,25 +31,25 @@ FIX=$T_TOP/tests/fixtures/shell
 [ -x "$MXLB" ] || die "no shell at $MXLB (run make)"
 [ -x "$MXLBD" ] || die "no engine at $MXLBD (run make)"
 
-free_port; PF1=$PORT		# Postfix 1 smtpd (PROXY v1/v2)
-free_port; PF2=$PORT		# Postfix 2 smtpd (PROXY v1/v2)
-free_port; FE_OVH=$PORT		# ovh-smtp: bind 25
-free_port; FE_IN=$PORT		# multi-instance: bind 25
-free_port; FE_OUT=$PORT		# multi-instance: bind 587
-free_port; FE_BULK=$PORT	# multi-instance: bind 2526
-free_port; OUT1=$PORT		# 2611
-free_port; OUT2=$PORT		# 2612
-free_port; BULK1=$PORT		# 2621
-free_port; FE_MX=$PORT		# mx-priority: bind 25
-free_port; MX1=$PORT		# 2601
-free_port; MX2=$PORT		# 2602
-free_port; MX3=$PORT		# 2603
-free_port; RELAY=$PORT		# 2604
-free_port; FE_ERR=$PORT		# the line-3 script's frontend
-free_port; NOSRV=$PORT		# a server port nothing listens on
-free_port; RT1=$PORT		# fixture frontend
-free_port; RT2=$PORT
-free_port; FE_BIG=$PORT		# the 10,000-line script's frontends
+# PF1: Postfix 1 smtpd (PROXY v1/v2)
+# PF2: Postfix 2 smtpd (PROXY v1/v2)
+# FE_OVH: ovh-smtp: bind 25
+# FE_IN: multi-instance: bind 25
+# FE_OUT: multi-instance: bind 587
+# FE_BULK: multi-instance: bind 2526
+# OUT1: 2611
+# OUT2: 2612
+# BULK1: 2621
+# FE_MX: mx-priority: bind 25
+# MX1: 2601
+# MX2: 2602
+# MX3: 2603
+# RELAY: 2604
+# FE_ERR: the line-3 script's frontend
+# NOSRV: a server port nothing listens on
+# RT1: fixture frontend
+# FE_BIG: the 10,000-line script's frontends
+free_ports PF1 PF2 FE_OVH FE_IN FE_OUT FE_BULK OUT1 OUT2 BULK1 FE_MX MX1 MX2 MX3 RELAY FE_ERR NOSRV RT1 RT2 FE_BIG
 
 # --- helpers ----------------------------------------------------------------
 

@@ -14,8 +14,7 @@
 MXLB=$T_TOP/build/mxlb
 GOLDEN=$T_TOP/tests/golden/complete
 [ -x "$MXLB" ] || die "no shell at $MXLB (run make)"
-free_port; FE=$PORT
-free_port; SRV=$PORT
+free_ports FE SRV
 
 start_engine -z z1 || die "engine z1 not ready in 10 s"
 

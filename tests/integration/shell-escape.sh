@@ -21,10 +21,7 @@ mxc() {
 ESC=$'\e'
 BAD=$'evil\e]0;x\a\e[2J'
 
-free_port; FE=$PORT
-free_port; P1=$PORT
-free_port; P2=$PORT
-free_port; P3=$PORT
+free_ports FE P1 P2 P3
 spawn badmx "$T_PY" "$T_PEERS/badmx.py" "$P1" --mode ok --greeting "$BAD"
 spawn silent "$T_PY" "$T_PEERS/badmx.py" "$P2" --mode silent
 spawn plain "$T_PY" "$T_PEERS/badmx.py" "$P3" --mode ok

@@ -19,49 +19,10 @@ MXLB=${MXLB:-$T_TOP/build/mxlb}
 [ -x "$MXLB" ] || die "no shell at $MXLB (run make)"
 command -v tmux >/dev/null || die "tmux is not installed"
 export MXLB_ZONES=/dev/null
-free_port; FE=$PORT
-free_port; SRV=$PORT
-start_sink "$SRV" || die "smtp-sink on $SRV did not start"
-zone_config "$T_DIR/z1.json" z1 \
-	farm mx probe=none \
-		server mx1 "$SRV" \
-	frontend in "$FE"
-start_engine "$T_DIR/z1.json" || die "engine z1 did not start"
+sink_zone z1
 
 tmux_mxlb 150 MXLB_ZONES=/dev/null || die "tmux did not start"
 
-screen() {
-	tm capture-pane -p -J -t "${1:-shell}" | sed -e ':a' -e '/^\n*$/{$d;N;ba' -e '}'
-}
-last_is() {
-	[ "$(screen | tail -1)" = "$1" ]
-}
-screen_has() {
-	screen | grep -Eq -- "$1"
-}
-wait_screen() {
-	wait_until "${2:-5}" screen_has "$1"
-}
-keys() {
-	tm send-keys -t shell "$@"
-}
-input() {
-	keys -l "$1"
-}
-fresh() {
-	keys C-l
-	wait_until 5 eval '[ "$(screen | wc -l)" -eq 1 ]' || note "Ctrl-L did not clear"
-}
-step() {
-	local name=$1
-	shift
-	if "$@"; then
-		ok "$name"
-	else
-		fail "$name" "not on the screen"
-		screen | sed 's/^/#   | /'
-	fi
-}
 alive_shell() {
 	[ ! -s "$STATUS" ] && [ "$(tm display-message -p -t shell '#{pane_dead}')" = 0 ]
 }

@@ -14,8 +14,7 @@ mxc() {
 	timeout -k 5 30 "$MXLB" -c "$1" </dev/null 2>>"$T_DIR/mxc.err"
 }
 
-free_port; FE=$PORT
-free_port; P1=$PORT
+free_ports FE P1
 zone_config "$T_DIR/z.json" zs \
 	farm mx probe=none queue-timeout=30 \
 		server s1 "$P1" maxconn=1 \

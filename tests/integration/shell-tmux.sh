@@ -14,8 +14,7 @@
 MXLB=$T_TOP/build/mxlb
 [ -x "$MXLB" ] || die "no shell at $MXLB (run make)"
 command -v tmux >/dev/null || die "tmux is not installed"
-free_port; FE=$PORT
-free_port; SRV=$PORT
+free_ports FE SRV
 
 start_engine -z z1 || die "engine z1 not ready in 10 s"
 out=$("$MXLB" -c "farm add mx zone z1 probe none;
@@ -32,66 +31,12 @@ check_eq "the config applies through mxlb -c" "zone z1: version 1 running" "$out
 # suite's, not the user's.
 tmux_mxlb 120 || die "tmux did not start"
 
-# The screen as the operator sees it: wrapped lines joined, trailing spaces
-# kept (the one TAB adds matters), empty lines at the end dropped.
-screen() {
-	tm capture-pane -p -J -t shell | sed -e ':a' -e '/^\n*$/{$d;N;ba' -e '}'
-}
-# The line the cursor is on: the prompt and what is typed after it.
-last_line() {
-	screen | tail -1
-}
-screen_has() {
-	screen | grep -Eq -- "$1"
-}
-last_is() {
-	[ "$(last_line)" = "$1" ]
-}
-wait_screen() {
-	wait_until "${2:-5}" screen_has "$1"
-}
-wait_last() {
-	wait_until "${2:-5}" last_is "$1"
-}
-keys() {
-	tm send-keys -t shell "$@"
-}
-# input TEXT: typed as is (a `?` is a key like any other).
-input() {
-	keys -l "$1"
-}
 pane_dead() {
 	[ "$(tm display-message -p -t shell '#{pane_dead}' 2>/dev/null)" = 1 ]
-}
-# shot NAME: the screen into $T_DIR/NAME.screen, for whoever reads a failure.
-shot() {
-	screen >"$T_DIR/$1.screen"
-	note "screen after $1 in $T_DIR/$1.screen"
 }
 
 P='mxlb(z1)# '
 PSTAR='mxlb(z1)*# '
-
-# fresh: Ctrl-L clears the screen; only the prompt (and the line typed so
-# far) is left, so what a step shows cannot come from an earlier one.
-fresh() {
-	keys C-l
-	wait_until 5 eval '[ "$(screen | wc -l)" -eq 1 ]' ||
-		note "Ctrl-L did not clear the screen in 5 s"
-}
-
-# step NAME CHECK...: ok when CHECK succeeds, else fail with the screen.
-step() {
-	local name=$1
-	shift
-	if "$@"; then
-		ok "$name"
-	else
-		fail "$name" "not on the screen"
-		shot "$(printf %s "$name" | tr -c 'a-zA-Z0-9' - | cut -c1-40)"
-		screen | sed 's/^/#   | /'
-	fi
-}
 
 step "the shell starts with its banner and the prompt $P" \
 	wait_screen "^mxlb 1 zone; 'help' lists the commands, '\?' what may come next\.\$"
