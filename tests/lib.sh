@@ -319,7 +319,9 @@ json_get() {
 # (default engine), wait for its "ready" line.  CONF as "-z ZONE": the zone
 # without -c (what its state holds, or nothing).  Sets ENGINE_PID and
 # ENGINE_LOG.  Returns 1 if it is not ready in 10 s.  Variables given before
-# the call (MXLB_RUNDIR=... start_engine ...) are in the engine's environment.
+# the call (MXLB_RUNDIR=... start_engine ...) are in the engine's environment;
+# ENGINE_WRAP (an array) is a command it runs under (ip netns exec NS).
+ENGINE_WRAP=()
 start_engine() {
 	local conf=$1 name=${2:-engine} zone cf=()
 	if [ "$conf" = -z ]; then
@@ -331,7 +333,7 @@ start_engine() {
 	fi
 	shift $(($# < 2 ? $# : 2))
 	[ -x "$MXLBD" ] || { echo "# no engine at $MXLBD (run make)"; return 1; }
-	spawn "$name" "$MXLBD" -z "$zone" "${cf[@]}" -f "$@"
+	spawn "$name" "${ENGINE_WRAP[@]}" "$MXLBD" -z "$zone" "${cf[@]}" -f "$@"
 	ENGINE_PID=$SPAWNED_PID
 	ENGINE_LOG=$T_DIR/$name.log
 	if ! wait_log "$ENGINE_LOG" " ready zone=$zone( |$)" 10; then

@@ -147,22 +147,16 @@ for n in A B; do
 	for p in "${SINK_PORTS[@]}"; do
 		sink "$n" "$p" || die "smtp-sink on node $n 127.0.0.1:$p did not start"
 	done
-	cat >"$T_DIR/node-$n/inbound.json" <<EOF
-{ "zone": "inbound",
-  "farms": [
-    { "name": "mx-$l", "probe": "smtp", "probe-interval": 1, "probe-timeout": 2,
-      "probe-rise": 1, "probe-fall": 2, "connect-timeout": 2,
-      "servers": [ { "address": "127.0.0.1", "port": ${SINK_PORTS[0]}, "name": "s1" },
-                   { "address": "127.0.0.1", "port": ${SINK_PORTS[1]}, "name": "s2" } ] } ],
-  "frontends": [
-    { "name": "smtp-$l", "bind": "25", "address": ["$VIP"], "farm": "mx-$l" } ] }
-EOF
-	spawn "engine-$n" ip netns exec "${NS[$n]}" env MXLB_RUNDIR="${RUN[$n]}" \
-		MXLB_STATEDIR="$T_DIR/node-$n/state" "$MXLBD" -z inbound -c "$T_DIR/node-$n/inbound.json" -f
-	ENGINE_PIDS[$n]=$SPAWNED_PID
-	wait_log "$T_DIR/engine-$n.log" " ready zone=inbound( |$)" 10 ||
-		die "engine of node $n not ready in 10 s: $(tail -3 "$T_DIR/engine-$n.log" | tr '\n' ' ')"
+	zone_config "$T_DIR/node-$n/inbound.json" inbound \
+		farm "mx-$l" probe=smtp probe-interval=1 probe-timeout=2 probe-rise=1 probe-fall=2 connect-timeout=2 \
+			server s1 "${SINK_PORTS[0]}" server s2 "${SINK_PORTS[1]}" \
+		frontend "smtp-$l" 25 address="$VIP"
+	ENGINE_WRAP=(ip netns exec "${NS[$n]}")
+	MXLB_RUNDIR=${RUN[$n]} MXLB_STATEDIR=$T_DIR/node-$n/state \
+		start_engine "$T_DIR/node-$n/inbound.json" "engine-$n" || die "engine of node $n not ready in 10 s"
+	ENGINE_PIDS[$n]=$ENGINE_PID
 done
+ENGINE_WRAP=()
 
 # The track script's arguments, as the example has them.
 CHECK_ARGS=$(sed -n 's|^ *script "/usr/bin/mxlb check \(.*\)"$|\1|p' "$EXAMPLE")
