@@ -72,7 +72,7 @@ check "d asks: drain mx/s1 in zone mk? [y/N]" \
 	wait_until 3 tm_has mon 'drain mx/s1 in zone mk\? \[y/N\]'
 c1=$(clock)
 moved() { c2=$(clock); [ -n "$c2" ] && [ "$c2" != "$c1" ]; }
-check "while it asks the tm_screen refreshes (clock $c1 moves)" wait_until 4 moved
+check "while it asks the screen refreshes (clock $c1 moves)" wait_until 4 moved
 check "still asking after the refresh" tm_has mon 'drain mx/s1 in zone mk\? \[y/N\]'
 check "nothing drained before the answer" tm_has mon '^[ >]   s1 .* ready '
 tm send-keys -t mon y
