@@ -14,7 +14,8 @@ ITEM is one of
 
 A VALUE that reads as JSON (1, true, [..]) is that; any other is a string;
 a frontend's address, allowed-source and denied-source are lists, comma
-separated; KEY= (no value) leaves the key out.  KEY order is kept, so a file reads as if written by hand:
+separated (or JSON, [..]); KEY= (no value) leaves the key out.  KEY order
+is kept, so a file reads as if written by hand:
 
   zoneconf.py z.json z1 farm mx probe=smtp server s1 2525 weight=2 \\
       frontend in 2500 maxconn=100
@@ -40,7 +41,10 @@ def keys(words, obj, lists=()):
         if not v:
             obj.pop(k, None)
             continue
-        obj[k] = [a for a in v.split(",") if a] if k in lists else value(v)
+        if k in lists and not v.startswith("["):
+            obj[k] = [a for a in v.split(",") if a]
+        else:
+            obj[k] = value(v)
     return obj
 
 
