@@ -430,9 +430,10 @@ start_import(struct engine *eng, bool takeover, struct errs *e)
 		for (size_t i = 0; i < why.n; i++)
 			log_err("%s: %s", takeover ? "reload" : "start",
 			    why.v[i]);
-		log_err("%s: zone %s runs version %llu, not %s", takeover ?
-		    "reload" : "start", eng->zone,
-		    (unsigned long long)eng->txn->running, eng->conffile);
+		log_err("%s: zone %s %s version %llu, not %s", takeover ?
+		    "reload" : "start", eng->zone, takeover ? "goes on with" :
+		    "starts with", (unsigned long long)eng->txn->running,
+		    eng->conffile);
 		break;
 	default:
 		break;

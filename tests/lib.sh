@@ -255,28 +255,58 @@ free_port() {
 	T_PORT_NEXT=$((T_PORT_NEXT + 1))
 }
 
+# free_ports NAME...: a free_port for each NAME, set to it.
+free_ports() {
+	local v
+	for v; do
+		free_port
+		printf -v "$v" %s "$PORT"
+	done
+}
+
 # --- the engine -------------------------------------------------------------
 
+# zone_config FILE ZONE [farm NAME K=V...] [server NAME PORT K=V...]
+#     [frontend NAME BIND K=V...]...: write a zone's config to FILE from a
+# compact description (tests/peers/zoneconf.py says it all): servers belong
+# to the farm before them, on 127.0.0.1 unless address=...; a frontend is on
+# 127.0.0.1 in front of the last farm unless address=... or farm=... say
+# otherwise; values that read as JSON (2, true) are that, others strings.
+zone_config() {
+	"$T_PY" "$T_TOP/tests/peers/zoneconf.py" "$@"
+}
+
+# The SMTP probe of the usual test farm: every second, down after 2
+# failures, up after 2 successes (for zone_config's farm).
+T_SMTP_PROBE=(probe=smtp probe-interval=1 probe-timeout=2 probe-rise=2
+	probe-fall=2 connect-timeout=2)
+
 # two_sink_config ZONE FILE [FRONTEND-KEYS]: the usual test zone, written to
-# FILE: frontend "in" on 127.0.0.1:$FE in front of farm "mx" (SMTP probe
-# every second, down after 2 failures) with servers s1 on $P1 and s2 on $P2,
-# the three ports taken with free_port.  FRONTEND-KEYS is more JSON for the
-# frontend, as '"idle-timeout": 3'.
+# FILE: frontend "in" on 127.0.0.1:$FE in front of farm "mx" (T_SMTP_PROBE)
+# with servers s1 on $P1 and s2 on $P2, the three ports taken with
+# free_port.  FRONTEND-KEYS is more JSON for the frontend, as
+# '"idle-timeout": 3'.
 two_sink_config() {
-	local zone=$1 file=$2 extra=${3:+, $3}
-	free_port; FE=$PORT
-	free_port; P1=$PORT
-	free_port; P2=$PORT
-	cat >"$file" <<EOF
-{ "zone": "$zone",
-  "farms": [
-    { "name": "mx", "probe": "smtp", "probe-interval": 1, "probe-timeout": 2,
-      "probe-rise": 2, "probe-fall": 2, "connect-timeout": 2,
-      "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1" },
-                   { "address": "127.0.0.1", "port": $P2, "name": "s2" } ] } ],
-  "frontends": [
-    { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx"$extra } ] }
-EOF
+	local zone=$1 file=$2 extra=()
+	free_ports FE P1 P2
+	# '"a": 1, "b": "x"' as a=1 b=x
+	[ -n "${3:-}" ] && mapfile -t extra < <("$T_PY" -c '
+import json, sys
+for k, v in json.loads("{" + sys.argv[1] + "}").items():
+    print("%s=%s" % (k, v if isinstance(v, str) else json.dumps(v)))' "$3")
+	zone_config "$file" "$zone" farm mx "${T_SMTP_PROBE[@]}" \
+		server s1 "$P1" server s2 "$P2" frontend in "$FE" "${extra[@]}"
+}
+
+# sink_zone ZONE: ZONE running from $T_DIR/ZONE.json: frontend "in" on
+# 127.0.0.1:$FE in front of farm "mx" (no probe), its one server mx1 an
+# smtp-sink on $SRV; the two ports taken with free_port.  Dies if any of it
+# does not start.
+sink_zone() {
+	free_ports FE SRV
+	start_sink "$SRV" || die "smtp-sink on $SRV did not start"
+	zone_config "$T_DIR/$1.json" "$1" farm mx probe=none server mx1 "$SRV" frontend in "$FE"
+	start_engine "$T_DIR/$1.json" || die "engine $1 did not start"
 }
 
 # json_get FILE KEY: a top-level string of a JSON file.
@@ -284,14 +314,26 @@ json_get() {
 	"$T_PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
 }
 
-# start_engine CONF [NAME]: run build/mxlbd -f on CONF, log to
-# $T_DIR/NAME.log (default engine), wait for its "ready" line.  Sets
-# ENGINE_PID and ENGINE_LOG.  Returns 1 if it is not ready in 10 s.
+# start_engine CONF [NAME [ENGINE-ARGS...]]: run mxlbd -f on CONF (-c, its
+# zone read from it), with ENGINE-ARGS after, log to $T_DIR/NAME.log
+# (default engine), wait for its "ready" line.  CONF as "-z ZONE": the zone
+# without -c (what its state holds, or nothing).  Sets ENGINE_PID and
+# ENGINE_LOG.  Returns 1 if it is not ready in 10 s.  Variables given before
+# the call (MXLB_RUNDIR=... start_engine ...) are in the engine's environment;
+# ENGINE_WRAP (an array) is a command it runs under (ip netns exec NS).
+ENGINE_WRAP=()
 start_engine() {
-	local conf=$1 name=${2:-engine} zone
-	zone=$(json_get "$conf" zone) || return 1
+	local conf=$1 name=${2:-engine} zone cf=()
+	if [ "$conf" = -z ]; then
+		zone=$2 name=${3:-engine}
+		shift
+	else
+		zone=$(json_get "$conf" zone) || return 1
+		cf=(-c "$conf")
+	fi
+	shift $(($# < 2 ? $# : 2))
 	[ -x "$MXLBD" ] || { echo "# no engine at $MXLBD (run make)"; return 1; }
-	spawn "$name" "$MXLBD" -z "$zone" -c "$conf" -f
+	spawn "$name" "${ENGINE_WRAP[@]}" "$MXLBD" -z "$zone" "${cf[@]}" -f "$@"
 	ENGINE_PID=$SPAWNED_PID
 	ENGINE_LOG=$T_DIR/$name.log
 	if ! wait_log "$ENGINE_LOG" " ready zone=$zone( |$)" 10; then
@@ -299,6 +341,40 @@ start_engine() {
 		sed 's/^/#   /' "$ENGINE_LOG" | tail -20
 		return 1
 	fi
+}
+
+# t_stats ZONE PYTHON ARGS...: run PYTHON with r, the zone's stats reply's
+# result (the engine's control socket), and a = ARGS; its exit status.
+t_stats() {
+	local zone=$1 code=$2
+	shift 2
+	"$T_PY" "$T_PEERS/ctl.py" "$MXLB_RUNDIR/$zone.sock" '{"id":1,"cmd":"stats"}' 2>/dev/null |
+		"$T_PY" -c 'import json, sys
+r, a = json.load(sys.stdin)["result"], sys.argv[2:]
+'"$code" - "$@" 2>/dev/null
+}
+
+# servers_are ZONE STATE: every server of the zone is in STATE (the probe's
+# verdict: unchecked, up, down, nolb), as the engine's stats say.
+servers_are() {
+	t_stats "$1" 'st = [s["state"] for f in r["farms"] for s in f["servers"]]
+sys.exit(not st or any(x != a[0] for x in st))' "$2"
+}
+
+# sessions_cur ZONE frontend|farm NAME: the sessions it has now; for a
+# server, farm FARM/SERVER.
+sessions_cur() {
+	t_stats "$1" 'k, n = a
+f, _, sv = n.partition("/")
+o = [x for x in r[k + "s"] if x["name"] == f][0]
+if sv:
+    o = [x for x in o["servers"] if x["name"] == sv][0]
+print(o["counters"]["sessions_cur"])' "$2" "$3"
+}
+
+# vm PID FIELD: a field of /proc/PID/status (VmRSS, VmHWM...), in kB.
+vm() {
+	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null
 }
 
 # --- smtp-sink --------------------------------------------------------------
@@ -347,6 +423,30 @@ stop_sink() {
 }
 
 # --- clients ----------------------------------------------------------------
+
+# mx_hostname: the name mxlbd's 421 line carries by default, as the engine
+# finds it: the FQDN (the canonical name of `hostname`) when it has a dot,
+# else the short name.
+mx_hostname() {
+	local f
+	f=$(hostname --fqdn 2>/dev/null)
+	case $f in *.*) echo "$f" ;; *) hostname ;; esac
+}
+
+# The line a client reads when the engine refuses it (no server, a limit).
+LINE421="421 4.3.2 $(mx_hostname) Service not available, try again later"
+
+# expect_421 NAME PORT [SOURCE]: one connection to 127.0.0.1:PORT (from
+# SOURCE) reads exactly LINE421, then the close.
+expect_421() {
+	local out=$T_DIR/got.$RANDOM how
+	how=$(tcp_read 127.0.0.1 "$2" 8 "$out" "${3:-}")
+	if printf '%s\r\n' "$LINE421" | cmp -s - "$out" && [ "$how" = eof ]; then
+		ok "$1: exact 421 line, then closed"
+	else
+		fail "$1" "expected '$LINE421\\r\\n' then eof; got $(od -An -c "$out" | tr -s ' ' | head -c 200) then $how"
+	fi
+}
 
 T_PEERS=$T_TOP/tests/peers
 
@@ -424,11 +524,121 @@ print(how)
 PY
 }
 
-# mx_hostname: the name mxlbd's 421 line carries by default, as the engine
-# finds it: the FQDN (the canonical name of `hostname`) when it has a dot,
-# else the short name.
-mx_hostname() {
-	local f
-	f=$(hostname --fqdn 2>/dev/null)
-	case $f in *.*) echo "$f" ;; *) hostname ;; esac
+# --- tmux -------------------------------------------------------------------
+
+# The suite's private tmux server (-L); tm ARGS... talks to it.  The first
+# "tm new-session" starts it, with T_TMUX_CONF as its config (none unset).
+T_TMUX=mxlb-$T_NAME-$$
+tm() {
+	tmux -L "$T_TMUX" -f "${T_TMUX_CONF:-/dev/null}" "$@"
+}
+
+# tmux_server: tmux or die; at exit every pane's processes are stopped by
+# PID, then the server, and its socket is removed.
+tmux_server() {
+	command -v tmux >/dev/null || die "tmux is not installed"
+	at_exit tm_cleanup
+}
+tm_cleanup() {
+	local pid c sock
+	sock=$(tm display-message -p '#{socket_path}' 2>/dev/null)
+	for pid in $(tm list-panes -a -F '#{pane_pid}' 2>/dev/null); do
+		for c in $(ps -o pid= --ppid "$pid" 2>/dev/null); do
+			stop_pid "$c" TERM 3
+		done
+		stop_pid "$pid" TERM 3
+	done
+	tm kill-server 2>/dev/null
+	[ -n "$sock" ] && rm -f "$sock"
+}
+
+# tm_screen SESSION: its screen as text, also kept in $T_DIR/SESSION.screen.
+tm_screen() {
+	tm capture-pane -p -t "$1" >"$T_DIR/$1.screen" 2>/dev/null &&
+		cat "$T_DIR/$1.screen"
+}
+
+# tm_has SESSION ERE: a line of the session's screen matches.
+tm_has() {
+	tm_screen "$1" | grep -Eq -- "$2"
+}
+
+# tmux_mxlb COLS [VAR=VALUE...]: the shell ($MXLB, default build/mxlb) in
+# tmux session "shell", COLS x 40, no status line, HOME the suite's dir,
+# TERM=screen and the VARs in its environment.  The pane stays after mxlb
+# ends, and its exit status is written to $STATUS (tmux sometimes leaves a
+# dead pane's process unreaped: no #{pane_dead_status}).  Through bash: a
+# Ctrl-C the shell handles does not end the script around it.
+tmux_mxlb() {
+	local cols=$1
+	shift
+	tmux_server
+	T_TMUX_CONF=$T_DIR/tmux.conf
+	printf '%s\n' 'set -g remain-on-exit on' 'set -g status off' \
+		'set -g history-limit 2000' >"$T_TMUX_CONF"
+	STATUS=$T_DIR/mxlb.status
+	{
+		echo '#!/bin/bash'
+		printf "MXLB_RUNDIR='%s' HOME='%s' TERM=screen %s '%s'\n" \
+			"$MXLB_RUNDIR" "$T_DIR" "$*" "${MXLB:-$T_TOP/build/mxlb}"
+		printf "echo \$? >'%s'\n" "$STATUS"
+	} >"$T_DIR/run-mxlb"
+	chmod +x "$T_DIR/run-mxlb"
+	tm new-session -d -s shell -x "$cols" -y 40 "$T_DIR/run-mxlb"
+}
+
+# --- the shell in tmux (tmux_mxlb) ---------------------------------------------
+
+# screen [SESSION]: the shell's screen (or SESSION's) as the operator sees
+# it: wrapped lines joined, trailing spaces kept (the one TAB adds matters),
+# empty lines at the end dropped.
+screen() {
+	tm capture-pane -p -J -t "${1:-shell}" | sed -e ':a' -e '/^\n*$/{$d;N;ba' -e '}'
+}
+# The line the cursor is on: the prompt and what is typed after it.
+last_line() {
+	screen | tail -1
+}
+screen_has() {
+	screen | grep -Eq -- "$1"
+}
+last_is() {
+	[ "$(last_line)" = "$1" ]
+}
+wait_screen() {
+	wait_until "${2:-5}" screen_has "$1"
+}
+wait_last() {
+	wait_until "${2:-5}" last_is "$1"
+}
+keys() {
+	tm send-keys -t shell "$@"
+}
+# input TEXT: typed as is (a `?` is a key like any other).
+input() {
+	keys -l "$1"
+}
+# shot NAME: the screen into $T_DIR/NAME.screen, for whoever reads a failure.
+shot() {
+	screen >"$T_DIR/$1.screen"
+	note "screen after $1 in $T_DIR/$1.screen"
+}
+# fresh: Ctrl-L clears the screen; only the prompt (and the line typed so
+# far) is left, so what a step shows cannot come from an earlier one.
+fresh() {
+	keys C-l
+	wait_until 5 eval '[ "$(screen | wc -l)" -eq 1 ]' ||
+		note "Ctrl-L did not clear the screen in 5 s"
+}
+# step NAME CHECK...: ok when CHECK succeeds, else fail with the screen.
+step() {
+	local name=$1
+	shift
+	if "$@"; then
+		ok "$name"
+	else
+		fail "$name" "not on the screen"
+		shot "$(printf %s "$name" | tr -c 'a-zA-Z0-9' - | cut -c1-40)"
+		screen | sed 's/^/#   | /'
+	fi
 }

@@ -30,34 +30,15 @@
 MXLB=${MXLB:-$T_TOP/build/mxlb}
 [ -x "$MXLB" ] || die "no shell at $MXLB (run make)"
 
-free_port; FE_S=$PORT
-free_port; FE_R=$PORT
-free_port; FE_N=$PORT
-free_port; PA=$PORT
-free_port; PR=$PORT
-free_port; PN=$PORT
-free_port; SB1=$PORT
-free_port; SB2=$PORT
+free_ports FE_S FE_R FE_N PA PR PN SB1 SB2
 
-cat >"$T_DIR/bad.json" <<EOF
-{ "zone": "bad",
-  "farms": [
-    { "name": "sil", "probe": "smtp", "probe-interval": 1, "probe-timeout": 2,
-      "probe-rise": 2, "probe-fall": 2, "connect-timeout": 2,
-      "servers": [ { "address": "127.0.0.1", "port": $PA, "name": "A" },
-                   { "address": "127.0.0.1", "port": $SB1, "name": "sink1" } ] },
-    { "name": "rst", "probe": "smtp", "probe-interval": 1, "probe-timeout": 2,
-      "probe-rise": 2, "probe-fall": 2, "connect-timeout": 2,
-      "servers": [ { "address": "127.0.0.1", "port": $PR, "name": "R" } ] },
-    { "name": "busy", "probe": "smtp", "probe-interval": 1, "probe-timeout": 2,
-      "probe-rise": 2, "probe-fall": 2, "connect-timeout": 2,
-      "servers": [ { "address": "127.0.0.1", "port": $PN, "name": "N" },
-                   { "address": "127.0.0.1", "port": $SB2, "name": "sink2" } ] } ],
-  "frontends": [
-    { "name": "fs", "bind": "$FE_S", "address": ["127.0.0.1"], "farm": "sil", "idle-timeout": 6 },
-    { "name": "fr", "bind": "$FE_R", "address": ["127.0.0.1"], "farm": "rst", "idle-timeout": 6 },
-    { "name": "fn", "bind": "$FE_N", "address": ["127.0.0.1"], "farm": "busy", "idle-timeout": 6 } ] }
-EOF
+zone_config "$T_DIR/bad.json" bad \
+	farm sil "${T_SMTP_PROBE[@]}" server A "$PA" server sink1 "$SB1" \
+	frontend fs "$FE_S" idle-timeout=6 \
+	farm rst "${T_SMTP_PROBE[@]}" server R "$PR" \
+	frontend fr "$FE_R" idle-timeout=6 \
+	farm busy "${T_SMTP_PROBE[@]}" server N "$PN" server sink2 "$SB2" \
+	frontend fn "$FE_N" idle-timeout=6
 
 # badmx NAME PORT MODE: a fake server whose mode is in $T_DIR/NAME.mode.
 badmx() {
@@ -81,6 +62,16 @@ srv_field() {
 probe_lines() {	# probe_lines FARM SERVER: state changes logged
 	log_count "$ENGINE_LOG" " probe farm=$1 server=$2 "
 }
+ended() {	# ended NAME: connections the fake server NAME has seen end
+	log_count "$T_DIR/badmx-$1.log" "^end "
+}
+probed() {	# probed N NAME...: each fake server has seen N connections end
+	local n=$1
+	shift
+	for b in "$@"; do
+		[ "$(ended "$b")" -ge "$n" ] || return 1
+	done
+}
 
 badmx A "$PA" ok || die "badmx A did not start"
 badmx R "$PR" reset-data || die "badmx R did not start"
@@ -88,7 +79,7 @@ badmx N "$PN" ok || die "badmx N did not start"
 start_sink "$SB1" || die "smtp-sink on $SB1 did not start"
 start_sink "$SB2" || die "smtp-sink on $SB2 did not start"
 start_engine "$T_DIR/bad.json" || die "engine did not start"
-sleep 2.5	# two probes of everyone
+check "every fake server probed twice" wait_until 10 probed 2 A R N
 check_eq "every server up at the start (show servers: A R N)" "up up up" \
 	"$(srv_field sil A state) $(srv_field rst R state) $(srv_field busy N state)"
 
@@ -139,7 +130,8 @@ check "engine logged 5 end=server-error on R" \
 check "R reset each of them mid-DATA (its own log)" \
 	eval '[ "$(grep -c "^end reset-data .* reset mid-DATA" "$T_DIR/badmx-R.log")" -eq 5 ]'
 check_eq "R took no message" 0 "$(cat "$T_DIR/R.count" 2>/dev/null | wc -l)"
-sleep 2	# two more probes of R
+r_ended=$(ended R)
+check "R probed twice more" wait_until 5 probed $((r_ended + 2)) R
 check_eq "the probe keeps R up: no state change logged" 0 "$(probe_lines rst R)"
 check_eq "show servers rst: R up, last check its greeting" "up|220 badmx-R.test ESMTP badmx" \
 	"$(srv_field rst R state)|$(srv_field rst R check)"
@@ -159,10 +151,12 @@ check "probe marks N nolb at its first 421" \
 check_eq "show servers busy: N nolb" nolb "$(srv_field busy N state)"
 check_eq "show servers busy: N's last check is its 421 line" "$N421" "$(srv_field busy N check)"
 before=$(log_count "$ENGINE_LOG" " session .* farm=busy server=N ")
+b_sessions=$(log_count "$ENGINE_LOG" " session .* farm=busy ")
 smtpload 127.0.0.1 "$FE_N" -n 20 -c 2 --timeout 10 >"$T_DIR/busy2.log" 2>&1
 b2=$(tail -1 "$T_DIR/busy2.log")
 check_eq "N nolb: 20 new messages all delivered" 20 "$(kv delivered "$b2")"
-sleep 1.2	# the engine's log is written by a timer
+# The engine's log is written by a timer: wait for the 20 sessions' lines.
+wait_until 5 eval '[ "$(log_count "$ENGINE_LOG" " session .* farm=busy ")" -ge $((b_sessions + 20)) ]'
 check_eq "... none of them sent to N" "$before" "$(log_count "$ENGINE_LOG" " session .* farm=busy server=N ")"
 check_eq "sink2 got every delivered message" "$(( 20 + $(kv delivered "$b1") ))" "$(sink_count "$SB2")"
 

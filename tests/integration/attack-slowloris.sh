@@ -25,7 +25,7 @@ start_sink "$P2" || die "smtp-sink on $P2 did not start"
 start_engine "$T_DIR/slow.json" || die "engine did not start"
 # Let the first probes pass: a session to a server not probed yet is fine,
 # but the suite is about the idle timeout, not about the start.
-sleep 1
+check "both servers probed up" wait_until 5 servers_are slow up
 
 SILENT=400	# connect, say nothing (from 127.0.0.5 and 127.0.0.6)
 DRIP=50		# one byte 1 s after the connect, then one every 4 s (127.0.0.7)
@@ -39,7 +39,8 @@ slowloris() {
 spawn load "$T_PY" "$T_PEERS/smtpload.py" 127.0.0.1 "$FE" -d 12 -c 4 --pause 0.02 \
 	--timeout 10 --log "$T_DIR/load.records"
 LOAD_PID=$SPAWNED_PID
-sleep 2
+check "the load delivers before the attack" \
+	wait_until 5 eval '[ $(( $(sink_count "$P1") + $(sink_count "$P2") )) -ge 20 ]'
 
 t_attack=$(now)
 spawn silent slowloris silent 127.0.0.1 "$FE" --conns "$SILENT" --secs 15 \

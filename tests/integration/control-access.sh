@@ -18,8 +18,7 @@ SYSPY=/usr/bin/python3
 [ -x "$SYSPY" ] || die "$SYSPY is missing"
 ZONE=access
 SOCK=$MXLB_RUNDIR/$ZONE.sock
-free_port; FE=$PORT
-free_port; P1=$PORT
+free_ports FE P1
 
 G_READ=mxlbt-ro-$$
 G_ADMIN=mxlbt-adm-$$
@@ -29,19 +28,16 @@ for g in "$G_READ" "$G_ADMIN"; do
 	at_exit "groupdel $g"
 done
 
-cat >"$T_DIR/$ZONE.json" <<EOF
-{ "zone": "$ZONE",
-  "farms": [ { "name": "mx", "probe": "smtp", "probe-interval": 1,
-               "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1" } ] } ],
-  "frontends": [ { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx" } ] }
-EOF
+zone_config "$T_DIR/$ZONE.json" "$ZONE" \
+	farm mx probe=smtp probe-interval=1 \
+		server s1 "$P1" \
+	frontend in "$FE"
 sed 's/"name": "s1" }/"name": "s1", "weight": 2 }/' "$T_DIR/$ZONE.json" >"$T_DIR/w2.json"
 chmod 644 "$T_DIR"/*.json
 
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
-spawn engine "$MXLBD" -z "$ZONE" -c "$T_DIR/$ZONE.json" -f --group "$G_ADMIN" --read-group "$G_READ"
-ENGINE_PID=$SPAWNED_PID ENGINE_LOG=$T_DIR/engine.log
-wait_log "$ENGINE_LOG" " ready zone=$ZONE " 10 || die "engine not ready; $(tail -3 "$ENGINE_LOG")"
+start_engine "$T_DIR/$ZONE.json" engine --group "$G_ADMIN" --read-group "$G_READ" ||
+	die "engine not ready"
 
 check_eq "run directory: mode 0755 (zones share it; each socket decides)" "755" "$(stat -c '%a' "$MXLB_RUNDIR")"
 check_eq "socket: mode 0660, group $G_READ" "660 $G_READ" "$(stat -c '%a %G' "$SOCK")"

@@ -8,28 +8,11 @@
 
 PY=$(python3 -c 'import sys; print(sys.executable)')
 CTL="$PY $T_PEERS/ctl.py"
-free_port; FE=$PORT
-free_port; P1=$PORT
-free_port; P2=$PORT
+free_ports FE P1 P2
 
-# mkconf FILE SERVER...: farm mx with the servers named (s1, s2).
-mkconf() {
-	local file=$1 s sep="" list=""
-	shift
-	for s in "$@"; do
-		case $s in s1) p=$P1 ;; *) p=$P2 ;; esac
-		list="$list$sep{ \"address\": \"127.0.0.1\", \"port\": $p, \"name\": \"$s\" }"
-		sep=", "
-	done
-	cat >"$file" <<EOF
-{ "zone": "confirm",
-  "farms": [ { "name": "mx", "probe": "smtp", "probe-interval": 1, "probe-timeout": 2,
-               "servers": [ $list ] } ],
-  "frontends": [ { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx" } ] }
-EOF
-}
-mkconf "$T_DIR/confirm.json" s1
-mkconf "$T_DIR/two.json" s1 s2
+FARM=(farm mx probe=smtp probe-interval=1 probe-timeout=2)
+zone_config "$T_DIR/confirm.json" confirm "${FARM[@]}" server s1 "$P1" frontend in "$FE"
+zone_config "$T_DIR/two.json" confirm "${FARM[@]}" server s1 "$P1" server s2 "$P2" frontend in "$FE"
 
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
 start_sink "$P2" || die "smtp-sink on $P2 did not start"
@@ -100,6 +83,7 @@ check "commit confirmed 3 acknowledged as version 2, pending" \
 check_eq "version 2 runs s1 s2" "2 s1 s2" "$(running) $(servers)"
 pending=$($CTL -p result.pending "$SOCK" '{"id":1,"cmd":"history"}')
 check_eq "history shows a pending confirm" true "$pending"
+# Half the confirm time in which nothing may happen: the thing under test.
 check "nothing reverted after 1.5 s" eval 'sleep 1.5; running_is 2'
 
 if wait_until 5 running_is 3; then
@@ -139,9 +123,10 @@ check "the stale commit changed nothing" running_is 3
 out=$($CTL --commit "$T_DIR/two.json" --comment "add s2 again" --confirmed 3 "$SOCK")
 check "commit confirmed 3 acknowledged as version 4, pending" \
 	eval "[[ \$out == *'\"result\":{\"version\":4,\"pending\":true'* ]]"
-sleep 1
+sleep 1		# the confirm comes 1 s into the 3: the timing under test
 out=$($CTL "$SOCK" '{"id":7,"cmd":"confirm"}')
 check_eq "confirm within the time" '{"id":7,"ok":true,"result":{"version":4}}' "$out"
+# Past the confirm time, in which nothing may happen: the thing under test.
 check "still version 4 with s1 s2 after 5 s" eval 'sleep 5; [ "$(running) $(servers)" = "4 s1 s2" ]'
 check_eq "history: nothing pending" false "$($CTL -p result.pending "$SOCK" '{"id":1,"cmd":"history"}')"
 check "subscriber saw the confirm event" has_event event=confirm version=4 user=root
@@ -164,14 +149,17 @@ out=$($CTL --commit "$T_DIR/confirm.json" --comment "late in a second" --confirm
 t1=$(now)
 check "commit confirmed 3 acknowledged as version 5, pending" \
 	eval "[[ \$out == *'\"result\":{\"version\":5,\"pending\":true'* ]]"
+# The confirm comes 2.4 s after the commit: the timing under test.
 sleep "$(fsub 2.4 "$(fsub "$(now)" "$t1")")"
 out=$($CTL "$SOCK" '{"id":9,"cmd":"confirm"}')
 dt=$(fsub "$(now)" "$t1")
 check_eq "confirm 2.5 s after a 'confirmed 3' commit is in time (at $dt s)" \
 	'{"id":9,"ok":true,"result":{"version":5}}' "$out"
 check_eq "version 5 still runs" 5 "$(running)"
-rv=$(grep " revert zone=" "$ENGINE_LOG" | tail -1)
-[ "$(log_count "$ENGINE_LOG" " revert zone=")" = 1 ] || note "engine: $rv"
+# Version 5 was confirmed in time: the one revert is still version 2's.
+check_eq "engine logged still exactly one revert (version 2's): $(grep " revert zone=" "$ENGINE_LOG" | tail -1)" \
+	1 "$(log_count "$ENGINE_LOG" " revert zone=")"
+check_eq "subscriber saw still exactly one revert" 1 "$(log_count "$T_DIR/sub.log" '"event":"revert"')"
 
 check "engine still running" alive "$ENGINE_PID"
 stop_pid "$SUB_PID"

@@ -10,28 +10,19 @@
 PY=$(python3 -c 'import sys; print(sys.executable)')
 CTL="$PY $T_PEERS/ctl.py"
 RSS_MAX_KB=$((200 * 1024))
-free_port; FE=$PORT
-free_port; P1=$PORT
-free_port; P2=$PORT
+free_ports FE P1 P2
 
-cat >"$T_DIR/hostile.json" <<EOF
-{ "zone": "chostile",
-  "farms": [ { "name": "mx", "probe": "smtp", "probe-interval": 1, "probe-timeout": 2,
-               "connect-timeout": 2,
-               "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1" },
-                            { "address": "127.0.0.1", "port": $P2, "name": "s2" } ] } ],
-  "frontends": [ { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx",
-                   "maxconn": 200, "source-maxconn": 100, "source-rate": 1000000 } ] }
-EOF
+zone_config "$T_DIR/hostile.json" chostile \
+	farm mx probe=smtp probe-interval=1 probe-timeout=2 connect-timeout=2 \
+		server s1 "$P1" \
+		server s2 "$P2" \
+	frontend in "$FE" maxconn=200 source-maxconn=100 source-rate=1000000
 
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
 start_sink "$P2" || die "smtp-sink on $P2 did not start"
 start_engine "$T_DIR/hostile.json" || die "engine did not start"
 SOCK=$MXLB_RUNDIR/chostile.sock
 
-vm() {	# vm FIELD: a /proc/ENGINE_PID/status field, in kB
-	awk -v f="$1:" '$1 == f { print $2 }' "/proc/$ENGINE_PID/status" 2>/dev/null
-}
 
 # The well-behaved ones, for the whole run.
 spawn load "$PY" "$T_PEERS/smtpload.py" 127.0.0.1 "$FE" -d 20 -c 2 --pause 0.05 \
@@ -39,7 +30,9 @@ spawn load "$PY" "$T_PEERS/smtpload.py" 127.0.0.1 "$FE" -d 20 -c 2 --pause 0.05 
 LOAD_PID=$SPAWNED_PID
 spawn poll "$PY" "$T_PEERS/ctl.py" -t 5 --poll 20 "$SOCK"
 POLL_PID=$SPAWNED_PID
-sleep 0.5
+check "the load delivers and the polling client is connected" wait_until 5 eval \
+	'[ $(( $(sink_count "$P1") + $(sink_count "$P2") )) -ge 1 ] &&
+	 ss -Hxn state connected | grep -qF "$SOCK"'
 
 # --- garbage, truncated, mistyped, unknown: one error each, in order ----------
 # codes FILE: "id:code" of every reply line in FILE (ok for a success).
@@ -122,7 +115,7 @@ nr=$(cat "$T_DIR/noread.log")
 check "the client that never reads was dropped ($nr)" eval "[[ \$nr == *'end=closed'* ]]"
 check "engine logged it" log_has "$ENGINE_LOG" "control: root \(pid [0-9]+\) reads no replies, dropped"
 
-hwm=$(vm VmHWM)
+hwm=$(vm "$ENGINE_PID" VmHWM)
 check "engine peak memory stayed under $((RSS_MAX_KB / 1024)) MB (VmHWM ${hwm} kB)" \
 	test "${hwm:-999999999}" -lt "$RSS_MAX_KB"
 hwm1=$hwm
@@ -137,10 +130,10 @@ wait_until 25 t_gone "$BIG_PID"
 wait_until 30 t_gone "$NOREAD_PID"
 check "second round: too-long and dropped again" \
 	eval 'log_has "$T_DIR/bigline2.log" "\"too-long\"" && log_has "$T_DIR/noread2.log" "end=closed"'
-hwm=$(vm VmHWM)
+hwm=$(vm "$ENGINE_PID" VmHWM)
 check "second round: the peak did not grow by more than 16 MB (VmHWM $hwm1 -> $hwm kB)" \
 	test "${hwm:-999999999}" -lt $((${hwm1:-0} + 16 * 1024))
-note "engine VmRSS now $(vm VmRSS) kB"
+note "engine VmRSS now $(vm "$ENGINE_PID" VmRSS) kB"
 
 # --- meanwhile ---------------------------------------------------------------
 wait_until 20 t_gone "$POLL_PID"

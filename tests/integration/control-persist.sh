@@ -13,23 +13,13 @@ CTL="$PY $T_PEERS/ctl.py"
 ZONE=persist
 SOCK=$MXLB_RUNDIR/$ZONE.sock
 STATE=$MXLB_STATEDIR/$ZONE
-free_port; FE=$PORT
-free_port; P1=$PORT
-free_port; P2=$PORT
+free_ports FE P1 P2
 
-mkconf() {	# mkconf FILE WEIGHT2 [EXTRA FARM FIELDS,]
-	cat >"$1" <<EOF
-{ "zone": "$ZONE",
-  "farms": [ { "name": "mx", "probe": "smtp", "probe-interval": 1, "probe-timeout": 2,
-               "probe-rise": 1, "connect-timeout": 2, ${3:-}
-               "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1" },
-                            { "address": "127.0.0.1", "port": $P2, "name": "s2", "weight": $2 } ] } ],
-  "frontends": [ { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx",
-                   "maxconn": 100 } ] }
-EOF
-}
-mkconf "$T_DIR/$ZONE.json" 1
-mkconf "$T_DIR/v2.json" 3 '"balance": "leastconn",'
+FARM=(farm mx probe=smtp probe-interval=1 probe-timeout=2 probe-rise=1 connect-timeout=2)
+zone_config "$T_DIR/$ZONE.json" "$ZONE" "${FARM[@]}" server s1 "$P1" server s2 "$P2" weight=1 \
+	frontend in "$FE" maxconn=100
+zone_config "$T_DIR/v2.json" "$ZONE" "${FARM[@]}" balance=leastconn server s1 "$P1" server s2 "$P2" weight=3 \
+	frontend in "$FE" maxconn=100
 
 # --- mxlbd -n ---------------------------------------------------------------
 out=$("$MXLBD" -n -c "$T_DIR/$ZONE.json" 2>&1)
@@ -114,9 +104,7 @@ verify_restart() {	# verify_restart HOW
 		"$(($(sink_count "$P1") - b1)) $(($(sink_count "$P2") - b2))"
 }
 
-spawn engine2 "$MXLBD" -z "$ZONE" -f
-ENGINE_PID=$SPAWNED_PID ENGINE_LOG=$T_DIR/engine2.log
-wait_log "$ENGINE_LOG" " ready zone=$ZONE " 10 || die "restarted engine (no -c) not ready"
+start_engine -z "$ZONE" engine2 || die "restarted engine (no -c) not ready"
 check "the stale socket was replaced" eval "$CTL '$SOCK' '{\"id\":1,\"cmd\":\"hello\"}' >/dev/null"
 check "restart without -c: restored version 2" log_has "$ENGINE_LOG" "restored zone=$ZONE version=2"
 wait_port 127.0.0.1 "$FE" 5
@@ -127,9 +115,7 @@ kill -9 "$ENGINE_PID"
 wait_until 5 t_gone "$ENGINE_PID"
 $PY -c 'import json,sys; json.dump(json.load(open(sys.argv[1])), open(sys.argv[2], "w"), indent=1)' \
 	"$T_DIR/running.json" "$T_DIR/same.json"
-spawn engine3 "$MXLBD" -z "$ZONE" -c "$T_DIR/same.json" -f
-ENGINE_PID=$SPAWNED_PID ENGINE_LOG=$T_DIR/engine3.log
-wait_log "$ENGINE_LOG" " ready zone=$ZONE " 10 || die "restarted engine (same -c) not ready"
+start_engine "$T_DIR/same.json" engine3 || die "restarted engine (same -c) not ready"
 check "restart with the same -c: nothing imported" eval '! log_has "$ENGINE_LOG" " import zone="'
 wait_port 127.0.0.1 "$FE" 5
 verify_restart "restart with the same -c"
@@ -174,9 +160,7 @@ wait_until 5 t_gone "$COMMITTER_PID"
 last=$(tail -1 "$T_DIR/acked")
 acked=${last%% *}
 note "last acknowledged before kill -9: version $acked ($(wc -l <"$T_DIR/acked") commits)"
-spawn engine4 "$MXLBD" -z "$ZONE" -f
-ENGINE_PID=$SPAWNED_PID ENGINE_LOG=$T_DIR/engine4.log
-wait_log "$ENGINE_LOG" " ready zone=$ZONE " 10 || die "engine not ready after kill -9 during commits"
+start_engine -z "$ZONE" engine4 || die "engine not ready after kill -9 during commits"
 v=$($CTL -p result.running "$SOCK" '{"id":1,"cmd":"get"}')
 # One commit may have been saved but not acknowledged when the kill came.
 check "the last acknowledged commit ($acked) or the one after runs (got $v)" \

@@ -25,27 +25,10 @@ export MXLB_STATEDIR=$FS
 STATE=$FS/$ZONE
 SOCK=$MXLB_RUNDIR/$ZONE.sock
 
-free_port; FE=$PORT
-free_port; P1=$PORT
-free_port; P2=$PORT
-# mkconf FILE SERVER...
-mkconf() {
-	local file=$1 s p sep="" list=""
-	shift
-	for s in "$@"; do
-		case $s in s1) p=$P1 ;; *) p=$P2 ;; esac
-		list="$list$sep{ \"address\": \"127.0.0.1\", \"port\": $p, \"name\": \"$s\" }"
-		sep=", "
-	done
-	cat >"$file" <<EOF
-{ "zone": "$ZONE",
-  "farms": [ { "name": "mx", "probe": "smtp", "probe-interval": 1, "probe-timeout": 2,
-               "probe-rise": 1, "connect-timeout": 2, "servers": [ $list ] } ],
-  "frontends": [ { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx" } ] }
-EOF
-}
-mkconf "$T_DIR/$ZONE.json" s1 s2
-mkconf "$T_DIR/s1.json" s1
+free_ports FE P1 P2
+FARM=(farm mx probe=smtp probe-interval=1 probe-timeout=2 probe-rise=1 connect-timeout=2)
+zone_config "$T_DIR/$ZONE.json" "$ZONE" "${FARM[@]}" server s1 "$P1" server s2 "$P2" frontend in "$FE"
+zone_config "$T_DIR/s1.json" "$ZONE" "${FARM[@]}" server s1 "$P1" frontend in "$FE"
 # s1 only, and a second frontend on a new port.
 free_port; FE2=$PORT
 $PY -c 'import json,sys; c=json.load(open(sys.argv[1])); f=dict(c["frontends"][0]); f.update(name="in2", bind=sys.argv[3]); c["frontends"].append(f); json.dump(c, open(sys.argv[2], "w"))' \

@@ -17,19 +17,11 @@ PY=$(python3 -c 'import sys; print(sys.executable)')
 CTL="$PY $T_PEERS/ctl.py"
 MXLB=${MXLB:-$T_TOP/build/mxlb}
 ZONE=st
-free_port; FE=$PORT
-free_port; P1=$PORT
+free_ports FE P1
 
-mkconf() {	# mkconf FILE WEIGHT
-	cat >"$1" <<EOF
-{ "zone": "$ZONE",
-  "farms": [ { "name": "mx", "probe": "none",
-               "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1", "weight": $2 } ] } ],
-  "frontends": [ { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx" } ] }
-EOF
-}
-mkconf "$T_DIR/v1.json" 1
-mkconf "$T_DIR/v2.json" 2
+for w in 1 2; do
+	zone_config "$T_DIR/v$w.json" "$ZONE" farm mx probe=none server s1 "$P1" weight=$w frontend in "$FE"
+done
 
 # --- a real state directory: versions 1 and 2, s1 in drain ------------------
 SOCK=$MXLB_RUNDIR/$ZONE.sock
@@ -162,9 +154,8 @@ chmod 000 "$STATE/config-2.json"
 refused "config-2.json mode 000" "config-2.json: Permission denied" "${AS_USER[@]}"
 chmod 640 "$STATE/config-2.json"
 # Readable again: it starts, with version 3 and s1 still in drain.
-spawn "start-readable" "${AS_USER[@]}" "$MXLBD_RUN" -z "$ZONE" -f --statedir "$SDIR" --rundir "$RDIR"
-pid=$SPAWNED_PID
-if wait_log "$T_DIR/start-readable.log" " ready zone=$ZONE " 10; then
+ENGINE_WRAP=("${AS_USER[@]}")
+if MXLBD=$MXLBD_RUN start_engine -z "$ZONE" start-readable --statedir "$SDIR" --rundir "$RDIR"; then
 	check "readable again: version 3 runs" log_has "$T_DIR/start-readable.log" " ready zone=$ZONE .*running=3"
 	s1=$(setpriv --reuid="$U" --regid="$UG" --clear-groups /usr/bin/python3 "$T_PEERS/ctl.py" \
 		-p result.farms.0.servers.0.admin "$RDIR/$ZONE.sock" '{"id":1,"cmd":"stats"}')
@@ -172,7 +163,8 @@ if wait_log "$T_DIR/start-readable.log" " ready zone=$ZONE " 10; then
 else
 	fail "readable again: the engine starts" "$(tail -3 "$T_DIR/start-readable.log")"
 fi
-stop_pid "$pid"
+ENGINE_WRAP=()
+stop_pid "$ENGINE_PID"
 
 # As root: a directory where state.json should be.
 MXLBD_RUN=$MXLBD SDIR=$MXLB_STATEDIR RDIR=$MXLB_RUNDIR STATE=$MXLB_STATEDIR/$ZONE
@@ -202,9 +194,7 @@ cp -a "$T_DIR/good-state/state.json" "$STATE/state.json"
 # next save makes state.json small again.
 rm -rf "$STATE" && cp -a "$T_DIR/good-state" "$STATE"
 $PY -c 'import json,sys; p=sys.argv[1]; j=json.load(open(p)); j["history"][0]["comment"]="y"*(2<<20); json.dump(j, open(p,"w"))' "$STATE/state.json"
-spawn old "$MXLBD" -z "$ZONE" -f
-pid=$SPAWNED_PID
-if wait_log "$T_DIR/old.log" " ready zone=$ZONE " 10; then
+if start_engine -z "$ZONE" old; then
 	n=$($CTL -p result.versions.0.comment "$SOCK" '{"id":1,"cmd":"history"}' | tr -d '\n' | wc -c)
 	check_eq "an old 2 MB comment is cut to 1024 bytes" 1024 "$n"
 	$CTL "$SOCK" '{"id":1,"cmd":"admin","farm":"mx","server":"s1","state":"ready"}' >/dev/null
@@ -213,21 +203,19 @@ if wait_log "$T_DIR/old.log" " ready zone=$ZONE " 10; then
 else
 	fail "a state.json with a 2 MB comment loads" "$(tail -3 "$T_DIR/old.log")"
 fi
-stop_pid "$pid"
+stop_pid "$ENGINE_PID"
 
 # --- new zones --------------------------------------------------------------------
 # An empty state directory (made by an engine that never committed) and no
 # state directory at all: both are new zones.
 mkdir -p "$MXLB_STATEDIR/fresh"
 for how in "an empty state dir" "no state dir"; do
-	spawn fresh "$MXLBD" -z fresh -f
-	pid=$SPAWNED_PID
-	if wait_log "$T_DIR/fresh.log" " ready zone=fresh .*running=0" 10; then
+	if start_engine -z fresh fresh && log_has "$ENGINE_LOG" " ready zone=fresh .*running=0"; then
 		ok "$how: a new zone starts with nothing running"
 	else
 		fail "$how: a new zone starts" "$(tail -3 "$T_DIR/fresh.log")"
 	fi
-	stop_pid "$pid"
+	stop_pid "$ENGINE_PID"
 	rm -rf "$MXLB_STATEDIR/fresh"
 done
 

@@ -13,21 +13,13 @@ FALL=2
 RISE=2
 SLACK=1		# seconds allowed beyond interval x fall (or x rise)
 CONC=4
-free_port; FE=$PORT
-free_port; P1=$PORT
-free_port; P2=$PORT
+free_ports FE P1 P2
 
-cat >"$T_DIR/failover.json" <<EOF
-{ "zone": "failover",
-  "farms": [ { "name": "mx", "balance": "roundrobin", "probe": "smtp",
-               "probe-interval": $INTERVAL, "probe-timeout": 1,
-               "probe-rise": $RISE, "probe-fall": $FALL,
-               "connect-timeout": 2, "queue-timeout": 5,
-               "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1" },
-                            { "address": "127.0.0.1", "port": $P2, "name": "s2" } ] } ],
-  "frontends": [ { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx",
-                   "maxconn": 1000, "source-maxconn": 100, "source-rate": 1000000 } ] }
-EOF
+zone_config "$T_DIR/failover.json" failover \
+	farm mx balance=roundrobin probe=smtp "probe-interval=$INTERVAL" probe-timeout=1 "probe-rise=$RISE" "probe-fall=$FALL" connect-timeout=2 queue-timeout=5 \
+		server s1 "$P1" \
+		server s2 "$P2" \
+	frontend in "$FE" maxconn=1000 source-maxconn=100 source-rate=1000000
 
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
 start_sink "$P2" || die "smtp-sink on $P2 did not start"
@@ -44,39 +36,42 @@ base=$(( $(sink_count "$P1") + $(sink_count "$P2") ))
 spawn load "$T_PY" "$T_PEERS/smtpload.py" 127.0.0.1 "$FE" -d 9 -c "$CONC" \
 	--pause 0.01 --timeout 10 --log "$T_DIR/load.records"
 LOAD_PID=$SPAWNED_PID
-sleep 2
+c1=$(sink_count "$P1") c2=$(sink_count "$P2")
+check "the load reaches both sinks before the failure" \
+	wait_until 5 eval '[ "$(sink_count "$P1")" -gt "$c1" ] && [ "$(sink_count "$P2")" -gt "$c2" ]'
+check "both servers probed up before the failure" wait_until 5 servers_are failover up
 
 t_kill=$(now)
 stop_sink "$P1" KILL
 note "killed s1 (pid ${SINK_PIDS[$P1]}) at $t_kill"
 
-if wait_log "$ENGINE_LOG" " probe .*server=s1 .*state=down" $((INTERVAL * FALL + SLACK + 2)); then
-	line=$(grep -E " probe .*server=s1 .*state=down" "$ENGINE_LOG" | head -1)
-	t_down=$(log_time "$line")
-	[ -n "$t_down" ] || t_down=$(now)
-	dt=$(fsub "$t_down" "$t_kill")
-	check "s1 marked down ${dt}s after the kill (<= $INTERVAL x $FALL + $SLACK)" \
-		fcmp "$dt" "<=" $((INTERVAL * FALL + SLACK))
-	check "the down line says why (check=...)" eval '[ -n "$(kv check "$line")" ]'
-	note "$line"
-else
-	fail "s1 marked down after the kill" "no 'probe ... server=s1 ... state=down' line in $((INTERVAL * FALL + SLACK + 2)) s"
+# probe_within STATE SINCE SECS NAME EVENT: the probe logs s1 going STATE at
+# most SECS after SINCE (epoch seconds, the time of EVENT); sets LINE to that
+# line.
+probe_within() {
+	local t dt
+	LINE=
+	if ! wait_log "$ENGINE_LOG" " probe .*server=s1 .*state=$1" $(($3 + 2)); then
+		fail "$4" "no 'probe ... server=s1 ... state=$1' line in $(($3 + 2)) s"
+		return 1
+	fi
+	LINE=$(grep -E " probe .*server=s1 .*state=$1" "$ENGINE_LOG" | tail -1)
+	t=$(log_time "$LINE")
+	dt=$(fsub "${t:-$(now)}" "$2")
+	check "$4 ${dt}s after $5 (<= $3 s)" fcmp "$dt" "<=" "$3"
+	note "$LINE"
+}
+
+if probe_within down "$t_kill" $((INTERVAL * FALL + SLACK)) "s1 marked down" \
+	"the kill"; then
+	check "the down line says why (check=...)" eval '[ -n "$(kv check "$LINE")" ]'
 fi
 check "s2 stayed up" eval '! log_has "$ENGINE_LOG" " probe .*server=s2 .*state=down"'
 
 t_restart=$(now)
 start_sink "$P1" || fail "smtp-sink restarted on $P1" "not listening"
-if wait_log "$ENGINE_LOG" " probe .*server=s1 .*state=up" $((INTERVAL * RISE + SLACK + 2)); then
-	line=$(grep -E " probe .*server=s1 .*state=up" "$ENGINE_LOG" | tail -1)
-	t_up=$(log_time "$line")
-	[ -n "$t_up" ] || t_up=$(now)
-	dt=$(fsub "$t_up" "$t_restart")
-	check "s1 back up ${dt}s after the restart (<= $INTERVAL x $RISE + $SLACK)" \
-		fcmp "$dt" "<=" $((INTERVAL * RISE + SLACK))
-	note "$line"
-else
-	fail "s1 back up after the restart" "no 'probe ... server=s1 ... state=up' line in $((INTERVAL * RISE + SLACK + 2)) s"
-fi
+probe_within up "$t_restart" $((INTERVAL * RISE + SLACK)) "s1 back up" \
+	"the restart"
 
 if ! wait_until 30 t_gone "$LOAD_PID"; then
 	fail "load client finished" "still running after 30 s"

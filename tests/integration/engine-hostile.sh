@@ -6,45 +6,34 @@
 # and no half-sent message reaches a sink.
 . "$(dirname "$0")/../lib.sh"
 
-free_port; FE=$PORT		# real mail, and garbage and mid-DATA drops
-free_port; FEB=$PORT		# the clients that never read
-free_port; P1=$PORT
-free_port; P2=$PORT
-free_port; P3=$PORT
+# FE: real mail, and garbage and mid-DATA drops
+# FEB: the clients that never read
+free_ports FE FEB P1 P2 P3
 
 # The never-reading clients get their own sink: smtp-sink is one process,
 # and a reply it cannot write would stall every session it serves, which
 # would say something about smtp-sink, not about the engine.
-cat >"$T_DIR/hostile.json" <<EOF
-{ "zone": "hostile",
-  "farms": [
-    { "name": "mx", "probe": "smtp", "probe-interval": 1, "probe-timeout": 2,
-      "probe-rise": 2, "probe-fall": 2, "connect-timeout": 2,
-      "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1" },
-                   { "address": "127.0.0.1", "port": $P2, "name": "s2" } ] },
-    { "name": "hx", "probe": "tcp", "probe-interval": 1, "probe-timeout": 2,
-      "servers": [ { "address": "127.0.0.1", "port": $P3, "name": "s3" } ] } ],
-  "frontends": [
-    { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx",
-      "maxconn": 1000, "source-maxconn": 100, "source-rate": 1000000, "idle-timeout": 3 },
-    { "name": "bad", "bind": "$FEB", "address": ["127.0.0.1"], "farm": "hx",
-      "maxconn": 100, "source-maxconn": 10, "idle-timeout": 3 } ] }
-EOF
+zone_config "$T_DIR/hostile.json" hostile \
+	farm mx "${T_SMTP_PROBE[@]}" \
+		server s1 "$P1" \
+		server s2 "$P2" \
+	farm hx probe=tcp probe-interval=1 probe-timeout=2 \
+		server s3 "$P3" \
+	frontend in "$FE" farm=mx maxconn=1000 source-maxconn=100 source-rate=1000000 idle-timeout=3 \
+	frontend bad "$FEB" maxconn=100 source-maxconn=10 idle-timeout=3
 
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
 start_sink "$P2" || die "smtp-sink on $P2 did not start"
 start_sink "$P3" || die "smtp-sink on $P3 did not start"
 start_engine "$T_DIR/hostile.json" || die "engine did not start"
 
-vm() {	# vm PID FIELD: a /proc/PID/status field, in kB
-	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null
-}
 rss0=$(vm "$ENGINE_PID" VmRSS)
 
 spawn load "$T_PY" "$T_PEERS/smtpload.py" 127.0.0.1 "$FE" -d 8 -c 4 --pause 0.01 \
 	--timeout 10 --log "$T_DIR/load.records"
 LOAD_PID=$SPAWNED_PID
-sleep 1
+check "the load delivers before the attack" \
+	wait_until 5 eval '[ $(( $(sink_count "$P1") + $(sink_count "$P2") )) -ge 20 ]'
 
 # The hostile ones, each from its own address.
 spawn garbage "$T_PY" "$T_PEERS/hostile.py" garbage 127.0.0.1 "$FE" --repeat 20 --source 127.0.0.5
@@ -59,8 +48,11 @@ for i in 1 2 3; do
 	NR_PIDS="$NR_PIDS $SPAWNED_PID"
 done
 
-# Real peers in the middle of it.
-sleep 1
+# Real peers in the middle of it: once the idle and the non-reading ones
+# are connected.
+check "the idle and the 3 non-reading clients are connected" wait_until 5 eval \
+	'[ "$(ss -Htn state established "src 127.0.0.8" "dport = :$FE" | wc -l)" -ge 1 ] &&
+	 [ "$(ss -Htn state established "src 127.0.0.6" "dport = :$FEB" | wc -l)" -ge 3 ]'
 check "smtp-source: 200 messages during the attack" \
 	timeout 60 smtp-source -s 4 -m 200 -l 2048 "127.0.0.1:$FE"
 check "swaks from 127.0.0.2 delivered during the attack" \

@@ -8,35 +8,26 @@
 . "$(dirname "$0")/../lib.sh"
 . "$T_PEERS/postfix.sh"
 
-free_port; FE1=$PORT		# -> v1 -> smtpd
-free_port; FE2=$PORT		# -> v2 -> smtpd
-free_port; FE3=$PORT		# -> v1 -> postscreen
-free_port; SMTPD=$PORT
-free_port; PSCREEN=$PORT
+# FE1: -> v1 -> smtpd
+# FE2: -> v2 -> smtpd
+# FE3: -> v1 -> postscreen
+free_ports FE1 FE2 FE3 SMTPD PSCREEN
 PF=$T_DIR/postfix
 
-cat >"$T_DIR/postfix.json" <<EOF
-{ "zone": "pf",
-  "farms": [
-    { "name": "pv1", "probe": "smtp", "probe-interval": 1, "probe-timeout": 2,
-      "probe-rise": 2, "probe-fall": 2, "probe-helo": "probe.mxlb.test",
-      "servers": [ { "address": "127.0.0.1", "port": $SMTPD, "name": "smtpd-v1", "proxyprotocol": "v1" } ] },
-    { "name": "pv2", "probe": "smtp", "probe-interval": 1, "probe-timeout": 2,
-      "probe-rise": 2, "probe-fall": 2, "probe-helo": "probe.mxlb.test",
-      "servers": [ { "address": "127.0.0.1", "port": $SMTPD, "name": "smtpd-v2", "proxyprotocol": "v2" } ] },
-    { "name": "pscreen", "probe": "smtp", "probe-interval": 1, "probe-timeout": 5,
-      "probe-rise": 2, "probe-fall": 2, "probe-helo": "probe.mxlb.test",
-      "servers": [ { "address": "127.0.0.1", "port": $PSCREEN, "name": "postscreen", "proxyprotocol": "v1" } ] } ],
-  "frontends": [
-    { "name": "in-v1", "bind": "$FE1", "address": ["127.0.0.1"], "farm": "pv1" },
-    { "name": "in-v2", "bind": "$FE2", "address": ["127.0.0.1"], "farm": "pv2" },
-    { "name": "in-ps", "bind": "$FE3", "address": ["127.0.0.1"], "farm": "pscreen" } ] }
-EOF
+zone_config "$T_DIR/postfix.json" pf \
+	farm pv1 probe=smtp probe-interval=1 probe-timeout=2 probe-rise=2 probe-fall=2 probe-helo=probe.mxlb.test \
+		server smtpd-v1 "$SMTPD" proxyprotocol=v1 \
+	farm pv2 probe=smtp probe-interval=1 probe-timeout=2 probe-rise=2 probe-fall=2 probe-helo=probe.mxlb.test \
+		server smtpd-v2 "$SMTPD" proxyprotocol=v2 \
+	farm pscreen probe=smtp probe-interval=1 probe-timeout=5 probe-rise=2 probe-fall=2 probe-helo=probe.mxlb.test \
+		server postscreen "$PSCREEN" proxyprotocol=v1 \
+	frontend in-v1 "$FE1" farm=pv1 \
+	frontend in-v2 "$FE2" farm=pv2 \
+	frontend in-ps "$FE3"
 
 postfix_start "$PF" "$SMTPD" "$PSCREEN" || die "private Postfix did not start"
 MAILLOG=$PF_MAILLOG
 start_engine "$T_DIR/postfix.json" || die "engine did not start"
-t_start=$(now)
 
 # swaks_via NAME FRONTEND SENDER: one message from 127.0.0.2 through the
 # engine; checks Postfix queued it, saw 127.0.0.2 and delivered it.
@@ -71,11 +62,27 @@ check "postscreen saw 127.0.0.2 connect to the frontend 127.0.0.1:$FE3" \
 check "postscreen passed 127.0.0.2 (PASS NEW)" \
 	log_has "$MAILLOG" "postscreen\[[0-9]+\]: PASS (NEW|OLD) \[127\.0\.0\.2\]"
 
+# What the probes did, as Postfix saw it: full EHLO/QUIT dialogues (the v1
+# probe carries its real addresses, the v2 one is LOCAL: both 127.0.0.1).
+smtpd_probes() {
+	log_count "$MAILLOG" "smtpd\[[0-9]+\]: disconnect from [^ ]*\[127\.0\.0\.1\] ehlo=1 quit=1 commands=2"
+}
+# A probe that waited out the pre-greet: postscreen's PASS comes >= 2 s
+# after its CONNECT (the greet wait is 3 s; PASS OLD at once means the pass
+# cache had not expired yet).
+pscreen_passes() {
+	awk '
+	function secs(t,  a) { split(t, a, ":"); return a[1] * 3600 + a[2] * 60 + a[3] }
+	/postscreen\[[0-9]+\]: CONNECT from \[127\.0\.0\.1\]:/ {
+		split($8, p, "]:"); start[p[2]] = secs($3) }
+	/postscreen\[[0-9]+\]: PASS (NEW|OLD) \[127\.0\.0\.1\]:/ {
+		split($8, p, "]:"); if ((p[2] in start) && secs($3) - start[p[2]] >= 2) n++ }
+	END { print n + 0 }' "$MAILLOG"
+}
 # Several probe intervals: at least two full postscreen probes (3 s greet
 # wait each, the pass cache expires after 1 s, so each one sees the 220-
-# pre-greet).
-left=$(awk -v a="$t_start" -v b="$(now)" 'BEGIN { d = 9 - (b - a); print (d > 0 ? d : 0) }')
-sleep "$left"
+# pre-greet), and 8 on smtpd.
+wait_until 20 eval '[ "$(smtpd_probes)" -ge 8 ] && [ "$(pscreen_passes)" -ge 2 ]'
 
 for s in smtpd-v1 smtpd-v2 postscreen; do
 	if log_has "$ENGINE_LOG" " probe .*server=$s .*state=(down|nolb)"; then
@@ -84,23 +91,12 @@ for s in smtpd-v1 smtpd-v2 postscreen; do
 		ok "probe keeps $s up"
 	fi
 done
-# What the probes did, as Postfix saw it: full EHLO/QUIT dialogues (the v1
-# probe carries its real addresses, the v2 one is LOCAL: both 127.0.0.1).
-probes=$(log_count "$MAILLOG" "smtpd\[[0-9]+\]: disconnect from [^ ]*\[127\.0\.0\.1\] ehlo=1 quit=1 commands=2")
+probes=$(smtpd_probes)
 check "Postfix saw >= 8 clean probe dialogues (EHLO, QUIT) on smtpd (got $probes)" \
 	eval '[ "$probes" -ge 8 ]'
 check "no Postfix warning about the probes' connections" \
 	eval '! log_has "$MAILLOG" "warning: .*\[127\.0\.0\.1\]"'
-# A probe that waited out the pre-greet: postscreen's PASS comes >= 2 s
-# after its CONNECT (the greet wait is 3 s; PASS OLD at once means the pass
-# cache had not expired yet).
-ppass=$(awk '
-	function secs(t,  a) { split(t, a, ":"); return a[1] * 3600 + a[2] * 60 + a[3] }
-	/postscreen\[[0-9]+\]: CONNECT from \[127\.0\.0\.1\]:/ {
-		split($8, p, "]:"); start[p[2]] = secs($3) }
-	/postscreen\[[0-9]+\]: PASS (NEW|OLD) \[127\.0\.0\.1\]:/ {
-		split($8, p, "]:"); if ((p[2] in start) && secs($3) - start[p[2]] >= 2) n++ }
-	END { print n + 0 }' "$MAILLOG")
+ppass=$(pscreen_passes)
 check "postscreen: >= 2 probes waited out the 220- pre-greet and passed (got $ppass)" \
 	eval '[ "$ppass" -ge 2 ]'
 check "no probe talked before postscreen's final 220 (no PREGREET)" \

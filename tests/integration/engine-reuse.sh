@@ -6,21 +6,12 @@
 # restarts with a frontend on each.
 . "$(dirname "$0")/../lib.sh"
 
-free_port; FE=$PORT
-free_port; SINK=$PORT
-free_port; QUIET=$PORT		# probed over TCP: connect, then close
+# QUIET: probed over TCP: connect, then close
+free_ports FE SINK QUIET
 
-# conf FILE [MORE-FRONTEND-JSON]
-conf() {
-	cat >"$1" <<EOF
-{ "zone": "reuse",
-  "farms": [ { "name": "mx", "probe": "none", "connect-timeout": 2,
-               "servers": [ { "address": "127.0.0.1", "port": $SINK, "name": "s1" } ] },
-             { "name": "probed", "probe": "tcp", "probe-interval": 1,
-               "servers": [ { "address": "127.0.0.1", "port": $QUIET, "name": "p1" } ] } ],
-  "frontends": [ { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx" }${2:-} ] }
-EOF
-}
+# The zone's farms: mx, which the frontends serve, and one probed over TCP.
+FARMS=(farm probed probe=tcp probe-interval=1 server p1 "$QUIET"
+	farm mx probe=none connect-timeout=2 server s1 "$SINK")
 
 # tw_all DPORT: local ports of TIME_WAIT connections to 127.0.0.1:DPORT.
 tw_all() {
@@ -60,7 +51,7 @@ while True:
     threading.Thread(target=serve, args=(ls.accept()[0],), daemon=True).start()
 ' "$QUIET"
 wait_port 127.0.0.1 "$QUIET" 5 || die "the quiet server did not start"
-conf "$T_DIR/one.json"
+zone_config "$T_DIR/one.json" reuse "${FARMS[@]}" frontend in "$FE"
 start_engine "$T_DIR/one.json" || die "engine did not start"
 
 # The client closes after the greeting: the engine passes the FIN on to
@@ -88,8 +79,8 @@ note "a TCP probe left port $PROBE in TIME_WAIT"
 stop_pid "$ENGINE_PID"
 
 # Restarted on the same frontend port, plus one on each port in TIME_WAIT.
-conf "$T_DIR/two.json" ", { \"name\": \"tw\", \"bind\": \"$OUT\", \"address\": [\"127.0.0.1\"], \"farm\": \"mx\" },
-    { \"name\": \"twp\", \"bind\": \"$PROBE\", \"address\": [\"127.0.0.1\"], \"farm\": \"mx\" }"
+zone_config "$T_DIR/two.json" reuse "${FARMS[@]}" frontend in "$FE" frontend tw "$OUT" \
+	frontend twp "$PROBE"
 if start_engine "$T_DIR/two.json" engine2; then
 	ok "the zone restarts with frontends on the ports it left in TIME_WAIT"
 else

@@ -5,20 +5,13 @@
 . "$(dirname "$0")/../lib.sh"
 
 N=${SPLIT_MSGS:-2000}
-free_port; FE=$PORT
-free_port; P1=$PORT
-free_port; P2=$PORT
+free_ports FE P1 P2
 
-cat >"$T_DIR/split.json" <<EOF
-{ "zone": "split",
-  "farms": [ { "name": "mx", "balance": "roundrobin", "probe": "smtp",
-               "probe-interval": 1, "probe-timeout": 2, "probe-rise": 2, "probe-fall": 2,
-               "connect-timeout": 2, "queue-timeout": 5,
-               "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1", "weight": 1 },
-                            { "address": "127.0.0.1", "port": $P2, "name": "s2", "weight": 3 } ] } ],
-  "frontends": [ { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx",
-                   "maxconn": 1000, "source-maxconn": 100, "source-rate": 1000000 } ] }
-EOF
+zone_config "$T_DIR/split.json" split \
+	farm mx balance=roundrobin "${T_SMTP_PROBE[@]}" queue-timeout=5 \
+		server s1 "$P1" weight=1 \
+		server s2 "$P2" weight=3 \
+	frontend in "$FE" maxconn=1000 source-maxconn=100 source-rate=1000000
 
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
 start_sink "$P2" || die "smtp-sink on $P2 did not start"

@@ -6,54 +6,30 @@
 # same way.  mxlbd -n reports a bad config with the error's path, exit 1.
 . "$(dirname "$0")/../lib.sh"
 
-free_port; FE_T=$PORT		# tempfail frontend, dead farm
-free_port; FE_C=$PORT		# close frontend, dead farm
-free_port; FE_L=$PORT		# limited frontend, live farm
-free_port; DEAD1=$PORT		# nothing listens on these two
-free_port; DEAD2=$PORT
-free_port; LIVE=$PORT
-free_port; FE_Q=$PORT		# server maxconn 1, queue-timeout 1 s
+# FE_T: tempfail frontend, dead farm
+# FE_C: close frontend, dead farm
+# FE_L: limited frontend, live farm
+# DEAD1, DEAD2: nothing listens on them
+# FE_Q: server maxconn 1, queue-timeout 1 s
+free_ports FE_T FE_C FE_L DEAD1 DEAD2 LIVE FE_Q
 
-cat >"$T_DIR/unavail.json" <<EOF
-{ "zone": "unavail",
-  "farms": [
-    { "name": "dead", "probe": "smtp", "probe-interval": 1, "probe-timeout": 1,
-      "probe-rise": 2, "probe-fall": 2, "on-unavailable": "tempfail",
-      "connect-timeout": 1, "queue-timeout": 2,
-      "servers": [ { "address": "127.0.0.1", "port": $DEAD1, "name": "d1" },
-                   { "address": "127.0.0.1", "port": $DEAD2, "name": "d2" } ] },
-    { "name": "deadclose", "probe": "smtp", "probe-interval": 1, "probe-timeout": 1,
-      "probe-rise": 2, "probe-fall": 2, "on-unavailable": "close",
-      "connect-timeout": 1, "queue-timeout": 2,
-      "servers": [ { "address": "127.0.0.1", "port": $DEAD1, "name": "c1" } ] },
-    { "name": "live", "probe": "smtp", "probe-interval": 1, "probe-timeout": 1,
-      "servers": [ { "address": "127.0.0.1", "port": $LIVE, "name": "l1" } ] },
-    { "name": "queued", "probe": "none", "queue-timeout": 1,
-      "servers": [ { "address": "127.0.0.1", "port": $LIVE, "name": "q1", "maxconn": 1 } ] } ],
-  "frontends": [
-    { "name": "tf", "bind": "$FE_T", "address": ["127.0.0.1"], "farm": "dead" },
-    { "name": "cl", "bind": "$FE_C", "address": ["127.0.0.1"], "farm": "deadclose" },
-    { "name": "lim", "bind": "$FE_L", "address": ["127.0.0.1"], "farm": "live",
-      "source-maxconn": 1, "denied-source": ["127.0.0.3/32"] },
-    { "name": "q", "bind": "$FE_Q", "address": ["127.0.0.1"], "farm": "queued" } ] }
-EOF
+zone_config "$T_DIR/unavail.json" unavail \
+	farm dead probe=smtp probe-interval=1 probe-timeout=1 probe-rise=2 probe-fall=2 on-unavailable=tempfail connect-timeout=1 queue-timeout=2 \
+		server d1 "$DEAD1" \
+		server d2 "$DEAD2" \
+	farm deadclose probe=smtp probe-interval=1 probe-timeout=1 probe-rise=2 probe-fall=2 on-unavailable=close connect-timeout=1 queue-timeout=2 \
+		server c1 "$DEAD1" \
+	farm live probe=smtp probe-interval=1 probe-timeout=1 \
+		server l1 "$LIVE" \
+	farm queued probe=none queue-timeout=1 \
+		server q1 "$LIVE" maxconn=1 \
+	frontend tf "$FE_T" farm=dead \
+	frontend cl "$FE_C" farm=deadclose \
+	frontend lim "$FE_L" farm=live source-maxconn=1 denied-source=127.0.0.3/32 \
+	frontend q "$FE_Q"
 
 start_sink "$LIVE" || die "smtp-sink on $LIVE did not start"
 start_engine "$T_DIR/unavail.json" || die "engine did not start"
-
-LINE421="421 4.3.2 $(mx_hostname) Service not available, try again later"
-printf '%s\r\n' "$LINE421" >"$T_DIR/expected-421"
-
-# expect_421 NAME PORT [SOURCE]
-expect_421() {
-	local out=$T_DIR/got.$RANDOM how
-	how=$(tcp_read 127.0.0.1 "$2" 8 "$out" "${3:-}")
-	if cmp -s "$T_DIR/expected-421" "$out" && [ "$how" = eof ]; then
-		ok "$1: exact 421 line, then closed"
-	else
-		fail "$1" "expected '$LINE421\\r\\n' then eof; got $(od -An -c "$out" | tr -s ' ' | head -c 200) then $how"
-	fi
-}
 
 # At once: the servers' state is not known yet, the connects fail, and no
 # server is left to retry on.
@@ -86,8 +62,7 @@ check "session logged as end=close:..." \
 # from 127.0.0.2, the second one from there is refused.
 spawn hold "$T_PY" "$T_PEERS/hostile.py" hold 127.0.0.1 "$FE_L" --secs 4 --source 127.0.0.2
 HOLD_PID=$SPAWNED_PID
-wait_until 3 eval '[ -n "$(ss -Htn state established "dport = :$FE_L" "src 127.0.0.2")" ]'
-sleep 0.3
+wait_until 3 eval '[ "$(sessions_cur unavail frontend lim)" -ge 1 ]'
 expect_421 "source-maxconn reached" "$FE_L" 127.0.0.2
 check "logged as end=tempfail:source-maxconn" \
 	wait_log "$ENGINE_LOG" " session .*frontend=lim .*end=tempfail:source-maxconn( |$)" 3
@@ -103,8 +78,7 @@ check "logged as end=tempfail:denied-source" \
 # queue for queue-timeout (1 s), then gets the 421.
 spawn hold2 "$T_PY" "$T_PEERS/hostile.py" hold 127.0.0.1 "$FE_Q" --secs 4 --source 127.0.0.2
 HOLD_PID=$SPAWNED_PID
-wait_until 3 eval '[ -n "$(ss -Htn state established "dport = :$FE_Q" "src 127.0.0.2")" ]'
-sleep 0.3
+wait_until 3 eval '[ "$(sessions_cur unavail farm queued/q1)" -ge 1 ]'
 t0=$(now)
 expect_421 "queue-timeout (server maxconn 1, its slot held)" "$FE_Q" 127.0.0.4
 waited=$(fsub "$(now)" "$t0")

@@ -11,45 +11,20 @@
 . "$(dirname "$0")/../lib.sh"
 
 MXLB=$T_TOP/build/mxlb
-TMUX_SOCK=mxlb-monkeys-$$
-command -v tmux >/dev/null || die "tmux is not installed"
 [ -x "$MXLB" ] || die "no shell at $MXLB (run make)"
 
-tm() {
-	tmux -L "$TMUX_SOCK" -f /dev/null "$@"
-}
-TMUX_SOCK_PATH=
-tm_cleanup() {
-	local pid c
-	for pid in $(tm list-panes -a -F '#{pane_pid}' 2>/dev/null); do
-		for c in $(ps -o pid= --ppid "$pid" 2>/dev/null); do
-			stop_pid "$c" TERM 3
-		done
-		stop_pid "$pid" TERM 3
-	done
-	tm kill-server 2>/dev/null
-	[ -n "$TMUX_SOCK_PATH" ] && rm -f "$TMUX_SOCK_PATH"
-}
-at_exit tm_cleanup
+tmux_server
 
-screen() {
-	tm capture-pane -p -t "$1" >"$T_DIR/$1.screen" 2>/dev/null &&
-		cat "$T_DIR/$1.screen"
-}
-screen_has() {
-	screen "$1" | grep -Eq -- "$2"
-}
 clock() {
-	screen mon | sed -n 1p | grep -Eo '[0-9]{2}:[0-9]{2}:[0-9]{2} *$' | tr -d ' '
+	tm_screen mon | sed -n 1p | grep -Eo '[0-9]{2}:[0-9]{2}:[0-9]{2} *$' | tr -d ' '
 }
 mxc() {
 	timeout -k 5 30 "$MXLB" -c "$1" </dev/null 2>>"$T_DIR/mxc.err"
 }
 
-free_port; FE=$PORT
-free_port; P1=$PORT
+free_ports FE P1
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
-echo '{ "zone": "mk" }' >"$T_DIR/mk.json"
+zone_config "$T_DIR/mk.json" mk
 start_engine "$T_DIR/mk.json" || die "engine did not start"
 out=$(mxc "farm add mx zone mk probe smtp probe-interval 1 queue-timeout 60;
 	server add mx 127.0.0.1 name s1 port $P1 maxconn 1;
@@ -65,11 +40,10 @@ spawn waiter "$T_PY" "$T_PEERS/slowmail.py" 127.0.0.1 "$FE" --conns 1 \
 	--go "$T_DIR/go" --wait 50 --timeout 50 --source 127.0.0.3
 
 tm new-session -d -s hold -x 80 -y 24 "sleep 3600" || die "tmux did not start"
-TMUX_SOCK_PATH=$(tm display-message -p -t hold '#{socket_path}')
 tm new-session -d -s mon -x 160 -y 40 \
 	"env MXLB_RUNDIR=$MXLB_RUNDIR $MXLB monitor" || die "tmux session mon"
-check "s1 shown ready and up" wait_until 10 screen_has mon '^[ >]   s1 .* ready +up '
-check "s1's queue has the waiting client (Q 1)" wait_until 10 screen_has mon '^[ >]   s1 .* 1 +- |^[ >]   s1 .* 1 +[0-9.]+s '
+check "s1 shown ready and up" wait_until 10 tm_has mon '^[ >]   s1 .* ready +up '
+check "s1's queue has the waiting client (Q 1)" wait_until 10 tm_has mon '^[ >]   s1 .* 1 +- |^[ >]   s1 .* 1 +[0-9.]+s '
 row=$(grep -E '^[ >]   s1 ' "$T_DIR/mon.screen")
 note "s1: $row"
 check "ADDRESS shows the port: 127.0.0.1:$P1" eval '[[ $row == *" 127.0.0.1:$P1 "* ]]'
@@ -80,39 +54,39 @@ check "LAST CHECK whole at 160 columns: the reply and its latency" \
 
 tm send-keys -t mon l
 check "l: the sessions of mx/s1, 2 now" \
-	wait_until 4 screen_has mon '^sessions of mx/s1 in zone mk: 2 now'
+	wait_until 4 tm_has mon '^sessions of mx/s1 in zone mk: 2 now'
 check "the client from 127.0.0.3 is listed as queued" \
-	screen_has mon '^127\.0\.0\.3:[0-9]+ +in +queued '
+	tm_has mon '^127\.0\.0\.3:[0-9]+ +in +queued '
 check "the client from 127.0.0.2 is listed as connected" \
-	screen_has mon '^127\.0\.0\.2:[0-9]+ +in +connected '
+	tm_has mon '^127\.0\.0\.2:[0-9]+ +in +connected '
 tm send-keys -t mon l
-check "l again: back to the table" wait_until 3 screen_has mon '^[ >]   s1 .* ready '
+check "l again: back to the table" wait_until 3 tm_has mon '^[ >]   s1 .* ready '
 tm send-keys -t mon '?'
-check "? help lists l" wait_until 3 screen_has mon "^  l +the server's sessions"
+check "? help lists l" wait_until 3 tm_has mon "^  l +the server's sessions"
 tm send-keys -t mon Escape
-wait_until 3 screen_has mon '^[ >]   s1 ' || fail "any key closes the help" "$(screen mon | sed -n 3p)"
+wait_until 3 tm_has mon '^[ >]   s1 ' || fail "any key closes the help" "$(tm_screen mon | sed -n 3p)"
 # --- d asks, the screen keeps refreshing, y alone answers ---------------------
 
 tm send-keys -t mon d
 check "d asks: drain mx/s1 in zone mk? [y/N]" \
-	wait_until 3 screen_has mon 'drain mx/s1 in zone mk\? \[y/N\]'
+	wait_until 3 tm_has mon 'drain mx/s1 in zone mk\? \[y/N\]'
 c1=$(clock)
 moved() { c2=$(clock); [ -n "$c2" ] && [ "$c2" != "$c1" ]; }
 check "while it asks the screen refreshes (clock $c1 moves)" wait_until 4 moved
-check "still asking after the refresh" screen_has mon 'drain mx/s1 in zone mk\? \[y/N\]'
-check "nothing drained before the answer" screen_has mon '^[ >]   s1 .* ready '
+check "still asking after the refresh" tm_has mon 'drain mx/s1 in zone mk\? \[y/N\]'
+check "nothing drained before the answer" tm_has mon '^[ >]   s1 .* ready '
 tm send-keys -t mon y
-check "y alone (no Enter): s1 drains" wait_until 4 screen_has mon '^>   s1 .* drain '
+check "y alone (no Enter): s1 drains" wait_until 4 tm_has mon '^>   s1 .* drain '
 check "the engine has s1 in drain" eval 'mxc "show servers" | grep -Eq "^mx +s1 .* drain "'
 tm send-keys -t mon r
-wait_until 3 screen_has mon 'ready mx/s1 in zone mk\? \[y/N\]' || fail "r asks" "$(tail -1 "$T_DIR/mon.screen")"
+wait_until 3 tm_has mon 'ready mx/s1 in zone mk\? \[y/N\]' || fail "r asks" "$(tail -1 "$T_DIR/mon.screen")"
 tm send-keys -t mon n
-check "another key answers no: nothing done" wait_until 3 screen_has mon 'nothing done'
-check "s1 still drains" screen_has mon '^>   s1 .* drain '
+check "another key answers no: nothing done" wait_until 3 tm_has mon 'nothing done'
+check "s1 still drains" tm_has mon '^>   s1 .* drain '
 tm send-keys -t mon r
-wait_until 3 screen_has mon 'ready mx/s1 in zone mk\? \[y/N\]'
+wait_until 3 tm_has mon 'ready mx/s1 in zone mk\? \[y/N\]'
 tm send-keys -t mon Y
-check "Y: s1 ready again" wait_until 4 screen_has mon '^>   s1 .* ready '
+check "Y: s1 ready again" wait_until 4 tm_has mon '^>   s1 .* ready '
 
 touch "$T_DIR/go"
 check "monitor-keys: q ends the monitor" eval 'tm send-keys -t mon q; wait_until 3 eval "! tm has-session -t mon 2>/dev/null"'

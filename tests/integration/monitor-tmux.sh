@@ -13,48 +13,16 @@ FALL=2
 SLACK=3		# seconds beyond interval x fall: a probe in flight, one
 		# monitor refresh (1 s), capture polling
 MXLB=$T_TOP/build/mxlb
-TMUX_SOCK=mxlb-monitor-$$
-free_port; FE=$PORT
-free_port; P1=$PORT
-free_port; P2=$PORT
+free_ports FE P1 P2
 
-command -v tmux >/dev/null || die "tmux is not installed"
 [ -x "$MXLB" ] || die "no shell at $MXLB (run make)"
 
 # --- tmux on a private socket ----------------------------------------------
 
-tm() {
-	tmux -L "$TMUX_SOCK" -f /dev/null "$@"
-}
-
-# Every pane's process by PID, then the private server and its socket.
-TMUX_SOCK_PATH=
-tm_cleanup() {
-	local pid c
-	for pid in $(tm list-panes -a -F '#{pane_pid}' 2>/dev/null); do
-		for c in $(ps -o pid= --ppid "$pid" 2>/dev/null); do
-			stop_pid "$c" TERM 3
-		done
-		stop_pid "$pid" TERM 3
-	done
-	tm kill-server 2>/dev/null
-	[ -n "$TMUX_SOCK_PATH" ] && rm -f "$TMUX_SOCK_PATH"
-}
-at_exit tm_cleanup
-
-# A session's screen as text, into $T_DIR/NAME.screen (and on stdout).
-screen() {
-	tm capture-pane -p -t "$1" >"$T_DIR/$1.screen" 2>/dev/null &&
-		cat "$T_DIR/$1.screen"
-}
-
-# screen_has SESSION ERE: a line of the screen matches.
-screen_has() {
-	screen "$1" | grep -Eq -- "$2"
-}
+tmux_server
 
 screen_lacks() {
-	! screen_has "$@"
+	! tm_has "$@"
 }
 
 # pane_fmt SESSION FORMAT: a tmux format of the session's pane.
@@ -105,7 +73,7 @@ cell() {
 # only zone, frontend, farm and server rows, nothing wider than the pane.
 table_sane() {
 	local s=$1 w=$2 h=$3 f=$T_DIR/$1.screen
-	screen "$s" >/dev/null || return 1
+	tm_screen "$s" >/dev/null || return 1
 	[ "$(wc -l <"$f")" -eq "$h" ] || return 1
 	awk -v w="$w" 'length($0) > w { exit 1 }' "$f" || return 1
 	sed -n 1p "$f" | grep -Eq '^mxlb monitor  zones 1/1 up  sessions [0-9]+' || return 1
@@ -126,7 +94,7 @@ table_sane() {
 
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
 start_sink "$P2" || die "smtp-sink on $P2 did not start"
-echo '{ "zone": "m1" }' >"$T_DIR/m1.json"
+zone_config "$T_DIR/m1.json" m1
 start_engine "$T_DIR/m1.json" || die "engine did not start"
 if "$MXLB" -c "farm add mx zone m1 balance roundrobin probe smtp \
 	probe-interval $INTERVAL probe-timeout 1 probe-rise 1 probe-fall $FALL \
@@ -146,19 +114,18 @@ wait_port 127.0.0.1 "$FE" 5 || die "frontend not listening on $FE"
 # A holder session keeps the server up and sets remain-on-exit before the
 # monitor starts, so the monitor's pane stays to report how it ended.
 tm new-session -d -s hold -x 80 -y 24 "sleep 3600" || die "tmux did not start"
-TMUX_SOCK_PATH=$(tm display-message -p -t hold '#{socket_path}')
 tm set-option -g remain-on-exit on
 tm new-session -d -s mon -x 120 -y 40 "$(monitor_cmd mon)" ||
 	die "tmux session mon"
 
-if wait_until 10 screen_has mon "$(srv_re s1)ready +up " &&
-	wait_until 3 screen_has mon "$(srv_re s2)ready +up "; then
+if wait_until 10 tm_has mon "$(srv_re s1)ready +up " &&
+	wait_until 3 tm_has mon "$(srv_re s2)ready +up "; then
 	ok "both servers shown ready and up"
 else
-	fail "both servers shown ready and up" "screen: $(screen mon | sed -n 1,12p)"
+	fail "both servers shown ready and up" "screen: $(tm_screen mon | sed -n 1,12p)"
 fi
-check "header: zone m1 reached" screen_has mon '^mxlb monitor  zones 1/1 up '
-check "column titles on the second line" screen_has mon '^  NAME +ADMIN STATE '
+check "header: zone m1 reached" tm_has mon '^mxlb monitor  zones 1/1 up '
+check "column titles on the second line" tm_has mon '^  NAME +ADMIN STATE '
 check "on a colour terminal (tmux's TERM) the states are coloured" coloured mon
 check "the monitor runs in the alternate screen" \
 	eval '[ "$(pane_fmt mon "#{alternate_on}")" = 1 ]'
@@ -168,10 +135,23 @@ check "the monitor runs in the alternate screen" \
 spawn load "$T_PY" "$T_PEERS/smtpload.py" 127.0.0.1 "$FE" -d 14 -c 4 \
 	--pause 0.05 --timeout 10
 LOAD_PID=$SPAWNED_PID
-sleep 2
-screen mon >/dev/null; cp "$T_DIR/mon.screen" "$T_DIR/load-1.screen"
-sleep 2.5
-screen mon >/dev/null; cp "$T_DIR/mon.screen" "$T_DIR/load-2.screen"
+# load_shot FILE [BEFORE]: the screen into FILE; true once both servers'
+# TOTAL is above 0 (above BEFORE's, a screen taken earlier) and the farm and
+# frontend rows show a rate.
+load_shot() {
+	local s r a
+	tm_screen mon >/dev/null && cp "$T_DIR/mon.screen" "$1" || return 1
+	for s in s1 s2; do
+		a=0
+		[ -n "${2:-}" ] && a=$(cell "$2" "$(srv_re "$s")" TOTAL)
+		[ "$(cell "$1" "$(srv_re "$s")" TOTAL)" -gt "${a:-0}" ] 2>/dev/null || return 1
+	done
+	for r in farm frontend; do
+		fcmp "$(cell "$1" "^  $r " /S)" ">" 0 || return 1
+	done
+}
+wait_until 5 load_shot "$T_DIR/load-1.screen"
+wait_until 5 load_shot "$T_DIR/load-2.screen" "$T_DIR/load-1.screen"
 for s in s1 s2; do
 	a=$(cell "$T_DIR/load-1.screen" "$(srv_re "$s")" TOTAL)
 	b=$(cell "$T_DIR/load-2.screen" "$(srv_re "$s")" TOTAL)
@@ -190,15 +170,15 @@ done
 
 t_kill=$(now)
 stop_sink "$P1" KILL
-if wait_until $((INTERVAL * FALL + SLACK)) screen_has mon "$(srv_re s1)ready +down "; then
+if wait_until $((INTERVAL * FALL + SLACK)) tm_has mon "$(srv_re s1)ready +down "; then
 	ok "s1 shown down $(fsub "$(now)" "$t_kill")s after its sink was killed (<= $INTERVAL x $FALL + $SLACK)"
 else
 	fail "s1 shown down within $((INTERVAL * FALL + SLACK)) s" \
 		"$(grep -E "$(srv_re s1)" "$T_DIR/mon.screen")"
 fi
 check "an event line says s1 went down" \
-	wait_until 2 screen_has mon 'm1 probe mx/s1 .*-> down'
-check "s2 still up" screen_has mon "$(srv_re s2)ready +up "
+	wait_until 2 tm_has mon 'm1 probe mx/s1 .*-> down'
+check "s2 still up" tm_has mon "$(srv_re s2)ready +up "
 if [ -f "$T_DIR/mon.screen" ]; then
 	check "s1's last check says why it is down" eval \
 		'grep -E "$(srv_re s1)" "$T_DIR/mon.screen" | grep -Eiq "refused|connect|timeout|closed"'
@@ -218,61 +198,59 @@ wait_log "$T_DIR/hold.log" '^220 ' 5 || fail "held session greeted" "$(cat "$T_D
 
 # The selection starts on the first server row (s1); one Down moves it.
 tm send-keys -t mon Down
-check "Down selects s2" wait_until 3 screen_has mon '^>   s2 '
+check "Down selects s2" wait_until 3 tm_has mon '^>   s2 '
 tm send-keys -t mon d
-if wait_until 3 screen_has mon 'drain mx/s2 in zone m1\? \[y/N\]'; then
+if wait_until 3 tm_has mon 'drain mx/s2 in zone m1\? \[y/N\]'; then
 	ok "d asks first: drain mx/s2 in zone m1? [y/N]"
 else
 	fail "d asks first" "last line: $(tail -1 "$T_DIR/mon.screen")"
 fi
-check "nothing drained before the answer" screen_has mon "$(srv_re s2)ready "
+check "nothing drained before the answer" tm_has mon "$(srv_re s2)ready "
 tm send-keys -t mon y Enter
-check "after y: s2 shows drain" wait_until 4 screen_has mon '^>   s2 +drain +up '
+check "after y: s2 shows drain" wait_until 4 tm_has mon '^>   s2 +drain +up '
 check "an event line records the drain" \
-	wait_until 3 screen_has mon 'm1 admin mx/s2 .*-> drain'
+	wait_until 3 tm_has mon 'm1 admin mx/s2 .*-> drain'
 check "the engine has s2 in drain" eval \
 	'"$MXLB" -c "show servers" | grep -Eq "^mx +s2 .* drain "'
 
 wait_until 30 t_gone "$LOAD_PID" || fail "load client finished" "still running after 30 s"
 note "load: $(tail -1 "$T_DIR/load.log")"
-if wait_until 4 screen_has mon 'mx/s2: draining, 1 session left'; then
+if wait_until 4 tm_has mon 'mx/s2: draining, 1 session left'; then
 	ok "drain progress: the status line counts the held session"
 else
 	fail "drain progress counts the held session" "status line: $(tail -1 "$T_DIR/mon.screen")"
 fi
 # s1 down and s2 drained: the load's new sessions were refused.
 check "farm row: the refusals, as 421 no-server N" \
-	screen_has mon '^  farm mx .* 421 no-server [1-9][0-9]*'
+	tm_has mon '^  farm mx .* 421 no-server [1-9][0-9]*'
 check_eq "s2's CUR column shows the held session" 1 "$(cell "$T_DIR/mon.screen" "$(srv_re s2)" CUR)"
 stop_pid "$HOLD_PID"
-if wait_until 5 screen_has mon 'mx/s2: drained, no session left'; then
+if wait_until 5 tm_has mon 'mx/s2: drained, no session left'; then
 	ok "drain progress reaches 0: the status line says drained"
 else
 	fail "drain progress reaches 0" "status line: $(tail -1 "$T_DIR/mon.screen")"
 fi
 check_eq "s2's CUR column shows 0" 0 "$(cell "$T_DIR/mon.screen" "$(srv_re s2)" CUR)"
-check "header: sessions 0 once the load stopped" screen_has mon '^mxlb monitor .* sessions 0 '
+check "header: sessions 0 once the load stopped" tm_has mon '^mxlb monitor .* sessions 0 '
 cp "$T_DIR/mon.screen" "$T_DIR/idle.screen"
 
 # --- resize ---------------------------------------------------------------------
 
-tm resize-window -t mon -x 80 -y 24
-if wait_until 4 table_sane mon 80 24; then
-	ok "at 80x24: header, titles and rows intact"
-else
-	fail "at 80x24: header, titles and rows intact" "screen:
+# resized W H NAME: after a resize to WxH, the table is whole.
+resized() {
+	tm resize-window -t mon -x "$1" -y "$2"
+	if wait_until 4 table_sane mon "$1" "$2"; then
+		ok "$3: header, titles and rows intact"
+	else
+		fail "$3: header, titles and rows intact" "screen:
 $(sed 's/^/#   |/' "$T_DIR/mon.screen")"
-fi
-check "at 80x24: s2 still selected" screen_has mon '^>   s2 +drain '
-tm resize-window -t mon -x 120 -y 40
-if wait_until 4 table_sane mon 120 40; then
-	ok "back at 120x40: header, titles and rows intact"
-else
-	fail "back at 120x40: header, titles and rows intact" "screen:
-$(sed 's/^/#   |/' "$T_DIR/mon.screen")"
-fi
+	fi
+}
+resized 80 24 "at 80x24"
+check "at 80x24: s2 still selected" tm_has mon '^>   s2 +drain '
+resized 120 40 "back at 120x40"
 check "at 120 columns the wider columns are back (MAX)" \
-	screen_has mon '^  NAME .* CUR +MAX +TOTAL '
+	tm_has mon '^  NAME .* CUR +MAX +TOTAL '
 check_eq "s1's TOTAL the same as before the resize" \
 	"$(cell "$T_DIR/idle.screen" "$(srv_re s1)" TOTAL)" "$(cell "$T_DIR/mon.screen" "$(srv_re s1)" TOTAL)"
 
@@ -292,31 +270,31 @@ fi
 # the cursor are as they were before the monitor, and the prompt is back.
 tm new-session -d -s sh -x 100 -y 30 \
 	"env -i PATH=$PATH HOME=$T_DIR TERM=screen MXLB_RUNDIR=$MXLB_RUNDIR PS1='ready\$ ' bash --norc --noprofile -i"
-wait_until 5 screen_has sh '^ready\$' || fail "bash in tmux" "no prompt"
+wait_until 5 tm_has sh '^ready\$' || fail "bash in tmux" "no prompt"
 tm send-keys -t sh "stty -g >$T_DIR/stty.before; clear" Enter
 wait_until 3 test -s "$T_DIR/stty.before"
 tm send-keys -t sh "$MXLB monitor; echo monitor-exit=\$?" Enter
-check "monitor in bash: drawn" wait_until 8 screen_has sh '^mxlb monitor  zones 1/1 up '
+check "monitor in bash: drawn" wait_until 8 tm_has sh '^mxlb monitor  zones 1/1 up '
 tm send-keys -t sh q
 check "after q: the monitor's exit and the prompt are on the screen" \
-	wait_until 4 screen_has sh '^monitor-exit=0$'
+	wait_until 4 tm_has sh '^monitor-exit=0$'
 check "after q: no monitor text left" wait_until 2 screen_lacks sh '^mxlb monitor  zones|LAST CHECK|^q quit'
 check_eq "after q: not in the alternate screen" 0 "$(pane_fmt sh '#{alternate_on}')"
 check_eq "after q: cursor visible" 1 "$(pane_fmt sh '#{cursor_flag}')"
 tm send-keys -t sh "stty -g >$T_DIR/stty.after; echo typed-\$((6 * 7))" Enter
-check "after q: what is typed is echoed and run" wait_until 3 screen_has sh '^typed-42$'
+check "after q: what is typed is echoed and run" wait_until 3 tm_has sh '^typed-42$'
 check_eq "after q: terminal modes as before (stty -g)" \
 	"$(cat "$T_DIR/stty.before" 2>/dev/null)" "$(cat "$T_DIR/stty.after" 2>/dev/null)"
 
 # The same after SIGTERM instead of q.
 tm send-keys -t sh "clear; $MXLB monitor; echo monitor-exit=\$?" Enter
-wait_until 8 screen_has sh '^mxlb monitor  zones 1/1 up '
+wait_until 8 tm_has sh '^mxlb monitor  zones 1/1 up '
 bash_pid=$(pane_fmt sh '#{pane_pid}')
 mon_pid=$(ps -o pid= --ppid "$bash_pid" | tr -d ' ' | head -1)
 if [ -n "$mon_pid" ]; then
 	kill -TERM "$mon_pid"
 	check "SIGTERM ends the monitor" wait_until 3 t_gone "$mon_pid"
-	check "after SIGTERM: the prompt is back" wait_until 3 screen_has sh '^monitor-exit=[0-9]+$'
+	check "after SIGTERM: the prompt is back" wait_until 3 tm_has sh '^monitor-exit=[0-9]+$'
 	check_eq "after SIGTERM: not in the alternate screen" 0 "$(pane_fmt sh '#{alternate_on}')"
 	check_eq "after SIGTERM: cursor visible" 1 "$(pane_fmt sh '#{cursor_flag}')"
 	tm send-keys -t sh "stty -g >$T_DIR/stty.term" Enter
@@ -330,15 +308,15 @@ fi
 # --- TERM=vt100 --------------------------------------------------------------------
 
 tm new-session -d -s vt -x 80 -y 24 "$(monitor_cmd vt TERM=vt100)"
-if wait_until 8 screen_has vt "$(srv_re s1)ready +down " &&
-	screen_has vt "$(srv_re s2)drain +up "; then
+if wait_until 8 tm_has vt "$(srv_re s1)ready +down " &&
+	tm_has vt "$(srv_re s2)drain +up "; then
 	ok "TERM=vt100: the states read as words"
 else
-	fail "TERM=vt100: the states read as words" "screen: $(screen vt | head -12)"
+	fail "TERM=vt100: the states read as words" "screen: $(tm_screen vt | head -12)"
 fi
 check "TERM=vt100: no colour, the words carry the states" eval '! coloured vt'
 check "TERM=vt100: header and titles" eval \
-	'screen_has vt "^mxlb monitor  zones 1/1 up " && screen_has vt "^  NAME +ADMIN STATE "'
+	'tm_has vt "^mxlb monitor  zones 1/1 up " && tm_has vt "^  NAME +ADMIN STATE "'
 tm send-keys -t vt q
 check "TERM=vt100: q ends it" wait_until 3 pane_dead vt
 check_eq "TERM=vt100: exit status" 0 "$(rc_of vt)"
@@ -347,22 +325,19 @@ check_eq "TERM=vt100: exit status" 0 "$(rc_of vt)"
 # --- the engine goes away and comes back -------------------------------------------
 
 tm new-session -d -s re -x 100 -y 30 "env MXLB_RUNDIR=$MXLB_RUNDIR $MXLB monitor"
-wait_until 8 screen_has re "$(srv_re s2)drain +up " || fail "monitor re drawn" "$(screen re | head -8)"
+wait_until 8 tm_has re "$(srv_re s2)drain +up " || fail "monitor re drawn" "$(tm_screen re | head -8)"
 check "engine still running" alive "$ENGINE_PID"
 stop_pid "$ENGINE_PID"
 check "engine stopped: the zone shows ENGINE NOT REACHED" \
-	wait_until 5 screen_has re '^zone m1  ENGINE NOT REACHED'
+	wait_until 5 tm_has re '^zone m1  ENGINE NOT REACHED'
 check "engine stopped: an event says so" \
-	wait_until 2 screen_has re 'engine of zone m1 went away'
+	wait_until 2 tm_has re 'engine of zone m1 went away'
 check "engine stopped: no stale server rows" screen_lacks re "$(srv_re s2)"
 # Restarted without -c: it runs the config it kept (s2 still drained).
-spawn engine2 "$MXLBD" -z m1 -f
-ENGINE_PID=$SPAWNED_PID
-ENGINE_LOG=$T_DIR/engine2.log
-wait_log "$ENGINE_LOG" ' ready zone=m1( |$)' 10 || fail "engine restarted" "$(tail -3 "$ENGINE_LOG")"
+start_engine -z m1 engine2 || fail "engine restarted" "$(tail -3 "$ENGINE_LOG")"
 check "engine back: the monitor reconnects on its own" \
-	wait_until 5 screen_has re '^zone m1  engine '
-check "engine back: s2 shown drain again" wait_until 3 screen_has re "$(srv_re s2)drain "
+	wait_until 5 tm_has re '^zone m1  engine '
+check "engine back: s2 shown drain again" wait_until 3 tm_has re "$(srv_re s2)drain "
 tm send-keys -t re q
 check "q ends it" wait_until 3 pane_dead re
 

@@ -16,58 +16,21 @@
 #  5. `mxlb bridge` alone: a zone it cannot reach fails with exit 1 and
 #     says why; a request on stdin is answered on stdout.
 . "$(dirname "$0")/../lib.sh"
+. "$T_PEERS/sshd.sh"
 
 MXLB=${MXLB:-$T_TOP/build/mxlb}
 [ -x "$MXLB" ] || die "no shell at $MXLB (run make)"
-SSHD=$(command -v sshd || echo /usr/sbin/sshd)
-[ -x "$SSHD" ] || die "sshd is not installed (share/install-deps installs openssh-server)"
 command -v ssh >/dev/null || die "ssh is not installed (share/install-deps installs openssh-client)"
-command -v ssh-keygen >/dev/null || die "ssh-keygen is not installed"
 [ "$(id -u)" = 0 ] || die "needs root: sshd runs privilege-separated and logs in as root"
 
 # --- sshd -------------------------------------------------------------------
 
 S=$T_DIR/ssh
-mkdir -p "$S"
-chmod 700 "$S"
-ssh-keygen -q -t ed25519 -N '' -C mxlb-test-host -f "$S/host_ed25519" >/dev/null 2>&1 ||
-	die "ssh-keygen: no host key"
-ssh-keygen -q -t ed25519 -N '' -C mxlb-test-client -f "$S/client" >/dev/null 2>&1 ||
-	die "ssh-keygen: no client key"
-cp "$S/client.pub" "$S/authorized_keys"
-chmod 600 "$S/authorized_keys"
-
-# sshd's privilege separation directory; made (and removed) here only if
-# the machine has none.
-if [ ! -d /run/sshd ]; then
-	mkdir -m 755 /run/sshd && at_exit "rmdir /run/sshd"
-fi
-
+sshd_keys "$S"
 free_port; SSHP=$PORT
-cat >"$S/sshd_config" <<EOF
-Port $SSHP
-ListenAddress 127.0.0.1
-HostKey $S/host_ed25519
-PidFile $S/sshd.pid
-AuthorizedKeysFile $S/authorized_keys
-PermitRootLogin prohibit-password
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-UseDNS no
-StrictModes no
-PrintMotd no
-PrintLastLog no
-AllowTcpForwarding no
-X11Forwarding no
-MaxStartups 50
-LogLevel VERBOSE
-EOF
-timeout 10 "$SSHD" -t -f "$S/sshd_config" >"$T_DIR/sshd-t.log" 2>&1 ||
-	die "sshd -t refuses the test config: $(head -3 "$T_DIR/sshd-t.log" | tr '\n' ' ')"
+sshd_config sshd 127.0.0.1 "$SSHP"
 # -D: foreground, so its PID is ours; -e: log to stderr (sshd.log).
-spawn sshd "$SSHD" -D -e -f "$S/sshd_config"
+spawn sshd "$SSHD" -D -e -f "$S/sshd.conf"
 SSHD_PID=$SPAWNED_PID
 wait_port 127.0.0.1 "$SSHP" 5 || die "sshd not listening on 127.0.0.1:$SSHP: $(tail -3 "$T_DIR/sshd.log" | tr '\n' ' ')"
 
@@ -82,19 +45,13 @@ check "sshd logged the key login" wait_log "$T_DIR/sshd.log" "Accepted publickey
 REMOTE_RUN=$T_DIR/remote-run	# the engine's; no shell below scans it
 LOCAL_RUN=$T_DIR/local-run	# the shell's own run dir: empty
 mkdir -p "$REMOTE_RUN" "$LOCAL_RUN"
-free_port; FE=$PORT
-free_port; P1=$PORT
-cat >"$T_DIR/z2.json" <<EOF
-{ "zone": "z2",
-  "farms": [ { "name": "mx", "probe": "tcp", "probe-interval": 1,
-               "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1" } ] } ],
-  "frontends": [ { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx" } ] }
-EOF
+free_ports FE P1
+zone_config "$T_DIR/z2.json" z2 \
+	farm mx probe=tcp probe-interval=1 \
+		server s1 "$P1" \
+	frontend in "$FE"
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
-spawn engine env MXLB_RUNDIR="$REMOTE_RUN" "$MXLBD" -z z2 -c "$T_DIR/z2.json" -f
-ENGINE_PID=$SPAWNED_PID
-ENGINE_LOG=$T_DIR/engine.log
-wait_log "$ENGINE_LOG" " ready zone=z2( |$)" 10 || die "engine z2 not ready in 10 s"
+MXLB_RUNDIR=$REMOTE_RUN start_engine "$T_DIR/z2.json" || die "engine z2 not ready in 10 s"
 check "the engine's socket is in its own run dir" test -S "$REMOTE_RUN/z2.sock"
 
 # The zones file: z2 through ssh and the bridge on the "remote" side.

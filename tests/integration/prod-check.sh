@@ -26,26 +26,17 @@ MXLB=${MXLB:-$T_TOP/build/mxlb}
 export MXLB_ZONES=/dev/null	# no zone of this machine's files
 [ -x "$MXLB" ] || die "no shell at $MXLB (run make)"
 
-free_port; FE=$PORT
-free_port; P1=$PORT
-free_port; P2=$PORT
-free_port; FE2=$PORT
-free_port; P3=$PORT
+free_ports FE P1 P2 FE2 P3
 
-cat >"$T_DIR/chk.json" <<EOF
-{ "zone": "chk",
-  "farms": [ { "name": "mx", "probe": "smtp", "probe-interval": 0.5, "probe-timeout": 1,
-               "probe-rise": 1, "probe-fall": 1,
-               "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1" },
-                            { "address": "127.0.0.1", "port": $P2, "name": "s2" } ] } ],
-  "frontends": [ { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx" } ] }
-EOF
-cat >"$T_DIR/chk2.json" <<EOF
-{ "zone": "chk2",
-  "farms": [ { "name": "relay", "probe": "smtp", "probe-interval": 0.5, "probe-timeout": 1,
-               "servers": [ { "address": "127.0.0.1", "port": $P3, "name": "r1" } ] } ],
-  "frontends": [ { "name": "out", "bind": "$FE2", "address": ["127.0.0.1"], "farm": "relay" } ] }
-EOF
+zone_config "$T_DIR/chk.json" chk \
+	farm mx probe=smtp probe-interval=0.5 probe-timeout=1 probe-rise=1 probe-fall=1 \
+		server s1 "$P1" \
+		server s2 "$P2" \
+	frontend in "$FE"
+zone_config "$T_DIR/chk2.json" chk2 \
+	farm relay probe=smtp probe-interval=0.5 probe-timeout=1 \
+		server r1 "$P3" \
+	frontend out "$FE2"
 
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
 start_sink "$P2" || die "smtp-sink on $P2 did not start"
@@ -161,9 +152,9 @@ check "a zone named but not running: 'MXLB CRITICAL', names it" \
 	eval '[[ "$OUT" == "MXLB CRITICAL"* && "$OUT" == *nosuchzone* ]]'
 
 start_sink "$P3" || die "smtp-sink on $P3 did not start"
-spawn engine-chk2 "$MXLBD" -z chk2 -c "$T_DIR/chk2.json" -f
-CHK2_PID=$SPAWNED_PID
-wait_log "$T_DIR/engine-chk2.log" " ready zone=chk2( |$)" 10 || die "engine chk2 not ready in 10 s"
+CHK_PID=$ENGINE_PID CHK_LOG=$ENGINE_LOG
+start_engine "$T_DIR/chk2.json" engine-chk2 || die "engine chk2 not ready in 10 s"
+CHK2_PID=$ENGINE_PID ENGINE_PID=$CHK_PID ENGINE_LOG=$CHK_LOG
 wait_until 5 rc_is 0 || note "check of two zones not OK within 5 s"
 mxcheck
 check_eq "two zones up: exit 0" 0 "$RC"

@@ -37,42 +37,27 @@ export MXLB_ZONES=/dev/null	# no zone of this machine's files
 command -v promtool >/dev/null || die "promtool is not installed (share/install-deps installs prometheus)"
 
 MSGS=40
-free_port; FE=$PORT
-free_port; P1=$PORT
-free_port; P2=$PORT
-free_port; METRICS=$PORT
-free_port; FE2=$PORT
-free_port; P3=$PORT
+free_ports FE P1 P2 METRICS FE2 P3
 
-cat >"$T_DIR/pm1.json" <<EOF
-{ "zone": "pm1",
-  "farms": [ { "name": "mx", "balance": "roundrobin", "probe": "smtp",
-               "probe-interval": 0.5, "probe-timeout": 1, "probe-rise": 1, "probe-fall": 1,
-               "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1", "maxconn": 50 },
-                            { "address": "127.0.0.1", "port": $P2, "name": "s2" } ] } ],
-  "frontends": [ { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx",
-                   "maxconn": 500, "source-maxconn": 100, "source-rate": 1000000 } ] }
-EOF
-cat >"$T_DIR/pm2.json" <<EOF
-{ "zone": "pm2",
-  "farms": [ { "name": "relay", "probe": "tcp", "probe-interval": 0.5,
-               "servers": [ { "address": "127.0.0.1", "port": $P3, "name": "r1" } ] } ],
-  "frontends": [ { "name": "out", "bind": "$FE2", "address": ["127.0.0.1"], "farm": "relay" } ] }
-EOF
+zone_config "$T_DIR/pm1.json" pm1 \
+	farm mx balance=roundrobin probe=smtp probe-interval=0.5 probe-timeout=1 probe-rise=1 probe-fall=1 \
+		server s1 "$P1" maxconn=50 \
+		server s2 "$P2" \
+	frontend in "$FE" maxconn=500 source-maxconn=100 source-rate=1000000
+zone_config "$T_DIR/pm2.json" pm2 \
+	farm relay probe=tcp probe-interval=0.5 \
+		server r1 "$P3" \
+	frontend out "$FE2"
 
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
 start_sink "$P2" || die "smtp-sink on $P2 did not start"
 start_sink "$P3" || die "smtp-sink on $P3 did not start"
 
 T_BEFORE=$(date +%s)
-spawn engine "$MXLBD" -z pm1 -c "$T_DIR/pm1.json" -f --metrics "127.0.0.1:$METRICS"
-ENGINE_PID=$SPAWNED_PID
-ENGINE_LOG=$T_DIR/engine.log
-wait_log "$ENGINE_LOG" " ready zone=pm1( |$)" 10 || die "engine pm1 not ready in 10 s"
+start_engine "$T_DIR/pm2.json" engine-pm2 || die "engine pm2 not ready in 10 s"
+start_engine "$T_DIR/pm1.json" engine --metrics "127.0.0.1:$METRICS" || die "engine pm1 not ready in 10 s"
 T_READY=$(date +%s)
 wait_port 127.0.0.1 "$METRICS" 5 || die "nothing listens on the metrics port $METRICS"
-spawn engine-pm2 "$MXLBD" -z pm2 -c "$T_DIR/pm2.json" -f
-wait_log "$T_DIR/engine-pm2.log" " ready zone=pm2( |$)" 10 || die "engine pm2 not ready in 10 s"
 
 # ups ZONE: the names of the zone's servers whose probe state is up.
 ups() {

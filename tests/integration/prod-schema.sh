@@ -43,9 +43,8 @@ check_eq "demo.json and the README's config validate" \
 
 declare -A ZPID=()
 start_zone() {
-	spawn "engine-$1" "$MXLBD" -z "$1" -f
-	ZPID[$1]=$SPAWNED_PID
-	wait_log "$T_DIR/engine-$1.log" " ready zone=$1( |$)" 10
+	start_engine -z "$1" "engine-$1" || return 1
+	ZPID[$1]=$ENGINE_PID
 }
 # Each bind and server port gets a port of the suite's range (15 per
 # example, from the range's middle): nothing needs to answer, the configs

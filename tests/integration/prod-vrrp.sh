@@ -38,6 +38,7 @@
 #
 # Skipped (with a note) only when network namespaces cannot be made here.
 . "$(dirname "$0")/../lib.sh"
+. "$T_PEERS/sshd.sh"
 
 MXLB=${MXLB:-$T_TOP/build/mxlb}
 export MXLB_ZONES=/dev/null	# no zone of this machine's files
@@ -57,8 +58,6 @@ ip netns del "$NS_PROBE"
 
 KEEPALIVED=$(command -v keepalived || echo /usr/sbin/keepalived)
 [ -x "$KEEPALIVED" ] || die "keepalived is not installed (share/install-deps installs it)"
-SSHD=$(command -v sshd || echo /usr/sbin/sshd)
-[ -x "$SSHD" ] || die "sshd is not installed (share/install-deps installs openssh-server)"
 command -v ssh >/dev/null || die "ssh is not installed (share/install-deps installs openssh-client)"
 command -v smtp-sink >/dev/null || die "smtp-sink is not installed (postfix)"
 
@@ -148,22 +147,16 @@ for n in A B; do
 	for p in "${SINK_PORTS[@]}"; do
 		sink "$n" "$p" || die "smtp-sink on node $n 127.0.0.1:$p did not start"
 	done
-	cat >"$T_DIR/node-$n/inbound.json" <<EOF
-{ "zone": "inbound",
-  "farms": [
-    { "name": "mx-$l", "probe": "smtp", "probe-interval": 1, "probe-timeout": 2,
-      "probe-rise": 1, "probe-fall": 2, "connect-timeout": 2,
-      "servers": [ { "address": "127.0.0.1", "port": ${SINK_PORTS[0]}, "name": "s1" },
-                   { "address": "127.0.0.1", "port": ${SINK_PORTS[1]}, "name": "s2" } ] } ],
-  "frontends": [
-    { "name": "smtp-$l", "bind": "25", "address": ["$VIP"], "farm": "mx-$l" } ] }
-EOF
-	spawn "engine-$n" ip netns exec "${NS[$n]}" env MXLB_RUNDIR="${RUN[$n]}" \
-		MXLB_STATEDIR="$T_DIR/node-$n/state" "$MXLBD" -z inbound -c "$T_DIR/node-$n/inbound.json" -f
-	ENGINE_PIDS[$n]=$SPAWNED_PID
-	wait_log "$T_DIR/engine-$n.log" " ready zone=inbound( |$)" 10 ||
-		die "engine of node $n not ready in 10 s: $(tail -3 "$T_DIR/engine-$n.log" | tr '\n' ' ')"
+	zone_config "$T_DIR/node-$n/inbound.json" inbound \
+		farm "mx-$l" probe=smtp probe-interval=1 probe-timeout=2 probe-rise=1 probe-fall=2 connect-timeout=2 \
+			server s1 "${SINK_PORTS[0]}" server s2 "${SINK_PORTS[1]}" \
+		frontend "smtp-$l" 25 address="$VIP"
+	ENGINE_WRAP=(ip netns exec "${NS[$n]}")
+	MXLB_RUNDIR=${RUN[$n]} MXLB_STATEDIR=$T_DIR/node-$n/state \
+		start_engine "$T_DIR/node-$n/inbound.json" "engine-$n" || die "engine of node $n not ready in 10 s"
+	ENGINE_PIDS[$n]=$ENGINE_PID
 done
+ENGINE_WRAP=()
 
 # The track script's arguments, as the example has them.
 CHECK_ARGS=$(sed -n 's|^ *script "/usr/bin/mxlb check \(.*\)"$|\1|p' "$EXAMPLE")
@@ -187,39 +180,9 @@ done
 # --- 1. one shell, both nodes, through ssh and mxlb bridge ----------------------------
 
 S=$T_DIR/ssh
-mkdir -p "$S"
-chmod 700 "$S"
-ssh-keygen -q -t ed25519 -N '' -C mxlb-test-client -f "$S/client" >/dev/null 2>&1 ||
-	die "ssh-keygen: no client key"
-cp "$S/client.pub" "$S/authorized_keys"
-chmod 600 "$S/authorized_keys"
-if [ ! -d /run/sshd ]; then
-	mkdir -m 755 /run/sshd && at_exit "rmdir /run/sshd"
-fi
+sshd_keys "$S"
 for n in A B; do
-	ssh-keygen -q -t ed25519 -N '' -C "mxlb-test-host-$n" -f "$S/host-$n" >/dev/null 2>&1 ||
-		die "ssh-keygen: no host key for node $n"
-	cat >"$S/sshd-$n.conf" <<EOF
-Port 22
-ListenAddress ${ADDR[$n]}
-HostKey $S/host-$n
-PidFile $S/sshd-$n.pid
-AuthorizedKeysFile $S/authorized_keys
-PermitRootLogin prohibit-password
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-UseDNS no
-StrictModes no
-PrintMotd no
-PrintLastLog no
-AllowTcpForwarding no
-X11Forwarding no
-LogLevel VERBOSE
-EOF
-	timeout 10 "$SSHD" -t -f "$S/sshd-$n.conf" >"$T_DIR/sshd-t-$n.log" 2>&1 ||
-		die "sshd -t refuses node $n's config: $(head -3 "$T_DIR/sshd-t-$n.log" | tr '\n' ' ')"
+	sshd_config "sshd-$n" "${ADDR[$n]}" 22
 	spawn "sshd-$n" ip netns exec "${NS[$n]}" "$SSHD" -D -e -f "$S/sshd-$n.conf"
 	wait_until 5 ns_listening "$n" 22 || die "sshd of node $n not listening: $(tail -3 "$T_DIR/sshd-$n.log" | tr '\n' ' ')"
 done

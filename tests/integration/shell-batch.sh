@@ -31,25 +31,25 @@ FIX=$T_TOP/tests/fixtures/shell
 [ -x "$MXLB" ] || die "no shell at $MXLB (run make)"
 [ -x "$MXLBD" ] || die "no engine at $MXLBD (run make)"
 
-free_port; PF1=$PORT		# Postfix 1 smtpd (PROXY v1/v2)
-free_port; PF2=$PORT		# Postfix 2 smtpd (PROXY v1/v2)
-free_port; FE_OVH=$PORT		# ovh-smtp: bind 25
-free_port; FE_IN=$PORT		# multi-instance: bind 25
-free_port; FE_OUT=$PORT		# multi-instance: bind 587
-free_port; FE_BULK=$PORT	# multi-instance: bind 2526
-free_port; OUT1=$PORT		# 2611
-free_port; OUT2=$PORT		# 2612
-free_port; BULK1=$PORT		# 2621
-free_port; FE_MX=$PORT		# mx-priority: bind 25
-free_port; MX1=$PORT		# 2601
-free_port; MX2=$PORT		# 2602
-free_port; MX3=$PORT		# 2603
-free_port; RELAY=$PORT		# 2604
-free_port; FE_ERR=$PORT		# the line-3 script's frontend
-free_port; NOSRV=$PORT		# a server port nothing listens on
-free_port; RT1=$PORT		# fixture frontend
-free_port; RT2=$PORT
-free_port; FE_BIG=$PORT		# the 10,000-line script's frontends
+# PF1: Postfix 1 smtpd (PROXY v1/v2)
+# PF2: Postfix 2 smtpd (PROXY v1/v2)
+# FE_OVH: ovh-smtp: bind 25
+# FE_IN: multi-instance: bind 25
+# FE_OUT: multi-instance: bind 587
+# FE_BULK: multi-instance: bind 2526
+# OUT1: 2611
+# OUT2: 2612
+# BULK1: 2621
+# FE_MX: mx-priority: bind 25
+# MX1: 2601
+# MX2: 2602
+# MX3: 2603
+# RELAY: 2604
+# FE_ERR: the line-3 script's frontend
+# NOSRV: a server port nothing listens on
+# RT1: fixture frontend
+# FE_BIG: the 10,000-line script's frontends
+free_ports PF1 PF2 FE_OVH FE_IN FE_OUT FE_BULK OUT1 OUT2 BULK1 FE_MX MX1 MX2 MX3 RELAY FE_ERR NOSRV RT1 RT2 FE_BIG
 
 # --- helpers ----------------------------------------------------------------
 
@@ -73,16 +73,24 @@ declare -A ZPID=()
 start_zone() {
 	local zone=$1 sd=${2:-$MXLB_STATEDIR} log=engine-$1
 	[ -e "$T_DIR/$log.log" ] && log=$log-2
-	spawn "$log" "$MXLBD" -z "$zone" -f --statedir "$sd"
-	ZPID[$zone]=$SPAWNED_PID
-	ENGINE_LOG=$T_DIR/$log.log
+	start_engine -z "$zone" "$log" --statedir "$sd" || return 1
+	ZPID[$zone]=$ENGINE_PID
 	ZLOG[$zone]=$ENGINE_LOG
-	wait_log "$ENGINE_LOG" " ready zone=$zone( |$)" 10 || {
-		sed 's/^/#   /' "$ENGINE_LOG" | tail -5
-		return 1
-	}
 }
 declare -A ZLOG=()
+
+# example NAME TAG SED-ARGS...: share/examples/NAME.mxlb with its ports
+# rewritten by sed SED-ARGS, run as mxlb < it (mx TAG): every port
+# rewritten, exit 0, nothing on stderr.
+example() {
+	local name=$1 tag=$2
+	shift 2
+	sed "$@" "$EX/$name.mxlb" >"$T_DIR/$name.mxlb"
+	check "$name: every port rewritten" no_default_ports "$T_DIR/$name.mxlb"
+	mx "$tag" <"$T_DIR/$name.mxlb"
+	check_eq "$name: mxlb < script exits 0" 0 "$RC"
+	check_eq "$name: stderr empty" "" "$(cat "$T_DIR/$tag.err")"
+}
 
 # zone_version ZONE: the running version, from `show zones`.
 zone_version() {
@@ -172,12 +180,8 @@ check_eq "the shell sees the 7 zones, engines up, version 0" \
 # --- 1. the examples --------------------------------------------------------
 
 # ovh-smtp: two PROXY v1 servers -> two real Postfix instances.
-sed -e "s/\<bind 25\>/bind $FE_OVH/" -e "s/\<port 2601\>/port $PF1/" \
-	-e "s/\<port 2602\>/port $PF2/" "$EX/ovh-smtp.mxlb" >"$T_DIR/ovh-smtp.mxlb"
-check "ovh-smtp: every port rewritten" no_default_ports "$T_DIR/ovh-smtp.mxlb"
-mx ovh <"$T_DIR/ovh-smtp.mxlb"
-check_eq "ovh-smtp: mxlb < script exits 0" 0 "$RC"
-check_eq "ovh-smtp: stderr empty" "" "$(cat "$T_DIR/ovh.err")"
+example ovh-smtp ovh -e "s/\<bind 25\>/bind $FE_OVH/" -e "s/\<port 2601\>/port $PF1/" \
+	-e "s/\<port 2602\>/port $PF2/"
 check_eq "ovh-smtp: zone gra at version 1" "zone gra: version 1 running" "$(cat "$T_DIR/ovh.out")"
 check "ovh-smtp: frontend listens on $FE_OVH" wait_port 127.0.0.1 "$FE_OVH" 3
 n1=0 n2=0
@@ -194,15 +198,10 @@ check "ovh-smtp: no PROXY error in Postfix's logs" eval \
 	'! pf_has "haproxy read|warning: .*(proxy|PROXY)"'
 
 # multi-instance: three zones, one `zone apply all`.
-sed -e "s/\<bind 25\>/bind $FE_IN/" -e "s/\<bind 587\>/bind $FE_OUT/" \
+example multi-instance multi -e "s/\<bind 25\>/bind $FE_IN/" -e "s/\<bind 587\>/bind $FE_OUT/" \
 	-e "s/\<bind 2526\>/bind $FE_BULK/" -e "s/\<port 2601\>/port $PF1/" \
 	-e "s/\<port 2602\>/port $PF2/" -e "s/\<port 2611\>/port $OUT1/" \
-	-e "s/\<port 2612\>/port $OUT2/" -e "s/\<port 2621\>/port $BULK1/" \
-	"$EX/multi-instance.mxlb" >"$T_DIR/multi-instance.mxlb"
-check "multi-instance: every port rewritten" no_default_ports "$T_DIR/multi-instance.mxlb"
-mx multi <"$T_DIR/multi-instance.mxlb"
-check_eq "multi-instance: mxlb < script exits 0" 0 "$RC"
-check_eq "multi-instance: stderr empty" "" "$(cat "$T_DIR/multi.err")"
+	-e "s/\<port 2612\>/port $OUT2/" -e "s/\<port 2621\>/port $BULK1/"
 check_eq "multi-instance: one apply, three zones at version 1" \
 	"zone bulk: version 1 running|zone inbound: version 1 running|zone outbound: version 1 running" \
 	"$(sort "$T_DIR/multi.out" | paste -sd'|')"
@@ -228,13 +227,9 @@ read -r o1 o2 b1 <<<"$(sinks_delta "$OUT1" "$OUT2" "$BULK1")"
 check_eq "multi-instance: sinks out1+out2 got 6, bulk1 got 4" "6 4" "$((o1 + o2)) $b1"
 
 # mx-priority: tier 10 (2:1), then tier 20, then the backup.
-sed -e "s/\<bind 25\>/bind $FE_MX/" -e "s/\<port 2601\>/port $MX1/" \
+example mx-priority prio -e "s/\<bind 25\>/bind $FE_MX/" -e "s/\<port 2601\>/port $MX1/" \
 	-e "s/\<port 2602\>/port $MX2/" -e "s/\<port 2603\>/port $MX3/" \
-	-e "s/\<port 2604\>/port $RELAY/" "$EX/mx-priority.mxlb" >"$T_DIR/mx-priority.mxlb"
-check "mx-priority: every port rewritten" no_default_ports "$T_DIR/mx-priority.mxlb"
-mx prio <"$T_DIR/mx-priority.mxlb"
-check_eq "mx-priority: mxlb < script exits 0" 0 "$RC"
-check_eq "mx-priority: stderr empty" "" "$(cat "$T_DIR/prio.err")"
+	-e "s/\<port 2604\>/port $RELAY/"
 check_eq "mx-priority: zone mx at version 1" "zone mx: version 1 running" "$(cat "$T_DIR/prio.out")"
 check "mx-priority: frontend listens on $FE_MX" wait_port 127.0.0.1 "$FE_MX" 3
 SINKS=("$MX1" "$MX2" "$MX3" "$RELAY")

@@ -14,12 +14,9 @@
 MXLB=$T_TOP/build/mxlb
 GOLDEN=$T_TOP/tests/golden/complete
 [ -x "$MXLB" ] || die "no shell at $MXLB (run make)"
-free_port; FE=$PORT
-free_port; SRV=$PORT
+free_ports FE SRV
 
-spawn engine "$MXLBD" -z z1 -f
-ENGINE_LOG=$T_DIR/engine.log
-wait_log "$ENGINE_LOG" " ready zone=z1( |$)" 10 || die "engine z1 not ready in 10 s"
+start_engine -z z1 || die "engine z1 not ready in 10 s"
 
 # Ports appear in no completion: the transcripts do not depend on them.
 out=$("$MXLB" -c "farm add mx zone z1 probe none;

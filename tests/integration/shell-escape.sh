@@ -21,19 +21,13 @@ mxc() {
 ESC=$'\e'
 BAD=$'evil\e]0;x\a\e[2J'
 
-free_port; FE=$PORT
-free_port; P1=$PORT
-free_port; P2=$PORT
-free_port; P3=$PORT
+free_ports FE P1 P2 P3
 spawn badmx "$T_PY" "$T_PEERS/badmx.py" "$P1" --mode ok --greeting "$BAD"
 spawn silent "$T_PY" "$T_PEERS/badmx.py" "$P2" --mode silent
 spawn plain "$T_PY" "$T_PEERS/badmx.py" "$P3" --mode ok
 wait_port 127.0.0.1 "$P1" 5 && wait_port 127.0.0.1 "$P2" 5 &&
 	wait_port 127.0.0.1 "$P3" 5 || die "the fake MX servers did not start"
-spawn engine "$MXLBD" -z ze -f
-ENGINE_PID=$SPAWNED_PID
-ENGINE_LOG=$T_DIR/engine.log
-wait_log "$ENGINE_LOG" " ready zone=ze( |$)" 10 || die "engine for zone ze not ready"
+start_engine -z ze || die "engine for zone ze not ready"
 
 # --- 1. a banner with escape sequences ------------------------------------
 

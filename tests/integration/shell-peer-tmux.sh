@@ -19,72 +19,10 @@ MXLB=${MXLB:-$T_TOP/build/mxlb}
 [ -x "$MXLB" ] || die "no shell at $MXLB (run make)"
 command -v tmux >/dev/null || die "tmux is not installed"
 export MXLB_ZONES=/dev/null
-free_port; FE=$PORT
-free_port; SRV=$PORT
-start_sink "$SRV" || die "smtp-sink on $SRV did not start"
-cat >"$T_DIR/z1.json" <<EOF
-{ "zone": "z1",
-  "farms": [ { "name": "mx", "probe": "none",
-               "servers": [ { "address": "127.0.0.1", "port": $SRV, "name": "mx1" } ] } ],
-  "frontends": [ { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx" } ] }
-EOF
-start_engine "$T_DIR/z1.json" || die "engine z1 did not start"
+sink_zone z1
 
-TM=mxlb-peer-$$
-tm() {
-	tmux -L "$TM" "$@"
-}
-cat >"$T_DIR/tmux.conf" <<'EOF'
-set -g remain-on-exit on
-set -g status off
-set -g history-limit 2000
-EOF
-STATUS=$T_DIR/mxlb.status
-# bash: a Ctrl-C the shell handles does not end the script around it
-# (bash waits to see how its child ended; dash would die of the SIGINT).
-cat >"$T_DIR/run-mxlb" <<SCRIPT
-#!/bin/bash
-MXLB_RUNDIR='$MXLB_RUNDIR' MXLB_ZONES=/dev/null HOME='$T_DIR' TERM=screen '$MXLB'
-echo \$? >'$STATUS'
-SCRIPT
-chmod +x "$T_DIR/run-mxlb"
-tm -f "$T_DIR/tmux.conf" new-session -d -s shell -x 150 -y 40 \
-	"$T_DIR/run-mxlb" || die "tmux did not start"
-TM_SOCK=$(tm display-message -p '#{socket_path}')
-at_exit "tmux -L '$TM' kill-server; rm -f '$TM_SOCK'"
+tmux_mxlb 150 MXLB_ZONES=/dev/null || die "tmux did not start"
 
-screen() {
-	tm capture-pane -p -J -t "${1:-shell}" | sed -e ':a' -e '/^\n*$/{$d;N;ba' -e '}'
-}
-last_is() {
-	[ "$(screen | tail -1)" = "$1" ]
-}
-screen_has() {
-	screen | grep -Eq -- "$1"
-}
-wait_screen() {
-	wait_until "${2:-5}" screen_has "$1"
-}
-keys() {
-	tm send-keys -t shell "$@"
-}
-input() {
-	keys -l "$1"
-}
-fresh() {
-	keys C-l
-	wait_until 5 eval '[ "$(screen | wc -l)" -eq 1 ]' || note "Ctrl-L did not clear"
-}
-step() {
-	local name=$1
-	shift
-	if "$@"; then
-		ok "$name"
-	else
-		fail "$name" "not on the screen"
-		screen | sed 's/^/#   | /'
-	fi
-}
 alive_shell() {
 	[ ! -s "$STATUS" ] && [ "$(tm display-message -p -t shell '#{pane_dead}')" = 0 ]
 }
@@ -179,9 +117,7 @@ input 'show servers'
 keys Enter
 step "show servers: mx1 with the engine down, not '(not applied)'" \
 	wait_screen '^mx +mx1 .*\(engine down\)$'
-spawn engine2 "$MXLBD" -z z1 -f
-ENGINE_PID=$SPAWNED_PID
-wait_log "$T_DIR/engine2.log" " ready zone=z1( |$)" 10 || fail "engine restarted" "not ready"
+start_engine -z z1 engine2 || fail "engine restarted" "not ready"
 fresh
 keys Enter
 step "the engine back: told at the next prompt" wait_screen '^% zone z1: engine running \(pid [0-9]+\)'

@@ -23,16 +23,7 @@ MXLB=${MXLB:-$T_TOP/build/mxlb}
 export MXLB_ZONES=/dev/null
 [ -x "$MXLB" ] || die "no shell at $MXLB (run make)"
 
-free_port; FE=$PORT
-free_port; SRV=$PORT
-start_sink "$SRV" || die "smtp-sink on $SRV did not start"
-cat >"$T_DIR/z1.json" <<EOF
-{ "zone": "z1",
-  "farms": [ { "name": "mx", "probe": "none",
-               "servers": [ { "address": "127.0.0.1", "port": $SRV, "name": "mx1" } ] } ],
-  "frontends": [ { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx" } ] }
-EOF
-start_engine "$T_DIR/z1.json" || die "engine z1 did not start"
+sink_zone z1
 SOCK=$MXLB_RUNDIR/z1.sock
 
 # mx ARGS...: mxlb, bounded; OUT stdout, ERR stderr, RC status.

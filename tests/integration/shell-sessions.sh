@@ -14,19 +14,13 @@ mxc() {
 	timeout -k 5 30 "$MXLB" -c "$1" </dev/null 2>>"$T_DIR/mxc.err"
 }
 
-free_port; FE=$PORT
-free_port; P1=$PORT
-cat >"$T_DIR/z.json" <<EOF
-{ "zone": "zs",
-  "farms": [
-    { "name": "mx", "probe": "none", "queue-timeout": 30,
-      "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "s1",
-                     "maxconn": 1 } ] },
-    { "name": "other", "probe": "none",
-      "servers": [ { "address": "127.0.0.1", "port": $P1, "name": "o1" } ] } ],
-  "frontends": [
-    { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx" } ] }
-EOF
+free_ports FE P1
+zone_config "$T_DIR/z.json" zs \
+	farm mx probe=none queue-timeout=30 \
+		server s1 "$P1" maxconn=1 \
+	farm other probe=none \
+		server o1 "$P1" \
+	frontend in "$FE" farm=mx
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
 start_engine "$T_DIR/z.json" || die "engine not ready"
 

@@ -60,10 +60,7 @@ shell_status() {
 	SH_RC=$?
 }
 
-spawn engine "$MXLBD" -z z1 -f
-ENGINE_PID=$SPAWNED_PID
-ENGINE_LOG=$T_DIR/engine.log
-wait_log "$ENGINE_LOG" " ready zone=z1( |$)" 10 || die "engine for zone z1 not ready"
+start_engine -z z1 || die "engine for zone z1 not ready"
 check_eq "zone z1 runs version 0" 0 "$(zone_version z1)"
 
 # --- B reads, A applies, B applies ------------------------------------------

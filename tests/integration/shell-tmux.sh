@@ -14,12 +14,9 @@
 MXLB=$T_TOP/build/mxlb
 [ -x "$MXLB" ] || die "no shell at $MXLB (run make)"
 command -v tmux >/dev/null || die "tmux is not installed"
-free_port; FE=$PORT
-free_port; SRV=$PORT
+free_ports FE SRV
 
-spawn engine "$MXLBD" -z z1 -f
-ENGINE_LOG=$T_DIR/engine.log
-wait_log "$ENGINE_LOG" " ready zone=z1( |$)" 10 || die "engine z1 not ready in 10 s"
+start_engine -z z1 || die "engine z1 not ready in 10 s"
 out=$("$MXLB" -c "farm add mx zone z1 probe none;
 	server add mx 127.0.0.1 name mx1 port $SRV;
 	server add mx 127.0.0.2 name mx2 port $SRV;
@@ -29,94 +26,17 @@ check_eq "the config applies through mxlb -c" "zone z1: version 1 running" "$out
 
 # --- the terminal -----------------------------------------------------------
 
-# A private tmux server (-L), killed at exit.  The pane stays after mxlb
-# ends, so that its end can be seen; no status line: 40 rows of shell.
-TM=mxlb-test-$$
-tm() {
-	tmux -L "$TM" "$@"
-}
-cat >"$T_DIR/tmux.conf" <<'EOF'
-set -g remain-on-exit on
-set -g status off
-set -g history-limit 2000
-EOF
-# The pane runs mxlb through a small script that writes its exit status:
-# tmux 3.3a sometimes leaves a pane's process unreaped (a zombie, so no
-# #{pane_dead_status}) though the pane is dead.  HOME: the history file and
-# ~/.editrc are the suite's, not the user's.
-STATUS=$T_DIR/mxlb.status
-cat >"$T_DIR/run-mxlb" <<SCRIPT
-#!/bin/sh
-MXLB_RUNDIR='$MXLB_RUNDIR' HOME='$T_DIR' TERM=screen '$MXLB'
-echo \$? >'$STATUS'
-SCRIPT
-chmod +x "$T_DIR/run-mxlb"
-tm -f "$T_DIR/tmux.conf" new-session -d -s shell -x 120 -y 40 \
-	"$T_DIR/run-mxlb" || die "tmux did not start"
-# The server does not remove its socket when killed: the hook does.
-TM_SOCK=$(tm display-message -p '#{socket_path}')
-at_exit "tmux -L '$TM' kill-server; rm -f '$TM_SOCK'"
+# mxlb in a private tmux, 120 x 40; the pane stays after mxlb ends, so that
+# its end can be seen.  HOME: the history file and ~/.editrc are the
+# suite's, not the user's.
+tmux_mxlb 120 || die "tmux did not start"
 
-# The screen as the operator sees it: wrapped lines joined, trailing spaces
-# kept (the one TAB adds matters), empty lines at the end dropped.
-screen() {
-	tm capture-pane -p -J -t shell | sed -e ':a' -e '/^\n*$/{$d;N;ba' -e '}'
-}
-# The line the cursor is on: the prompt and what is typed after it.
-last_line() {
-	screen | tail -1
-}
-screen_has() {
-	screen | grep -Eq -- "$1"
-}
-last_is() {
-	[ "$(last_line)" = "$1" ]
-}
-wait_screen() {
-	wait_until "${2:-5}" screen_has "$1"
-}
-wait_last() {
-	wait_until "${2:-5}" last_is "$1"
-}
-keys() {
-	tm send-keys -t shell "$@"
-}
-# input TEXT: typed as is (a `?` is a key like any other).
-input() {
-	keys -l "$1"
-}
 pane_dead() {
 	[ "$(tm display-message -p -t shell '#{pane_dead}' 2>/dev/null)" = 1 ]
-}
-# shot NAME: the screen into $T_DIR/NAME.screen, for whoever reads a failure.
-shot() {
-	screen >"$T_DIR/$1.screen"
-	note "screen after $1 in $T_DIR/$1.screen"
 }
 
 P='mxlb(z1)# '
 PSTAR='mxlb(z1)*# '
-
-# fresh: Ctrl-L clears the screen; only the prompt (and the line typed so
-# far) is left, so what a step shows cannot come from an earlier one.
-fresh() {
-	keys C-l
-	wait_until 5 eval '[ "$(screen | wc -l)" -eq 1 ]' ||
-		note "Ctrl-L did not clear the screen in 5 s"
-}
-
-# step NAME CHECK...: ok when CHECK succeeds, else fail with the screen.
-step() {
-	local name=$1
-	shift
-	if "$@"; then
-		ok "$name"
-	else
-		fail "$name" "not on the screen"
-		shot "$(printf %s "$name" | tr -c 'a-zA-Z0-9' - | cut -c1-40)"
-		screen | sed 's/^/#   | /'
-	fi
-}
 
 step "the shell starts with its banner and the prompt $P" \
 	wait_screen "^mxlb 1 zone; 'help' lists the commands, '\?' what may come next\.\$"

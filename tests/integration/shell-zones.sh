@@ -21,12 +21,10 @@ pending() {
 }
 
 free_port; FE=$PORT
-spawn z1 "$MXLBD" -z z1 -f
-Z1=$SPAWNED_PID
-spawn z2 "$MXLBD" -z z2 -f
-Z2=$SPAWNED_PID
-wait_log "$T_DIR/z1.log" " ready zone=z1( |$)" 10 || die "engine z1 not ready"
-wait_log "$T_DIR/z2.log" " ready zone=z2( |$)" 10 || die "engine z2 not ready"
+start_engine -z z1 z1 || die "engine z1 not ready"
+Z1=$ENGINE_PID
+start_engine -z z2 z2 || die "engine z2 not ready"
+Z2=$ENGINE_PID
 
 out=$(mxc "farm add smtpfarm zone z1 balance leastconn probe none;
 	server add smtpfarm 192.0.2.10 name mx1 port 2525 weight 3;

@@ -3,7 +3,7 @@
 backend-fault suites.
 
   badmx.py PORT [--mode-file FILE] [--mode MODE] [--count FILE] [--host H]
-           [--greeting TEXT]
+           [--greeting TEXT] [--proxy-log FILE] [--quit-delay SECS]
 
 The mode is read from FILE (first word) at each new connection, so a test
 switches a running server by rewriting the file; without FILE, --mode.
@@ -20,6 +20,10 @@ switches a running server by rewriting the file; without FILE, --mode.
               server.
   tempfail    answer "421 4.3.2 <name> Too busy, try later" to the greeting
               and to every command, close after QUIT or 30 s.
+
+--proxy-log: every connection starts with a PROXY v1 header line, appended
+to FILE as read, before the mode's dialogue.  --quit-delay: ok closes SECS
+after its 221 to QUIT (a server slow to close).
 
 Every connection is logged on stdout: "conn MODE PEER", and how it ended.
 """
@@ -98,10 +102,15 @@ class Handler(socketserver.BaseRequestHandler):
         return self.dialogue(s, reset=True)
 
     def dialogue(self, s, reset):
+        lines = self.lines(s)
+        if A.proxy_log:
+            first = next(lines, b"")
+            with LOCK, open(A.proxy_log, "ab") as f:
+                f.write(first)
         s.sendall(b"220 %s ESMTP %s\r\n" % (A.name.encode(), A.greeting.encode()))
         data = False
         got = 0
-        for line in self.lines(s):
+        for line in lines:
             if data:
                 got += len(line)
                 if reset and got >= 512:
@@ -129,6 +138,7 @@ class Handler(socketserver.BaseRequestHandler):
                 got = 0
             elif cmd == b"QUIT":
                 s.sendall(b"221 2.0.0 Bye\r\n")
+                time.sleep(A.quit_delay)
                 return "quit"
             else:
                 s.sendall(b"502 5.5.2 Error: command not recognized\r\n")
@@ -151,6 +161,8 @@ def main():
     ap.add_argument("--count", help="append a line per accepted message")
     ap.add_argument("--name", default="badmx.test")
     ap.add_argument("--greeting", default="badmx")
+    ap.add_argument("--proxy-log", help="append each connection's PROXY header line")
+    ap.add_argument("--quit-delay", type=float, default=0, help="seconds from 221 to the close")
     A = ap.parse_args()
     srv = Server((A.host, A.port), Handler)
     log("listening %s:%d" % (A.host, A.port))

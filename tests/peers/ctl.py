@@ -328,20 +328,9 @@ def main():
     ap.add_argument("sock")
     ap.add_argument("requests", nargs="*")
     a = ap.parse_args()
-    if a.subscribe is not None:
-        return do_subscribe(a)
-    if a.commit is not None:
-        return do_commit(a)
-    if a.raw is not None:
-        return do_raw(a)
-    if a.bigline is not None:
-        return do_bigline(a)
-    if a.noread is not None:
-        return do_noread(a)
-    if a.poll is not None:
-        return do_poll(a)
-    if a.many is not None:
-        return do_many(a)
+    for mode in ("subscribe", "commit", "raw", "bigline", "noread", "poll", "many"):
+        if getattr(a, mode) is not None:
+            return globals()["do_" + mode](a)
     return do_requests(a)
 
 
