@@ -11,10 +11,12 @@ PKGS     = libevent jansson
 CFLAGS  ?= -O2 -g
 WARN     = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
            -Wstrict-prototypes -Wpointer-arith -Wvla -Werror
-# += so a packager's CPPFLAGS (dpkg-buildflags: _FORTIFY_SOURCE) are kept.
+# += so a packager's CPPFLAGS (dpkg-buildflags: _FORTIFY_SOURCE) are kept;
+# every build fortifies, so what the package's build would refuse (an
+# ignored chdir or write) fails here first.
 # VERSION (below) is the one definition of the version: the programs get it
 # as MXLB_VERSION.
-CPPFLAGS += -std=gnu11 -D_GNU_SOURCE -DMXLB_VERSION='"$(VERSION)"' -Iengine -Ishell \
+CPPFLAGS += -std=gnu11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -DMXLB_VERSION='"$(VERSION)"' -Iengine -Ishell \
             $(shell pkg-config --cflags $(PKGS) libedit ncursesw)
 LIBS     = $(shell pkg-config --libs $(PKGS)) -lm
 B        = build

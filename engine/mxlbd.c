@@ -556,7 +556,9 @@ detach_done(struct mxlbd *d)
 		if (fd > 2)
 			close(fd);
 	}
-	(void)chdir("/");
+	/* "/" always exists; a failure would only keep a directory busy. */
+	if (chdir("/") == -1)
+		log_warn("takeover: chdir /: %s", strerror(errno));
 	log_detach();
 	if (write(d->report, &b, 1) != 1)
 		log_warn("takeover: the parent process is gone: %s",
