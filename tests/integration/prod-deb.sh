@@ -64,7 +64,7 @@ fi
 # apt's own books and caches, sorted.
 tree() {
 	find /etc /lib /usr /var/lib -xdev 2>/dev/null |
-		grep -vE '^/var/lib/(dpkg|apt|systemd|ucf)(/|$)|^/etc/(passwd|group|shadow|gshadow|subuid|subgid)-?$|^/etc/\.pwd\.lock$' |
+		grep -vE '^/var/lib/(dpkg|apt|systemd|ucf)(/|$)|^/etc/(passwd|group|shadow|gshadow|subuid|subgid)-?$|^/etc/(\.pwd|passwd|group|shadow|gshadow|subuid|subgid)\.lock$' |
 		LC_ALL=C sort
 }
 tree >"$T_DIR/tree-before.txt"
