@@ -16,6 +16,7 @@
 #include "engine.h"
 #include "notify.h"
 #include "schema.h"
+#include "source.h"
 #include "zone.h"
 
 #define STOP_GRACE_S	60	/* sessions get this long to end at SIGTERM */
@@ -422,6 +423,10 @@ setup(struct mxlbd *d, const struct options *o, struct errs *e)
 	    (d->http = metrics_listen(eng, o->metrics, e)) == NULL)
 		goto out;
 	if (o->user != NULL && privdrop(eng, rundir, o->user, e) == -1)
+		goto out;
+	/* What the running config needs may have gone with root. */
+	if (o->user != NULL && eng->cfg != NULL &&
+	    source_check(eng->cfg, e) == -1)
 		goto out;
 	rc = 0;
 out:

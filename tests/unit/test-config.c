@@ -543,8 +543,8 @@ test_field_tables(void **state)
 	check_fieldset(&frontend_fields);
 }
 
-/* The farm's fields that restart its probes: the probe-* ones, and the
- * port the servers default to. */
+/* The farm's fields that restart its probes: the probe-* ones, the
+ * port the servers default to, and the source they connect from. */
 static void
 test_probe_flags(void **state)
 {
@@ -560,7 +560,7 @@ test_probe_flags(void **state)
 		got = t;
 	}
 	assert_string_equal(got, "port probe probe-interval probe-timeout "
-	    "probe-rise probe-fall probe-port probe-helo");
+	    "probe-rise probe-fall probe-port probe-helo source");
 	free(got);
 	assert_true(fieldset_find(&frontend_fields, "farm")->flags & F_FARMREF);
 }
@@ -987,7 +987,7 @@ test_unknown_field(void **state)
 	    "farm mx: unknown field \"algo\" (known: servers, name, balance, "
 	    "stickiness, port, probe, probe-interval, probe-timeout, "
 	    "probe-rise, probe-fall, probe-port, probe-helo, on-unavailable, "
-	    "queue-timeout, connect-timeout)");
+	    "queue-timeout, connect-timeout, source)");
 	expect_only_error("{\"zone\":\"z1\",\"farm\":[]}",
 	    "config: unknown field \"farm\" (known: zone, farms, frontends)");
 }
