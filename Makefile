@@ -4,7 +4,8 @@
 #   make run      install what is missing, build, start a demo zone
 #                 (ports: DEMO_PORT=2525 DEMO_SINKS="2601 2602")
 #   make test     install what is missing, build, run every suite
-#   make bench    mxlbd against HAProxy on loopback
+#   make bench    mxlbd against HAProxy on loopback; source client in
+#                 network namespaces (tests/bench/transparent.sh)
 
 CC      ?= cc
 PKGS     = libevent jansson
@@ -184,6 +185,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@tests/bench/bench.sh
 	@tests/bench/scale.sh
+	@tests/bench/transparent.sh
 
 # The demo's ports, for a machine where something already listens there.
 DEMO_PORT  ?= 2525

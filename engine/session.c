@@ -112,13 +112,13 @@ log_session(const struct session *s, const char *end)
 	log_secs(dur, sizeof dur, s->start, now);
 	source_name(s->farm->conf, src, sizeof src);
 	log_info("session client=%s frontend=%s farm=%s server=%s "
-	    "frontend_addr=%s server_addr=%s accept=%s queue=%s connect=%s "
-	    "redispatch=%zu bytes_in=%llu bytes_out=%llu duration=%s end=%s "
-	    "source=%s",
+	    "frontend_addr=%s server_addr=%s source=%s accept=%s queue=%s "
+	    "connect=%s redispatch=%zu bytes_in=%llu bytes_out=%llu "
+	    "duration=%s end=%s",
 	    caddr, s->fe->conf->name, s->farm->conf->name,
-	    s->srv ? server_name(s->srv->conf) : "-", faddr, saddr, when,
+	    s->srv ? server_name(s->srv->conf) : "-", faddr, saddr, src, when,
 	    queue, conn, s->ntried, (unsigned long long)s->up.bytes,
-	    (unsigned long long)s->down.bytes, dur, end, src);
+	    (unsigned long long)s->down.bytes, dur, end);
 }
 
 /* Refused before any session exists: count, answer, log, close. */

@@ -72,7 +72,7 @@ check "swaks from 127.0.0.3 delivered" swaks_from 127.0.0.3
 check "the probe ran again since" wait_until 5 eval '[ $(grep -c "^conn" <(tail -n +$((mark + 1)) "$BADMX_LOG")) -ge 3 ]'
 check_eq "the server saw every connection since come from 127.0.0.2" "127.0.0.2 " "$(peers_since "$mark")"
 check "session line: client 127.0.0.3, source=127.0.0.2" \
-	wait_log "$ENGINE_LOG" " session client=127\.0\.0\.3:[0-9]+ .* source=127\.0\.0\.2$" 3
+	wait_log "$ENGINE_LOG" " session client=127\.0\.0\.3:[0-9]+ .* source=127\.0\.0\.2 .* end=closed$" 3
 mxc 'show running'
 check "show running has 'source 127.0.0.2'" grep -q "farm add mx .*source 127\.0\.0\.2" "$T_DIR/mxc.out"
 mxc 'show running json'
@@ -120,7 +120,7 @@ check "the probe ran again since" wait_until 5 eval '[ $(grep -c "^conn" <(tail 
 check_eq "the server saw the session from 127.0.0.3, probes from 127.0.0.1" \
 	"127.0.0.1 127.0.0.3 " "$(peers_since "$mark")"
 check "session line: source=client" \
-	wait_log "$ENGINE_LOG" " session client=127\.0\.0\.3:[0-9]+ .* source=client$" 3
+	wait_log "$ENGINE_LOG" " session client=127\.0\.0\.3:[0-9]+ .* source=client .* end=closed$" 3
 check_eq "badmx got both messages" 2 "$(wc -l <"$T_DIR/count")"
 
 # --- 4. without the capability ----------------------------------------------------------
@@ -157,7 +157,7 @@ check "the refusal says CAP_NET_ADMIN and what to do" \
 check_eq "the version did not change" "$before" "$(version)"
 check "mail still flows through the engine as nobody" swaks_from 127.0.0.3
 check "... from the balancer's address (no source)" \
-	wait_log "$ENGINE_LOG" " session client=127\.0\.0\.3:[0-9]+ .* source=-$" 3
+	wait_log "$ENGINE_LOG" " session client=127\.0\.0\.3:[0-9]+ .* source=- .* end=closed$" 3
 mxc 'farm set mx source 127.0.0.2; zone apply src'
 check_eq "--user nobody: source 127.0.0.2 needs no capability: exit 0" 0 "$?"
 

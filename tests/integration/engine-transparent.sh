@@ -110,7 +110,7 @@ check "Postfix logs the client's own address ($qid: client=unknown[$TP_CLIENT])"
 check "Postfix delivered it (status=sent)" \
 	wait_log "$MAILLOG" ": ${qid:-none}: to=<user@mx.test.invalid>.* status=sent" 5
 check "session line: client $TP_CLIENT, server mx1, source=client" \
-	wait_log "$ENGINE_LOG" " session client=192\.0\.2\.10:[0-9]+ frontend=in farm=pf server=mx1 .* end=closed source=client$" 5
+	wait_log "$ENGINE_LOG" " session client=192\.0\.2\.10:[0-9]+ frontend=in farm=pf server=mx1 .* source=client .* end=closed$" 5
 
 # --- 3. the client's address and port ----------------------------------------------------
 
@@ -149,7 +149,7 @@ tp_nsx "$TP_NS_C" swaks --server "$TP_FRONT:$FE" --timeout 20 --from c@mxlb.test
 check "without source, Postfix sees the balancer ($TP_BACK), not the client" \
 	wait_until 5 eval '[ "$(log_count "$MAILLOG" "connect from [^ ]*\[198\.51\.100\.1\]")" -gt "$mark" ]'
 check "session line: source=-" \
-	wait_log "$ENGINE_LOG" " session client=192\.0\.2\.10:[0-9]+ frontend=in farm=plain .* source=-$" 5
+	wait_log "$ENGINE_LOG" " session client=192\.0\.2\.10:[0-9]+ frontend=in farm=plain .* source=- .* end=closed$" 5
 check_eq "one client connect in all from $TP_CLIENT (the transparent sessions: 2)" 2 \
 	"$(log_count "$MAILLOG" "smtpd\[[0-9]+\]: connect from [^ ]*\[192\.0\.2\.10\]")"
 
