@@ -352,7 +352,8 @@ field_allowed(const struct field *f)
 	case FT_ADDR:
 		return xstrdup("an IPv4 or IPv6 address");
 	case FT_SOURCE:
-		return xstrdup("client, or an IPv4 or IPv6 address of this host");
+		return xstrdup("client, or an IPv4 or IPv6 address of this "
+		    "host");
 	case FT_ADDRS:
 		return xstrdup("addresses separated by commas");
 	case FT_CIDRS:
@@ -462,7 +463,8 @@ parse_value(const struct field *f, void *obj, const char *text, char *err,
 		return 0;
 	case FT_SOURCE:
 		if (strcmp(text, "client") == 0) {
-			memset(p, 0, sizeof(struct mxaddr));	/* AF_UNSPEC */
+			/* family AF_UNSPEC */
+			memset(p, 0, sizeof(struct mxaddr));
 			return 0;
 		}
 		if (addr_parse(p, text, msg, sizeof msg) == -1) {

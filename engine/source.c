@@ -83,12 +83,22 @@ address_bindable(const struct mxaddr *a, char *why, size_t len)
 	return rc;
 }
 
+static void
+cap_error(const struct farm *f, const char *why, struct errs *e)
+{
+	errs_add(e, "farm %s: source client needs CAP_NET_ADMIN (or "
+	    "CAP_NET_RAW), which this engine (uid %u) does not have (%s): "
+	    "run mxlbd as root without --user, or give it the capability "
+	    "(systemd: AmbientCapabilities=CAP_NET_ADMIN)", f->name,
+	    (unsigned)geteuid(), why);
+}
+
 /* What the engine can do with each farm's source; errors say which farm,
  * why, and what to do.  Run at every commit and after --user. */
 int
 source_check(const struct config *c, struct errs *e)
 {
-	char why[SOURCE_ERRLEN], addr[ADDR_STRLEN];
+	char why[SOURCE_ERRLEN], capwhy[SOURCE_ERRLEN], addr[ADDR_STRLEN];
 	size_t before = e->n;
 	int allowed = -2;	/* not asked yet */
 
@@ -98,15 +108,10 @@ source_check(const struct config *c, struct errs *e)
 			continue;
 		if (source_is_client(f)) {
 			if (allowed == -2)
-				allowed = transparent_allowed(why, sizeof why);
+				allowed = transparent_allowed(capwhy,
+				    sizeof capwhy);
 			if (allowed == -1)
-				errs_add(e, "farm %s: source client needs "
-				    "CAP_NET_ADMIN (or CAP_NET_RAW), which this "
-				    "engine (uid %u) does not have (%s): run "
-				    "mxlbd as root without --user, or give it "
-				    "the capability (systemd: "
-				    "AmbientCapabilities=CAP_NET_ADMIN)",
-				    f->name, (unsigned)geteuid(), why);
+				cap_error(f, capwhy, e);
 			continue;
 		}
 		if (address_bindable(&f->source, why, sizeof why) == -1) {
@@ -153,8 +158,8 @@ source_bind(int fd, const struct farm *f, int family,
 		return 0;
 	}
 	if (client->family != family) {
-		snprintf(why, len, "source client: the client is %s, the server "
-		    "%s", client->family == AF_INET6 ? "IPv6" : "IPv4",
+		snprintf(why, len, "source client: the client is %s, the "
+		    "server %s", client->family == AF_INET6 ? "IPv6" : "IPv4",
 		    family == AF_INET6 ? "IPv6" : "IPv4");
 		return -1;
 	}

@@ -332,8 +332,8 @@ show_sessions(struct shell *sh, const struct parsed *p)
 
 	if (all == NULL)
 		fprintf(sh->out, "%-40s %-14s %-12s %-14s %-11s %7s %7s %10s "
-		    "%10s %s\n", "CLIENT", "FRONTEND", "FARM", "SERVER", "STATE",
-		    "AGE", "WAIT", "BYTES-IN", "BYTES-OUT", "SOURCE");
+		    "%10s %s\n", "CLIENT", "FRONTEND", "FARM", "SERVER",
+		    "STATE", "AGE", "WAIT", "BYTES-IN", "BYTES-OUT", "SOURCE");
 	for (size_t i = 0; i < sh->nzones && rc == 0; i++) {
 		struct zone *z = sh->zones[i];
 		if ((only != NULL && z != only) || (only == NULL && (!z->up ||
