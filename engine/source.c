@@ -143,6 +143,8 @@ int
 source_bind(int fd, const struct farm *f, int family,
     const struct mxaddr *client, uint16_t cport, char *why, size_t len)
 {
+	int zero = 0;
+
 	if (!FIELD_ISSET(&farm_fields, f, "source"))
 		return 0;
 	if (!source_is_client(f)) {
@@ -168,6 +170,10 @@ source_bind(int fd, const struct farm *f, int family,
 		    "IPV6_TRANSPARENT" : "IP_TRANSPARENT", strerror(errno));
 		return -1;
 	}
+	/* Without SO_REUSEADDR, any socket that holds the client's address
+	 * and port here (another session, a TIME_WAIT) fails the bind,
+	 * where a port is still free to pick, rather than the connect. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &zero, sizeof zero);
 	if (bind_to(fd, client, cport) == -1 && (errno != EADDRINUSE ||
 	    bind_to(fd, client, 0) == -1)) {
 		snprintf(why, len, "source client: bind: %s", strerror(errno));

@@ -12,9 +12,11 @@
 #     Postfix logs its connects from 198.51.100.1.
 #  2. swaks in the client namespace: the mail is delivered, and Postfix
 #     logs the client as 192.0.2.10 (client=unknown[192.0.2.10]).
-#  3. A session held open: the server's socket has the client's own
-#     address and port as its peer; `show sessions` says source client;
-#     the session line says source=client.
+#  3. Sessions held open: the server's socket has the client's own
+#     address and port as its peer; a second session from the same port
+#     (to another frontend) still gets through, from the client's address
+#     and another port; `show sessions` says source client; the session
+#     line says source=client.
 #  4. The same farm without source: Postfix sees 198.51.100.1 (what the
 #     test would see without the feature).
 . "$(dirname "$0")/../lib.sh"
@@ -37,6 +39,7 @@ if ! tp_net_up; then
 fi
 
 free_port; FE=$PORT
+free_port; FE2=$PORT
 free_port; SMTPD=$PORT
 PF=$T_DIR/postfix
 
@@ -74,7 +77,8 @@ cat >"$T_DIR/tp.json" <<EOF
                "servers": [ { "address": "$TP_SERVER", "port": $SMTPD, "name": "mx1" } ] },
              { "name": "plain", "probe": "none",
                "servers": [ { "address": "$TP_SERVER", "port": $SMTPD, "name": "mx1" } ] } ],
-  "frontends": [ { "name": "in", "bind": "$FE", "address": ["$TP_FRONT"], "farm": "pf" } ] }
+  "frontends": [ { "name": "in", "bind": "$FE", "address": ["$TP_FRONT"], "farm": "pf" },
+                 { "name": "in2", "bind": "$FE2", "address": ["$TP_FRONT"], "farm": "pf" } ] }
 EOF
 spawn engine ip netns exec "$TP_NS_B" "$MXLBD" -z tp -c "$T_DIR/tp.json" -f
 ENGINE_PID=$SPAWNED_PID
@@ -114,28 +118,44 @@ check "session line: client $TP_CLIENT, server mx1, source=client" \
 
 # --- 3. the client's address and port ----------------------------------------------------
 
-# A client that holds its session: prints its local port once the server's
-# greeting came, then waits (30 s at most) for the file "release".
+# A client that holds two sessions from one address and port, to the two
+# frontends (a client may reuse a port towards another destination): prints
+# the port once both got the server's greeting, then waits (30 s at most)
+# for the file "release".  The engine cannot use that port twice towards
+# the same server: the second session takes another port, but still the
+# client's address.
 spawn hold ip netns exec "$TP_NS_C" "$T_PY" -c '
 import os, socket, sys, time
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=15)
-g = s.recv(512)
-print("port %d %s" % (s.getsockname()[1], g[:3].decode()), flush=True)
+def conn(port, lport):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("", lport))
+    s.settimeout(15)
+    s.connect((sys.argv[1], port))
+    return s
+a = conn(int(sys.argv[2]), 0)
+p = a.getsockname()[1]
+b = conn(int(sys.argv[3]), p)
+print("port %d %s %s" % (p, a.recv(512)[:3].decode(), b.recv(512)[:3].decode()), flush=True)
 end = time.time() + 30
-while not os.path.exists(sys.argv[3]) and time.time() < end:
+while not os.path.exists(sys.argv[4]) and time.time() < end:
     time.sleep(0.05)
-' "$TP_FRONT" "$FE" "$T_DIR/release"
+' "$TP_FRONT" "$FE" "$FE2" "$T_DIR/release"
 HOLD_PID=$SPAWNED_PID
-wait_log "$T_DIR/hold.log" "^port [0-9]+ 220$" 10
+wait_log "$T_DIR/hold.log" "^port [0-9]+ [0-9]+ [0-9]+$" 10
 cport=$(awk '/^port/ { print $2 }' "$T_DIR/hold.log")
-check "the held session got Postfix's 220" test -n "$cport"
+check_eq "both held sessions from port ${cport:-?} got Postfix's 220" "220 220" \
+	"$(awk '/^port/ { print $3, $4 }' "$T_DIR/hold.log")"
 peers=$(tp_nsx "$TP_NS_S" ss -Htn state established "sport = :$SMTPD" | awk '{ print $4 }')
+note "server's peers: $(echo $peers)"
 check_eq "the server's socket has the client's own address and port as its peer" \
-	"$TP_CLIENT:$cport" "$(echo "$peers" | grep -F "$TP_CLIENT:" | head -1)"
+	"$TP_CLIENT:$cport" "$(echo "$peers" | grep -Fx "$TP_CLIENT:$cport")"
+check_eq "the other session: the client's address too, another port" 2 \
+	"$(echo "$peers" | grep -c "^192\.0\.2\.10:")"
 mxc 'show sessions'
 sed 's/^/#   /' "$T_DIR/mxc.out"
-check "show sessions: the held session, source client" \
-	grep -qE "^192\.0\.2\.10:$cport +in +pf +mx1 .* client$" "$T_DIR/mxc.out"
+check "show sessions: the held sessions, source client" \
+	eval '[ "$(grep -cE "^192\.0\.2\.10:$cport +in2? +pf +mx1 .* client$" "$T_DIR/mxc.out")" = 2 ]'
 touch "$T_DIR/release"
 check "the held client ends when told" wait_until 10 t_gone "$HOLD_PID"
 
@@ -150,7 +170,7 @@ check "without source, Postfix sees the balancer ($TP_BACK), not the client" \
 	wait_until 5 eval '[ "$(log_count "$MAILLOG" "connect from [^ ]*\[198\.51\.100\.1\]")" -gt "$mark" ]'
 check "session line: source=-" \
 	wait_log "$ENGINE_LOG" " session client=192\.0\.2\.10:[0-9]+ frontend=in farm=plain .* source=- .* end=closed$" 5
-check_eq "one client connect in all from $TP_CLIENT (the transparent sessions: 2)" 2 \
+check_eq "client connects from $TP_CLIENT: the 3 transparent sessions, not the plain one" 3 \
 	"$(log_count "$MAILLOG" "smtpd\[[0-9]+\]: connect from [^ ]*\[192\.0\.2\.10\]")"
 
 finish
