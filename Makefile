@@ -4,7 +4,8 @@
 #   make run      install what is missing, build, start a demo zone
 #                 (ports: DEMO_PORT=2525 DEMO_SINKS="2601 2602")
 #   make test     install what is missing, build, run every suite
-#   make bench    mxlbd against HAProxy on loopback
+#   make bench    mxlbd against HAProxy on loopback; source client in
+#                 network namespaces (tests/bench/transparent.sh)
 
 CC      ?= cc
 PKGS     = libevent jansson
@@ -31,8 +32,8 @@ ENGINE_SRCS = engine/mxlbd.c engine/log.c engine/engine.c engine/listener.c \
               engine/forward.c \
               engine/session.c engine/queue.c engine/limit.c engine/probe.c \
               engine/stats.c engine/state.c engine/control.c engine/control-cmd.c \
-              engine/zone.c engine/httpmetrics.c engine/privdrop.c engine/notify.c
-ENGINE_SRCS += engine/takeover.c
+              engine/zone.c engine/httpmetrics.c engine/privdrop.c engine/notify.c \
+              engine/source.c engine/takeover.c
 SHELL_SRCS  = $(filter-out shell/mxlb.c,$(wildcard shell/*.c))
 UNIT_SRCS   = $(wildcard tests/unit/test-*.c)
 
@@ -172,7 +173,8 @@ SANITIZE = $(MAKE) --no-print-directory B=build-asan \
 	CFLAGS="-O1 -g -fno-omit-frame-pointer $(SAN)" LDFLAGS="$(SAN)"
 SAN_SUITES = test-config test-balance test-proxy test-commit test-grammar test-tables test-man \
 	test-monitor engine-split engine-hostile engine-unavailable \
-	control-commits control-confirm control-persist conf-reload
+	control-commits control-confirm control-persist conf-reload \
+	engine-source engine-transparent
 
 sanitize:
 	@$(SANITIZE) build-asan/mxlbd build-asan/mxlb units
@@ -196,6 +198,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@tests/bench/bench.sh
 	@tests/bench/scale.sh
+	@tests/bench/transparent.sh
 
 # The demo's ports, for a machine where something already listens there.
 DEMO_PORT  ?= 2525

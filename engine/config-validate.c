@@ -42,6 +42,32 @@ check_servers(const struct farm *f, struct errs *e)
 	}
 }
 
+static bool addr_unspecified(const struct mxaddr *);
+
+/* A source ADDRESS is one family: every server must be of it.  (Which
+ * addresses this host has is the engine's to check, at commit.) */
+static void
+check_source(const struct farm *f, const char *path, struct errs *e)
+{
+	char a[ADDR_STRLEN];
+
+	if (!FIELD_ISSET(&farm_fields, f, "source") ||
+	    f->source.family == AF_UNSPEC)
+		return;
+	addr_format(&f->source, a, sizeof a);
+	if (addr_unspecified(&f->source)) {
+		errs_add(e, "%s: source %s is not one address (no source: the "
+		    "address routing picks)", path, a);
+		return;
+	}
+	for (size_t i = 0; i < f->nservers; i++)
+		if (f->servers[i]->address.family != f->source.family)
+			errs_add(e, "%s: source %s is IPv%d, server %s is not: "
+			    "it could not be reached from it", path, a,
+			    f->source.family == AF_INET ? 4 : 6,
+			    server_name(f->servers[i]));
+}
+
 static void
 check_farms(const struct config *c, struct errs *e)
 {
@@ -54,6 +80,7 @@ check_farms(const struct config *c, struct errs *e)
 			if (strcmp(c->farms[j]->name, f->name) == 0)
 				errs_add(e, "%s: defined twice", path);
 		check_servers(f, e);
+		check_source(f, path, e);
 		free(path);
 	}
 }

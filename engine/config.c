@@ -80,6 +80,10 @@ static const struct field farm_f[] = {
 	{ "connect-timeout", FT_DURATION, F(connect_timeout), 100, SEC(300),
 	  "5", NULL, "SEC", "time to connect to a server before trying another",
 	  0 },
+	{ "source", FT_SOURCE, F(source), 0, 0, NULL, NULL, "client|ADDRESS",
+	  "where sessions connect from: client (the client's own address, "
+	  "transparent, see mxlbd(8)) or an ADDRESS of this host (default: "
+	  "the one routing picks)", F_PROBE },
 };
 #undef F
 const struct fieldset farm_fields = { "farm", farm_f, nitems(farm_f),

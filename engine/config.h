@@ -48,6 +48,9 @@ struct farm {
 	long		 on_unavailable;
 	long		 queue_timeout;
 	long		 connect_timeout;
+	/* Where sessions connect from: family AF_UNSPEC is the client's
+	 * address (transparent), else this address (and the probes too). */
+	struct mxaddr	 source;
 
 	struct server	**servers;
 	size_t		  nservers;

@@ -12,6 +12,7 @@
 
 #include "engine.h"
 #include "proto.h"
+#include "source.h"
 
 struct engine *
 engine_new(struct event_base *base, const char *zone)
@@ -345,14 +346,19 @@ plan_free(struct plan *p)
 /*
  * Opens what cfg (validated by the caller) needs and keeps it ready for
  * engine_apply; nothing changes yet.  Fails only if a new listening
- * socket cannot be opened, and then nothing is kept.
+ * socket cannot be opened or a farm's source cannot be used here (see
+ * source.c), and then nothing is kept.
  */
 int
 engine_prepare(struct engine *eng, const struct config *cfg, struct errs *e)
 {
-	struct plan *p = xcalloc(1, sizeof *p);
+	struct plan *p;
 
 	engine_abort(eng);
+	/* What only the engine knows: its capabilities, its addresses. */
+	if (source_check(cfg, e) == -1)
+		return -1;
+	p = xcalloc(1, sizeof *p);
 	if (plan_listeners(eng, cfg, p, e) == -1) {
 		plan_free(p);
 		return -1;

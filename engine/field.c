@@ -86,6 +86,7 @@ value_free(const struct field *f, void *obj)
 		memset(p, 0, sizeof(struct portlist));
 		break;
 	case FT_ADDR:
+	case FT_SOURCE:
 		memset(p, 0, sizeof(struct mxaddr));
 		break;
 	default:
@@ -105,6 +106,7 @@ field_storage(const struct field *f)
 	case FT_HOST:
 		return sizeof(char *);
 	case FT_ADDR:
+	case FT_SOURCE:
 		return sizeof(struct mxaddr);
 	case FT_ADDRS:
 		return sizeof(struct addrlist);
@@ -201,6 +203,7 @@ value_copy(const struct field *f, void *dst, const void *src)
 			    n * sizeof(struct prange));
 		break;
 	case FT_ADDR:
+	case FT_SOURCE:
 		*(struct mxaddr *)d = *(const struct mxaddr *)s;
 		break;
 	default:
@@ -268,6 +271,7 @@ field_equal(const struct field *f, const void *a, const void *b)
 		    memcmp(((const struct portlist *)x)->v,
 		    ((const struct portlist *)y)->v, n * sizeof(struct prange)) == 0);
 	case FT_ADDR:
+	case FT_SOURCE:
 		return addr_cmp(x, y) == 0;
 	default:
 		return *(const long *)x == *(const long *)y;
@@ -347,6 +351,9 @@ field_allowed(const struct field *f)
 		return xstrdup("no value");
 	case FT_ADDR:
 		return xstrdup("an IPv4 or IPv6 address");
+	case FT_SOURCE:
+		return xstrdup("client, or an IPv4 or IPv6 address of this "
+		    "host");
 	case FT_ADDRS:
 		return xstrdup("addresses separated by commas");
 	case FT_CIDRS:
@@ -454,6 +461,18 @@ parse_value(const struct field *f, void *obj, const char *text, char *err,
 	case FT_FLAG:
 		*(long *)p = 1;
 		return 0;
+	case FT_SOURCE:
+		if (strcmp(text, "client") == 0) {
+			/* family AF_UNSPEC */
+			memset(p, 0, sizeof(struct mxaddr));
+			return 0;
+		}
+		if (addr_parse(p, text, msg, sizeof msg) == -1) {
+			snprintf(err, errlen, "%s: \"%.60s\" is neither client "
+			    "nor an IPv4 or IPv6 address", f->key, text);
+			return -1;
+		}
+		return 0;
 	case FT_ADDR:
 		if (addr_parse(p, text, msg, sizeof msg) == -1) {
 			snprintf(err, errlen, "%s: %s", f->key, msg);
@@ -529,6 +548,11 @@ field_format(const struct field *f, const void *obj)
 	case FT_FLAG:
 		return xstrdup(*(const long *)p ? "true" : "false");
 	case FT_ADDR:
+		addr_format(p, buf, sizeof buf);
+		return xstrdup(buf);
+	case FT_SOURCE:
+		if (((const struct mxaddr *)p)->family == AF_UNSPEC)
+			return xstrdup("client");
 		addr_format(p, buf, sizeof buf);
 		return xstrdup(buf);
 	case FT_ADDRS:

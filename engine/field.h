@@ -38,6 +38,8 @@ enum ftype {
 	FT_ADDRS,	/* set of addresses */
 	FT_CIDRS,	/* set of CIDR blocks */
 	FT_PORTS,	/* set of ports and ranges */
+	FT_SOURCE,	/* "client", or one address (struct mxaddr; the
+			 * client is family AF_UNSPEC) */
 };
 
 /* Field flags. */

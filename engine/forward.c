@@ -18,6 +18,7 @@
 
 #include "proxy.h"
 #include "session.h"
+#include "source.h"
 
 #define FLOW_READ	16384	/* bytes moved per read */
 
@@ -161,6 +162,7 @@ forward_connect(struct session *s, struct rt_server *srv)
 	long ms = s->farm->conf->connect_timeout;
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 	int one = 1;
+	char why[SOURCE_ERRLEN];
 
 	s->srv = srv;
 	srv->refs++;
@@ -189,6 +191,12 @@ forward_connect(struct session *s, struct rt_server *srv)
 	}
 	if (s->sfd == -1) {
 		connect_failed(s, strerror(errno));
+		return;
+	}
+	if (source_bind(s->sfd, s->farm->conf, ss.ss_family, &s->caddr,
+	    sockaddr_port((struct sockaddr *)&s->client), why,
+	    sizeof why) == -1) {
+		connect_failed(s, why);
 		return;
 	}
 	/* SMTP is a dialogue of small lines: never hold one back. */

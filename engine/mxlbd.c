@@ -19,6 +19,7 @@
 #include "takeover.h"
 #include "schema.h"
 #include "config-man.h"
+#include "source.h"
 #include "zone.h"
 
 #define STOP_GRACE_S	60	/* sessions get this long to end at SIGTERM */
@@ -504,6 +505,10 @@ setup(struct mxlbd *d, const struct options *o, struct errs *e)
 		eng->adopt_metrics = -1;
 	}
 	if (o->user != NULL && privdrop(eng, rundir, o->user, e) == -1)
+		goto out;
+	/* What the running config needs may have gone with root. */
+	if (o->user != NULL && eng->cfg != NULL &&
+	    source_check(eng->cfg, e) == -1)
 		goto out;
 	rc = 0;
 out:

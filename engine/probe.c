@@ -17,6 +17,7 @@
 #include "proxy.h"
 #include "engine.h"
 #include "proto.h"
+#include "source.h"
 
 #define PROBE_LINE_MAX	1024	/* longer reply lines are garbage */
 
@@ -341,6 +342,8 @@ probe_run(evutil_socket_t fd, short what, void *arg)
 	struct sockaddr_storage ss;
 	socklen_t len;
 	uint16_t port = probe_port(p->eng, s);
+	char why[SOURCE_ERRLEN];
+	int sfd, srcerr;
 
 	(void)fd;
 	(void)what;
@@ -352,12 +355,19 @@ probe_run(evutil_socket_t fd, short what, void *arg)
 	len = addr_to_sockaddr(&s->conf->address, port, &ss);
 	p->step = P_CONNECT;
 	p->greeting[0] = '\0';
+	sfd = addr_socket_out(ss.ss_family);
+	srcerr = source_bind_probe(sfd, s->farm->conf, ss.ss_family, why,
+	    sizeof why);
 	/* On -1 libevent makes the socket in connect, and reports why not. */
-	p->bev = bufferevent_socket_new(p->eng->base,
-	    addr_socket_out(ss.ss_family), BEV_OPT_CLOSE_ON_FREE);
+	p->bev = bufferevent_socket_new(p->eng->base, sfd,
+	    BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(p->bev, probe_read, NULL, probe_event, p);
 	event_assign(p->timer, p->eng->base, -1, 0, probe_timeout, p);
 	schedule(p, s->farm->conf->probe_timeout);
+	if (srcerr == -1) {
+		probe_done(p, R_FAIL, 0, "%s", why);
+		return;
+	}
 	if (bufferevent_socket_connect(p->bev, (struct sockaddr *)&ss,
 	    (int)len) == -1 && !probe_starved(p, EVUTIL_SOCKET_ERROR()))
 		probe_done(p, R_FAIL, 0, "connect: %s",

@@ -143,6 +143,7 @@
 #define K_WAIT		"wait"
 #define K_BYTES_IN	"bytes_in"
 #define K_BYTES_OUT	"bytes_out"
+#define K_SOURCE	"source"	/* the farm's: client, an address, - */
 
 /* Error codes. */
 #define E_PARSE		"parse"		/* not JSON, or not an object */

@@ -53,6 +53,9 @@ type_schema(const struct field *f)
 	case FT_ADDR:
 		return json_pack("{s:s,s:s}", "type", "string", "description",
 		    "an IPv4 or IPv6 address");
+	case FT_SOURCE:
+		return json_pack("{s:s,s:s}", "type", "string", "description",
+		    "client, or an IPv4 or IPv6 address");
 	case FT_ADDRS:
 		return list_schema("an IPv4 or IPv6 address");
 	case FT_CIDRS:

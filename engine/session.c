@@ -13,6 +13,7 @@
 
 #include "proto.h"
 #include "session.h"
+#include "source.h"
 
 /* Every open session, oldest first: `show sessions` lists them. */
 static TAILQ_HEAD(, session) sessions_all =
@@ -83,7 +84,7 @@ log_session(const struct session *s, const char *end)
 {
 	char caddr[ADDR_STRLEN + 10], faddr[ADDR_STRLEN + 10];
 	char saddr[ADDR_STRLEN + 10], host[ADDR_STRLEN], when[96];
-	char queue[32], conn[32], dur[32];
+	char queue[32], conn[32], dur[32], src[ADDR_STRLEN];
 	struct sockaddr_storage local;
 	socklen_t llen = sizeof local;
 	uint64_t now = now_ms();
@@ -109,11 +110,13 @@ log_session(const struct session *s, const char *end)
 	log_secs(conn, sizeof conn, s->connected ? s->connecting : 0,
 	    s->connected);
 	log_secs(dur, sizeof dur, s->start, now);
+	source_name(s->farm->conf, src, sizeof src);
 	log_info("session client=%s frontend=%s farm=%s server=%s "
-	    "frontend_addr=%s server_addr=%s accept=%s queue=%s connect=%s "
-	    "redispatch=%zu bytes_in=%llu bytes_out=%llu duration=%s end=%s",
+	    "frontend_addr=%s server_addr=%s source=%s accept=%s queue=%s "
+	    "connect=%s redispatch=%zu bytes_in=%llu bytes_out=%llu "
+	    "duration=%s end=%s",
 	    caddr, s->fe->conf->name, s->farm->conf->name,
-	    s->srv ? server_name(s->srv->conf) : "-", faddr, saddr, when,
+	    s->srv ? server_name(s->srv->conf) : "-", faddr, saddr, src, when,
 	    queue, conn, s->ntried, (unsigned long long)s->up.bytes,
 	    (unsigned long long)s->down.bytes, dur, end);
 }
@@ -300,17 +303,21 @@ state_name(enum sstate st)
 static json_t *
 session_json(const struct session *s, uint64_t now)
 {
-	char caddr[ADDR_STRLEN + 10];
+	char caddr[ADDR_STRLEN + 10], src[ADDR_STRLEN];
+	json_t *j;
 
 	sockaddr_format((const struct sockaddr *)&s->client, caddr,
 	    sizeof caddr);
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:f,s:f,s:I,s:I}", K_CLIENT,
+	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:f,s:f,s:I,s:I}", K_CLIENT,
 	    caddr, K_FRONTEND, s->fe->conf->name, K_FARM, s->farm->conf->name,
 	    K_SERVER, s->srv ? server_name(s->srv->conf) : "-", K_STATE,
 	    state_name(s->state), K_AGE, (double)(now - s->start) / 1000.0,
 	    K_WAIT, s->state == S_QUEUED ? (double)(now - s->queued) / 1000.0 :
 	    0.0, K_BYTES_IN, (json_int_t)s->up.bytes, K_BYTES_OUT,
 	    (json_int_t)s->down.bytes);
+	source_name(s->farm->conf, src, sizeof src);
+	json_object_set_new(j, K_SOURCE, json_string(src));
+	return j;
 }
 
 /*

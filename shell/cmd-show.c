@@ -263,7 +263,7 @@ const struct cmd_entry cmd_show_frontends = {
 static void
 session_row(struct shell *sh, json_t *v)
 {
-	char *f[5];
+	char *f[5], *src;
 	static const char *const keys[] = { K_CLIENT, K_FRONTEND, K_FARM,
 	    K_SERVER, K_STATE };
 
@@ -271,13 +271,17 @@ session_row(struct shell *sh, json_t *v)
 	for (size_t i = 0; i < nitems(keys); i++)
 		f[i] = str_escape(json_string_value(json_object_get(v, keys[i])));
 	fprintf(sh->out, "%-40s %-14s %-12s %-14s %-11s %7.1f %7.1f %10lld "
-	    "%10lld\n", f[0], f[1], f[2], f[3], f[4],
+	    "%10lld", f[0], f[1], f[2], f[3], f[4],
 	    json_real_value(json_object_get(v, K_AGE)),
 	    json_real_value(json_object_get(v, K_WAIT)),
 	    (long long)json_integer_value(json_object_get(v, K_BYTES_IN)),
 	    (long long)json_integer_value(json_object_get(v, K_BYTES_OUT)));
 	for (size_t i = 0; i < nitems(keys); i++)
 		free(f[i]);
+	/* Where the server sees it come from: a column of its own. */
+	src = str_escape(json_string_value(json_object_get(v, K_SOURCE)));
+	fprintf(sh->out, " %s\n", src);
+	free(src);
 }
 
 static int
@@ -328,8 +332,8 @@ show_sessions(struct shell *sh, const struct parsed *p)
 
 	if (all == NULL)
 		fprintf(sh->out, "%-40s %-14s %-12s %-14s %-11s %7s %7s %10s "
-		    "%10s\n", "CLIENT", "FRONTEND", "FARM", "SERVER", "STATE",
-		    "AGE", "WAIT", "BYTES-IN", "BYTES-OUT");
+		    "%10s %s\n", "CLIENT", "FRONTEND", "FARM", "SERVER",
+		    "STATE", "AGE", "WAIT", "BYTES-IN", "BYTES-OUT", "SOURCE");
 	for (size_t i = 0; i < sh->nzones && rc == 0; i++) {
 		struct zone *z = sh->zones[i];
 		if ((only != NULL && z != only) || (only == NULL && (!z->up ||

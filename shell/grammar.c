@@ -358,6 +358,12 @@ value_cands(struct walk *w, enum argtype t, const struct field *f,
 	if (t == A_FARM || t == A_SERVER || t == A_FRONTEND || t == A_ZONE ||
 	    t == A_ZONE_ALL)
 		names_of(w, t, w->cands);
+	if (t == A_FIELD && f->type == FT_SOURCE) {
+		/* The one word it takes, then any address. */
+		cand_add(w->cands, "client", NULL, f->help);
+		cand_add(w->cands, NULL, "<ADDRESS>", f->help);
+		return;
+	}
 	if (t == A_FIELD) {
 		allowed = field_allowed(f);
 		m = xasprintf("<%s>", f->meta ? f->meta : "VALUE");

@@ -12,6 +12,11 @@
 # /proc/PID/status), and the ratio mxlbd/haproxy of each.  The table goes
 # to stdout (markdown); progress and the check summary go to stderr.
 #
+# Transparent mode (farm source client) is not measured here: on loopback
+# the client's address is the balancer's own, so it never takes the
+# transparent path.  tests/bench/transparent.sh measures it beside plain
+# forwarding in network namespaces (make bench runs both).
+#
 #   make bench
 #   BENCH_MSGS=2000 tests/bench/bench.sh          quick run
 # Environment:

@@ -3,7 +3,7 @@
 #
 #  1. The session line (engine -f, stderr) has HAProxy tcplog's facts as
 #     key=value, the old keys first: client, frontend, farm, server,
-#     frontend_addr, server_addr, accept, queue, connect, redispatch,
+#     frontend_addr, server_addr, source, accept, queue, connect, redispatch,
 #     bytes_in, bytes_out, duration, end; each checked against what the
 #     test did (a plain session, one that waited in a queue, one
 #     redispatched from a dead server, refusals).
@@ -139,7 +139,7 @@ L=$(line_for "$ENGINE_LOG" "frontend=in .*end=closed")
 note "$L"
 keys=$(printf '%s\n' "$L" | sed 's/^[^ ]* session //' | grep -Eo '(^| )[a-z_]+=' | tr -d ' =' | tr '\n' ' ')
 check_eq "the keys, in order" \
-	"client frontend farm server frontend_addr server_addr accept queue connect redispatch bytes_in bytes_out duration end " "$keys"
+	"client frontend farm server frontend_addr server_addr source accept queue connect redispatch bytes_in bytes_out duration end " "$keys"
 check "client=127.0.0.1:PORT" eval '[[ "$(kv client "$L")" =~ ^127\.0\.0\.1:[0-9]+$ ]]'
 check_eq "frontend, farm, server" "in q s1" "$(kv frontend "$L") $(kv farm "$L") $(kv server "$L")"
 check_eq "frontend_addr: the address and port connected to" "127.0.0.1:$FE" "$(kv frontend_addr "$L")"

@@ -75,6 +75,8 @@ golden farm-set-mx farm set mx ''
 golden farm-set-mx-no-probe farm set mx no probe
 golden farm-set-mx-balance farm set mx balance ''
 golden farm-set-mx-balance-done farm set mx balance leastconn ''
+# A farm's source: the one word it takes, or an address.
+golden farm-set-mx-source farm set mx source ''
 golden server-set-mx server set mx ''
 golden server-set-mx-mx1-p server set mx mx1 p
 golden server-set-mx-mx1-proxyprotocol server set mx mx1 proxyprotocol ''

@@ -543,8 +543,8 @@ test_field_tables(void **state)
 	check_fieldset(&frontend_fields);
 }
 
-/* The farm's fields that restart its probes: the probe-* ones, and the
- * port the servers default to. */
+/* The farm's fields that restart its probes: the probe-* ones, the
+ * port the servers default to, and the source they connect from. */
 static void
 test_probe_flags(void **state)
 {
@@ -560,7 +560,7 @@ test_probe_flags(void **state)
 		got = t;
 	}
 	assert_string_equal(got, "port probe probe-interval probe-timeout "
-	    "probe-rise probe-fall probe-port probe-helo");
+	    "probe-rise probe-fall probe-port probe-helo source");
 	free(got);
 	assert_true(fieldset_find(&frontend_fields, "farm")->flags & F_FARMREF);
 }
@@ -987,7 +987,7 @@ test_unknown_field(void **state)
 	    "farm mx: unknown field \"algo\" (known: servers, name, balance, "
 	    "stickiness, port, probe, probe-interval, probe-timeout, "
 	    "probe-rise, probe-fall, probe-port, probe-helo, on-unavailable, "
-	    "queue-timeout, connect-timeout)");
+	    "queue-timeout, connect-timeout, source)");
 	expect_only_error("{\"zone\":\"z1\",\"farm\":[]}",
 	    "config: unknown field \"farm\" (known: zone, farms, frontends)");
 }
@@ -1409,6 +1409,65 @@ test_json_round_trip(void **state)
 	config_free(c3);
 }
 
+/* A farm's source: "client" (kept as family AF_UNSPEC), or one address;
+ * written back as it was given; an address of another family than a
+ * server, or the wildcard, is refused with the farm and the reason. */
+static void
+test_farm_source(void **state)
+{
+	const struct field *f = fieldset_find(&farm_fields, "source");
+	struct farm *a = farm_new("mx"), *b = farm_new("mx");
+	char err[FIELD_ERRLEN], *t;
+
+	(void)state;
+	assert_non_null(f);
+	assert_false(field_isset(&farm_fields, a, f));
+	assert_int_equal(field_parse(&farm_fields, a, f, "client", err,
+	    sizeof err), 0);
+	assert_true(field_isset(&farm_fields, a, f));
+	assert_int_equal(a->source.family, AF_UNSPEC);
+	t = field_format(f, a);
+	assert_string_equal(t, "client");
+	free(t);
+	assert_int_equal(field_parse(&farm_fields, b, f, "[2001:db8::7]", err,
+	    sizeof err), 0);
+	assert_int_equal(b->source.family, AF_INET6);
+	t = field_format(f, b);
+	assert_string_equal(t, "2001:db8::7");
+	free(t);
+	assert_false(field_equal(f, a, b));
+	assert_int_equal(field_parse(&farm_fields, b, f, "client", err,
+	    sizeof err), 0);
+	assert_true(object_equal(&farm_fields, a, b));
+	/* A bad value leaves the field as it was. */
+	assert_int_equal(field_parse(&farm_fields, b, f, "clients", err,
+	    sizeof err), -1);
+	assert_string_equal(err, "source: \"clients\" is neither client nor "
+	    "an IPv4 or IPv6 address");
+	assert_int_equal(b->source.family, AF_UNSPEC);
+	farm_free(a);
+	farm_free(b);
+
+	expect_valid("{\"zone\":\"z1\",\"farms\":[{\"name\":\"mx\","
+	    "\"source\":\"client\",\"servers\":[{\"address\":\"10.0.0.1\"},"
+	    "{\"address\":\"2001:db8::1\"}]}]}");
+	expect_valid("{\"zone\":\"z1\",\"farms\":[{\"name\":\"mx\","
+	    "\"source\":\"10.0.0.9\",\"servers\":[{\"address\":\"10.0.0.1\"}]}]}");
+	expect_only_error("{\"zone\":\"z1\",\"farms\":[{\"name\":\"mx\","
+	    "\"source\":\"10.0.0.9\",\"servers\":[{\"address\":\"10.0.0.1\"},"
+	    "{\"address\":\"2001:db8::1\",\"name\":\"v6\"}]}]}",
+	    "farm mx: source 10.0.0.9 is IPv4, server v6 is not: it could not "
+	    "be reached from it");
+	expect_only_error("{\"zone\":\"z1\",\"farms\":[{\"name\":\"mx\","
+	    "\"source\":\"0.0.0.0\"}]}",
+	    "farm mx: source 0.0.0.0 is not one address (no source: the "
+	    "address routing picks)");
+	expect_only_error("{\"zone\":\"z1\",\"farms\":[{\"name\":\"mx\","
+	    "\"source\":5}]}",
+	    "farm mx: source has the wrong JSON type (allowed: client, or an "
+	    "IPv4 or IPv6 address of this host)");
+}
+
 /* Durations are exported as people write them: 0.1, not a binary double.
  * The engine dumps with JSON_COMPACT (mxlbd.c). */
 static void
@@ -1521,6 +1580,7 @@ main(void)
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_json_durations_readable),
 		cmocka_unit_test(test_dup_and_change),
+		cmocka_unit_test(test_farm_source),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
