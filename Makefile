@@ -15,26 +15,15 @@ WARN     = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
 # += so a packager's CPPFLAGS (dpkg-buildflags: _FORTIFY_SOURCE) are kept;
 # every build fortifies, so what the package's build would refuse (an
 # ignored chdir or write) fails here first.
-# VERSION (below) is the one definition of the version: the programs get it
+# VERSION (sources.mk) is the one definition of the version: the programs get it
 # as MXLB_VERSION.
 CPPFLAGS += -std=gnu11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -DMXLB_VERSION='"$(VERSION)"' -Iengine -Ishell \
             $(shell pkg-config --cflags $(PKGS) libedit ncursesw)
 LIBS     = $(shell pkg-config --libs $(PKGS)) -lm
 B        = build
 
-# The model: linked by the engine, the shell and the unit tests.
-MODEL_SRCS  = engine/field.c engine/addr.c engine/config.c engine/config-validate.c \
-              engine/config-json.c \
-              engine/proxy.c engine/balance.c engine/util.c engine/commit.c \
-              engine/metrics.c engine/schema.c engine/names.c engine/counters.c \
-              engine/paths.c engine/config-man.c
-ENGINE_SRCS = engine/mxlbd.c engine/log.c engine/engine.c engine/listener.c \
-              engine/forward.c \
-              engine/session.c engine/queue.c engine/limit.c engine/probe.c \
-              engine/stats.c engine/state.c engine/control.c engine/control-cmd.c \
-              engine/zone.c engine/httpmetrics.c engine/privdrop.c engine/notify.c \
-              engine/source.c engine/takeover.c
-SHELL_SRCS  = $(filter-out shell/mxlb.c,$(wildcard shell/*.c))
+# The source lists and the version, shared with tests/fuzz/fuzz.mk.
+include sources.mk
 UNIT_SRCS   = $(wildcard tests/unit/test-*.c)
 
 MODEL_OBJS  = $(MODEL_SRCS:%.c=$(B)/%.o)
@@ -102,7 +91,6 @@ schema: $(B)/mxlbd
 
 # Where Debian keeps things; PREFIX=/usr for a package, DESTDIR to stage.
 PREFIX  ?= /usr/local
-VERSION  = 0.1.0
 EXAMPLES = $(wildcard share/examples/*.mxlb share/examples/*.json \
            share/examples/keepalived.conf share/examples/mxlb-refused.conf)
 INSTALLED = $(PREFIX)/bin/mxlb $(PREFIX)/sbin/mxlbd \

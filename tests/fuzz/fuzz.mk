@@ -19,20 +19,16 @@ SAN_cov     = -fprofile-instr-generate -fcoverage-mapping
 CFLAGS   = -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all \
            $(SAN_$(MODE))
 WARN     = -Wall -Wextra -Wformat=2 -Wshadow -Wno-unused-parameter
-CPPFLAGS = -std=gnu11 -D_GNU_SOURCE -Iengine -Ishell -Itests/fuzz \
+CPPFLAGS = -std=gnu11 -D_GNU_SOURCE -DMXLB_VERSION='"$(VERSION)"' \
+           -Iengine -Ishell -Itests/fuzz \
            $(shell pkg-config --cflags $(PKGS))
 LIBS     = $(shell pkg-config --libs $(PKGS)) -lm
 
-MODEL    = engine/field.c engine/addr.c engine/config.c \
-           engine/config-validate.c engine/config-json.c engine/proxy.c \
-           engine/balance.c engine/util.c engine/commit.c engine/metrics.c
+include sources.mk
+MODEL    = $(MODEL_SRCS)
 # The engine without main(), logging (the harness discards it) and
 # control.c (fuzz-control.c includes it to reach its static read path).
-ENGINE   = engine/engine.c engine/listener.c engine/forward.c \
-           engine/session.c engine/queue.c engine/limit.c engine/probe.c \
-           engine/stats.c engine/state.c engine/control-cmd.c engine/zone.c \
-           engine/httpmetrics.c engine/privdrop.c engine/notify.c
-SHELL_SRCS = $(filter-out shell/mxlb.c,$(wildcard shell/*.c))
+ENGINE   = $(filter-out engine/mxlbd.c engine/log.c engine/control.c,$(ENGINE_SRCS))
 
 NAMES    = control config shell proxy
 ifeq ($(MODE),fuzz)

@@ -23,7 +23,7 @@ for tool in dpkg-buildpackage dh lintian; do
 	command -v "$tool" >/dev/null ||
 		die "$tool is not installed (share/install-deps installs it)"
 done
-VERSION=$(sed -n 's/^VERSION *= *//p' "$T_TOP/Makefile")
+VERSION=$(sed -n 's/^VERSION *= *//p' "$T_TOP/sources.mk")
 ARCH=$(dpkg --print-architecture)
 
 # --- 1. build and lintian ---------------------------------------------------

@@ -151,7 +151,7 @@ M1=$R/$P/share/man/man1/mxlb.1
 M8=$R/$P/share/man/man8/mxlbd.8
 M5=$R/$P/share/man/man5/mxlb.json.5
 check "mxlb.1 has no placeholder left (@...@)" eval '! grep -q "@[A-Z]*@" "$M1"'
-VERSION=$(sed -n 's/^VERSION *= *//p' "$T_TOP/Makefile")
+VERSION=$(sed -n 's/^VERSION *= *//p' "$T_TOP/sources.mk")
 check_eq "mxlb.1's header carries the version" "mxlb $VERSION" \
 	"$(sed -n 's/^\.TH MXLB 1 "[^"]*" "\([^"]*\)".*/\1/p' "$M1")"
 

@@ -49,7 +49,7 @@ check_eq "mxlb server ready mx mx1: exit 0" 0 "$RC"
 mx show bogus
 check "mxlb show bogus: exit 1, an error on stderr" eval '[ $RC -eq 1 ] && [ -n "$ERR" ]'
 
-VERSION=$(sed -n 's/^VERSION *= *//p' "$T_TOP/Makefile")
+VERSION=$(sed -n 's/^VERSION *= *//p' "$T_TOP/sources.mk")
 mx --version
 check_eq "mxlb --version: exit 0" 0 "$RC"
 check_eq "mxlb --version on stdout: the Makefile's VERSION" "mxlb $VERSION" "$OUT"
