@@ -118,8 +118,8 @@ check_eq "the metrics port (--metrics) passed over too: it answers" 200 \
 check_eq "the version carries over (mxlb show zones)" "$VERSION" "$(zone_version)"
 check_eq "the drain carries over (mxlb show servers)" drain "$(admin_of s2)"
 check "the new engine runs the version the old one ran (the file, older than the commit, not imported over it)" \
-	eval 'log_has "$T_DIR/engine2.log" " ready zone=$ZONE .*running=$VERSION( |$)" &&
-	      log_has "$T_DIR/engine2.log" "err: reload: .* not imported: zone $ZONE runs version $VERSION, committed after"'
+	eval 'wait_log "$T_DIR/engine2.log" " ready zone=$ZONE .*running=$VERSION( |$)" 5 &&
+	      wait_log "$T_DIR/engine2.log" "err: reload: .* not imported: zone $ZONE runs version $VERSION, committed after" 5'
 
 touch "$T_DIR/holdgo"
 wait_log "$T_DIR/hold.log" '"id":2' 5
