@@ -30,6 +30,8 @@ struct server {
 	long		 proxyprotocol;	/* enum proxy_version */
 	long		 maxconn;
 	long		 status;
+	long		 agent_port;
+	long		 agent_interval;	/* milliseconds */
 };
 
 struct farm {
@@ -48,6 +50,7 @@ struct farm {
 	long		 on_unavailable;
 	long		 queue_timeout;
 	long		 connect_timeout;
+	long		 slowstart;		/* milliseconds; 0: none */
 
 	struct server	**servers;
 	size_t		  nservers;
