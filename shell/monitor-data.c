@@ -199,6 +199,9 @@ farm_from_json(struct mon_farm *f, json_t *jf, const struct mon_farm *pf,
 		cp(s->check, sizeof s->check, js, K_CHECK_TEXT);
 		s->check_ms = (uint32_t)ju(js, K_CHECK_MS);
 		s->weight = (long)ju(js, K_WEIGHT);
+		s->eff_weight = json_is_integer(json_object_get(js,
+		    K_EFF_WEIGHT)) ? (long)ju(js, K_EFF_WEIGHT) : s->weight;
+		cp(s->agent, sizeof s->agent, js, K_AGENT_TEXT);
 		s->priority = (long)ju(js, K_PRIORITY);
 		s->backup = json_is_true(json_object_get(js, K_BACKUP));
 		s->oldest = json_number_value(json_object_get(js,

@@ -84,6 +84,31 @@ check "show servers: s1's weight in use is below 10" eval "[[ '$(echo "$line" | 
 check "show servers: s1's agent reply and mx queue beside the check" \
 	eval "[[ \"\$line\" == *'| agent: ready '*'#queue='*'| mx queue '* ]]"
 
+if command -v tmux >/dev/null; then
+	TMUX_SOCK=mxlb-agent-$$
+	tm() { tmux -L "$TMUX_SOCK" -f /dev/null "$@"; }
+	tm_cleanup() {
+		local pid c
+		for pid in $(tm list-panes -a -F '#{pane_pid}' 2>/dev/null); do
+			for c in $(ps -o pid= --ppid "$pid" 2>/dev/null); do
+				stop_pid "$c" TERM 3
+			done
+			stop_pid "$pid" TERM 3
+		done
+		tm kill-server 2>/dev/null
+	}
+	screen_has() {
+		tm capture-pane -p -t "$1" >"$T_DIR/$1.screen" 2>/dev/null &&
+			grep -Eq -- "$2" "$T_DIR/$1.screen"
+	}
+	at_exit tm_cleanup
+	tm new-session -d -s mon -x 220 -y 30 "env MXLB_RUNDIR=$MXLB_RUNDIR $MXLB monitor"
+	check "monitor: s1's agent reply with its queue beside the check" \
+		wait_until 10 screen_has mon '^[ >]   s1 .*\([0-9]+ms\)  agent: ready [0-9]+% #queue=[0-9]+ '
+	check "monitor: s1's weight in use below 10" \
+		screen_has mon '^[ >]   s1 .* ready +up +[0-9] '
+fi
+
 # --- past --drain-above: drain, sessions go to s2 ----------------------------
 inject 8 || die "sendmail into the private Postfix failed"
 check "14 queued (> 10): the agent drains s1" wait_until 20 eval '[ "$(stat agent_state)" = drain ]'

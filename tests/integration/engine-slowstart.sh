@@ -66,6 +66,32 @@ rising() {	# rising LO HI SHARES...
 		for (i = 2; i <= n; i++) if (v[i] < v[i - 1] - 15) exit 1 }'
 }
 
+# The monitor, in tmux, shows the weight in use too.
+TMUX_SOCK=mxlb-slowstart-$$
+tm() { tmux -L "$TMUX_SOCK" -f /dev/null "$@"; }
+tm_cleanup() {
+	local pid c
+	for pid in $(tm list-panes -a -F '#{pane_pid}' 2>/dev/null); do
+		for c in $(ps -o pid= --ppid "$pid" 2>/dev/null); do
+			stop_pid "$c" TERM 3
+		done
+		stop_pid "$pid" TERM 3
+	done
+	tm kill-server 2>/dev/null
+}
+screen_has() {
+	tm capture-pane -p -t "$1" >"$T_DIR/$1.screen" 2>/dev/null &&
+		grep -Eq -- "$2" "$T_DIR/$1.screen"
+}
+MON=0
+if command -v tmux >/dev/null; then
+	at_exit tm_cleanup
+	tm new-session -d -s mon -x 200 -y 30 \
+		"env MXLB_RUNDIR=$MXLB_RUNDIR $MXLB monitor" && MON=1
+fi
+[ "$MON" = 1 ] && check "monitor: s1 up at weight 10" \
+	wait_until 10 screen_has mon '^[ >]   s1 .* ready +up +10 '
+
 # --- back from maint, same tier: 0 -> half -----------------------------------
 sh_ 'server maint mx s1' >/dev/null
 check_eq "s1 in maint" maint "$(sh_ 'show servers mx' | awk 'NR > 1 && $2 == "s1" { print $6 }')"
@@ -76,6 +102,8 @@ LPID=$!
 wait_until 3 eval '[ "$(weight_of mx s1)" != 10 ]'
 w=$(weight_of mx s1)
 check "show servers shows s1 ramping (weight $w)" eval "[[ '$w' =~ ^[0-9]+/10$ ]]"
+[ "$MON" = 1 ] && check "monitor: s1's weight in use below 10 while it ramps" \
+	wait_until 4 screen_has mon '^[ >]   s1 .* ready +up +[0-9] '
 wait "$LPID"
 sh1=$(shares "$T_DIR/maint.out" s1.test)
 note "s1's share per second after maint -> ready: $sh1"
