@@ -160,7 +160,8 @@ SANITIZE = $(MAKE) --no-print-directory B=build-asan \
 	CFLAGS="-O1 -g -fno-omit-frame-pointer $(SAN)" LDFLAGS="$(SAN)"
 SAN_SUITES = test-config test-balance test-proxy test-commit test-grammar test-tables \
 	test-monitor engine-split engine-hostile engine-unavailable \
-	control-commits control-confirm control-persist conf-reload
+	control-commits control-confirm control-persist conf-reload \
+	test-agent engine-agent engine-slowstart
 
 sanitize:
 	@$(SANITIZE) build-asan/mxlbd build-asan/mxlb units

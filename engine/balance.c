@@ -26,7 +26,8 @@ server_ramp(const struct rt_server *s, uint64_t now)
 {
 	long ss = s->farm != NULL ? s->farm->conf->slowstart : 0;
 
-	if (s->ramp_start == 0 || ss <= 0 || now >= s->ramp_start + (uint64_t)ss)
+	if (s->ramp_start == 0 || ss <= 0 ||
+	    now >= s->ramp_start + (uint64_t)ss)
 		return 1;
 	if (now <= s->ramp_start)
 		return 0;
@@ -273,11 +274,12 @@ tier_candidates(struct rt_farm *f, struct rt_server *const *tried,
 		double r = 0;
 		for (size_t i = 0; i < f->nservers; i++) {
 			struct rt_server *s = f->servers[i];
-			if (candidate(s, tried, ntried) && server_tier(s) == tier &&
-			    server_ramp(s, now) > r)
+			if (candidate(s, tried, ntried) &&
+			    server_tier(s) == tier && server_ramp(s, now) > r)
 				r = server_ramp(s, now);
 		}
-		if (r >= 1 || !tier_after(f, tried, ntried, true, tier, &next) ||
+		if (r >= 1 ||
+		    !tier_after(f, tried, ntried, true, tier, &next) ||
 		    ramp_take(u, r))
 			break;
 		tier = next;

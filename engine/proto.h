@@ -134,8 +134,8 @@
 #define K_AGENT_STATE	"agent_state"		/* ready, drain or maint */
 #define K_AGENT_DOWN	"agent_down"
 #define K_AGENT_PCT	"agent_weight_pct"
-#define K_AGENT_TEXT	"agent_text"		/* its last reply, or why none */
-#define K_MX_QUEUE	"mx_queue"		/* its #queue=N; absent unknown */
+#define K_AGENT_TEXT	"agent_text"		/* last reply, or why none */
+#define K_MX_QUEUE	"mx_queue"		/* its #queue=N, if known */
 
 /* The sessions reply: a list of sessions, how many in all and unlisted. */
 #define K_SESSIONS	"sessions"

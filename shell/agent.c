@@ -139,7 +139,8 @@ count_files(const char *dir, int depth, char *err, size_t errlen)
 		if (S_ISREG(st.st_mode))
 			n++;
 		else if (S_ISDIR(st.st_mode) && depth < 4) {
-			if ((sub = count_files(path, depth + 1, err, errlen)) < 0) {
+			sub = count_files(path, depth + 1, err, errlen);
+			if (sub < 0) {
 				closedir(d);
 				return -1;
 			}
@@ -273,7 +274,8 @@ agent_main(int argc, char **argv)
 		case 'c': o.config_dir = optarg; break;
 		case 'l': listen_on = optarg; break;
 		case 'd':
-			if ((o.drain_above = num_arg(optarg, LONG_MAX / 200)) < 0)
+			o.drain_above = num_arg(optarg, LONG_MAX / 200);
+			if (o.drain_above < 0)
 				goto bad;
 			break;
 		case 'm':
@@ -296,7 +298,8 @@ agent_main(int argc, char **argv)
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "mxlb agent: unexpected \"%s\"\n", argv[optind]);
+		fprintf(stderr, "mxlb agent: unexpected \"%s\"\n",
+		    argv[optind]);
 		return 2;
 	}
 	if (listen_on != NULL)
