@@ -91,14 +91,16 @@ apply(struct agent *a, const struct agent_reply *r, const char *line)
 			if (*c == '"')
 				*c = '\'';
 		s->changed = s->agent_when;
-		log_warn("agent farm=%s server=%s state=%s%s reply=\"%s\"",
+		log_warn("agent farm=%s server=%s state=%s was=%s reply=\"%s\"",
 		    s->farm->conf->name, server_name(s->conf),
-		    admin_names[s->agent_admin], s->agent_down ? ",down" : "",
-		    text);
-		engine_event(a->eng, EV_AGENT, json_pack("{s:s,s:s,s:s,s:b,"
+		    s->agent_down ? "down" : admin_names[s->agent_admin],
+		    wdown ? "down" : admin_names[wadmin], text);
+		/* As a probe event: state and was, the reply as the check. */
+		engine_event(a->eng, EV_AGENT, json_pack("{s:s,s:s,s:s,s:s,"
 		    "s:s}", K_FARM, s->farm->conf->name, K_SERVER,
-		    server_name(s->conf), K_STATE, admin_names[s->agent_admin],
-		    K_AGENT_DOWN, s->agent_down, K_AGENT_TEXT, s->agent_text));
+		    server_name(s->conf), K_STATE, s->agent_down ? "down" :
+		    admin_names[s->agent_admin], K_WAS, wdown ? "down" :
+		    admin_names[wadmin], K_CHECK, s->agent_text));
 	}
 	server_ramp_check(s, was, now_ms());
 	if (!server_available(s))

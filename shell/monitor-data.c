@@ -78,7 +78,8 @@ event_text(const char *zone, json_t *ev)
 	struct tm tm;
 
 	strftime(when, sizeof when, "%H:%M:%S", localtime_r(&t, &tm));
-	if (!strcmp(name, EV_PROBE) || !strcmp(name, EV_ADMIN))
+	if (!strcmp(name, EV_PROBE) || !strcmp(name, EV_ADMIN) ||
+	    !strcmp(name, EV_AGENT))
 		return xasprintf("%s %s %s %s/%s %s -> %s %s", when, zone, name,
 		    json_string_value(json_object_get(ev, K_FARM)),
 		    json_string_value(json_object_get(ev, K_SERVER)),
