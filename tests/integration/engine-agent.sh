@@ -18,6 +18,7 @@ free_port; SMTPD=$PORT
 free_port; RELAY=$PORT
 free_port; S2=$PORT
 free_port; AGENT=$PORT
+free_port; BADAGENT=$PORT
 PF=$T_DIR/postfix
 
 cat >"$T_DIR/agent.json" <<EOF
@@ -27,7 +28,10 @@ cat >"$T_DIR/agent.json" <<EOF
       "probe-timeout": 2, "probe-rise": 1, "probe-fall": 2,
       "servers": [ { "address": "127.0.0.1", "port": $SMTPD, "name": "s1", "weight": 10,
                      "proxyprotocol": "v1", "agent-port": $AGENT, "agent-interval": 0.3 },
-                   { "address": "127.0.0.1", "port": $S2, "name": "s2", "weight": 10 } ] } ],
+                   { "address": "127.0.0.1", "port": $S2, "name": "s2", "weight": 10 } ] },
+    { "name": "hostile", "probe": "none",
+      "servers": [ { "address": "127.0.0.1", "port": $S2, "name": "h1",
+                     "agent-port": $BADAGENT, "agent-interval": 0.2 } ] } ],
   "frontends": [ { "name": "in", "bind": "$FE", "address": ["127.0.0.1"], "farm": "mx" } ] }
 EOF
 
@@ -138,6 +142,48 @@ note "s1's share per second once back: $shares"
 check "s1 takes sessions again, more in the last second than the first" \
 	awk -v s="$shares" 'BEGIN { split(s, v, " "); exit !(v[4] > v[1] && v[4] >= 30) }'
 check "no session failed" eval "! grep -q ' error ' '$T_DIR/back.out' '$T_DIR/drained.out'"
+
+# --- a hostile agent: oversized, garbage, binary, silent ---------------------
+# Each reply is served to 4 connections in a row, then the next; the last,
+# valid one stays.  None of the bad ones may change anything.
+cat >"$T_DIR/badagent.py" <<'PY'
+import socket, sys, time
+replies = [b"u" * 2000, b"hello world\n", b"down#nospace\n", b"up \x00\x01\xff\n",
+           b"", b"ready 50%", b"drain #hostile test\n"]
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", int(sys.argv[1]))); ls.listen(8)
+n = 0
+while True:
+    c, _ = ls.accept()
+    r = replies[min(n // 4, len(replies) - 1)]
+    n += 1
+    try:
+        c.sendall(r)
+    except OSError:
+        pass
+    c.close()
+PY
+hstat() {	# hstat FIELD: h1's FIELD
+	sh_ 'show servers hostile json' | "$T_PY" -c 'import json,sys
+for s in json.load(sys.stdin):
+    if s["server"] == "h1": print((s["engine"] or {}).get(sys.argv[1], ""))' "$1"
+}
+: >"$T_DIR/hostile.texts"
+spawn badagent "$T_PY" "$T_DIR/badagent.py" "$BADAGENT"
+wait_port 127.0.0.1 "$BADAGENT" 5 || die "the hostile agent did not listen"
+hostile_done() {
+	hstat agent_text >>"$T_DIR/hostile.texts"
+	[ "$(hstat agent_state)" = drain ]
+}
+check "hostile agent: its last, valid reply drains h1" wait_until 20 hostile_done
+check "an oversized reply is refused whole" grep -q '^(bad reply: longer than 512 bytes)$' "$T_DIR/hostile.texts"
+check "an unknown word is refused" grep -q '^(bad reply: unknown word "hello")$' "$T_DIR/hostile.texts"
+check "a reply without a newline before the close still counts (ready 50%)" \
+	grep -qx 'ready 50%' "$T_DIR/hostile.texts"
+check "h1's reason kept as said" eval '[ "$(hstat agent_text)" = "drain #hostile test" ]'
+check "no bad reply changed h1's state before the drain" \
+	eval '[ "$(log_count "$ENGINE_LOG" " agent farm=hostile server=h1 ")" = 1 ]'
+note "h1's replies as seen: $(sort -u "$T_DIR/hostile.texts" | tr '\n' '|')"
 
 # --- the agent stops answering: nothing changes ------------------------------
 stop_pid "$AGENT_PID"
