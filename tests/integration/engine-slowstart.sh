@@ -132,6 +132,12 @@ note "the primary tier's share per second after maint -> ready: $sh3"
 check "primary tier's share rises from below 30 % to above 85 %" rising 30 85 $sh3
 load "$FE2" 1 "$T_DIR/after.out"
 check_eq "after the ramp the primary tier takes everything" "100" "$(shares "$T_DIR/after.out" s1.test)"
+# --- the shell: slowstart and agent-port are config fields like the others ---
+out=$(sh_ 'farm set mx slowstart 7; server set mx s2 agent-port 8025 agent-interval 2; zone apply ss; show running' )
+check "show running has the farm's slowstart 7" eval "grep -Eq 'slowstart 7( |\$)' <<<\"\$out\""
+check "show running has s2's agent-port and agent-interval" eval "grep -Eq 'agent-port 8025.*agent-interval 2|agent-interval 2.*agent-port 8025' <<<\"\$out\""
+out=$(sh_ 'farm set mx slowstart 5000' )
+check "slowstart out of range: a clear error" eval "grep -q 'slowstart 5000 is out of range' <<<\"\$out\""
 check "engine still running" alive "$ENGINE_PID"
 
 finish
