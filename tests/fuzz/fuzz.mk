@@ -25,13 +25,14 @@ LIBS     = $(shell pkg-config --libs $(PKGS)) -lm
 
 MODEL    = engine/field.c engine/addr.c engine/config.c \
            engine/config-validate.c engine/config-json.c engine/proxy.c \
-           engine/balance.c engine/util.c engine/commit.c engine/metrics.c
+           engine/balance.c engine/util.c engine/commit.c engine/metrics.c \
+           engine/agent-parse.c
 # The engine without main(), logging (the harness discards it) and
 # control.c (fuzz-control.c includes it to reach its static read path).
 ENGINE   = engine/engine.c engine/listener.c engine/forward.c \
            engine/session.c engine/queue.c engine/limit.c engine/probe.c \
            engine/stats.c engine/state.c engine/control-cmd.c engine/zone.c \
-           engine/httpmetrics.c engine/privdrop.c
+           engine/httpmetrics.c engine/privdrop.c engine/agent.c
 SHELL_SRCS = $(filter-out shell/mxlb.c,$(wildcard shell/*.c))
 
 NAMES    = control config shell proxy
