@@ -203,6 +203,10 @@ farm_from_json(struct mon_farm *f, json_t *jf, const struct mon_farm *pf,
 		s->eff_weight = json_is_integer(json_object_get(js,
 		    K_EFF_WEIGHT)) ? (long)ju(js, K_EFF_WEIGHT) : s->weight;
 		cp(s->agent, sizeof s->agent, js, K_AGENT_TEXT);
+		if (json_is_integer(json_object_get(js, K_MX_QUEUE)))
+			snprintf(s->agent + strlen(s->agent), sizeof s->agent -
+			    strlen(s->agent), " | mx queue %lld", (long long)
+			    ju(js, K_MX_QUEUE));
 		s->priority = (long)ju(js, K_PRIORITY);
 		s->backup = json_is_true(json_object_get(js, K_BACKUP));
 		s->oldest = json_number_value(json_object_get(js,

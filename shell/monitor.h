@@ -30,7 +30,8 @@ struct mon_server {
 	uint32_t	 check_ms;
 	long		 weight, priority;
 	long		 eff_weight;	/* in use now (slow start, agent) */
-	char		 agent[128];	/* the agent's last reply; "" none */
+	char		 agent[160];	/* the agent's last reply and the
+					 * MX's queue; "" none */
 	bool		 backup;
 	double		 oldest;	/* seconds the head of its queue waits */
 	int64_t		 changed;	/* wall clock of the last state change */

@@ -106,9 +106,11 @@ if command -v tmux >/dev/null; then
 			grep -Eq -- "$2" "$T_DIR/$1.screen"
 	}
 	at_exit tm_cleanup
-	tm new-session -d -s mon -x 220 -y 30 "env MXLB_RUNDIR=$MXLB_RUNDIR $MXLB monitor"
+	tm new-session -d -s mon -x 280 -y 30 "env MXLB_RUNDIR=$MXLB_RUNDIR $MXLB monitor"
 	check "monitor: s1's agent reply with its queue beside the check" \
 		wait_until 10 screen_has mon '^[ >]   s1 .*\([0-9]+ms\)  agent: ready [0-9]+% #queue=[0-9]+ '
+	check "monitor: s1's mx queue after its agent's reply" \
+		screen_has mon '^[ >]   s1 .*  agent: ready .* \| mx queue [0-9]+ *$'
 	check "monitor: s1's weight in use below 10" \
 		screen_has mon '^[ >]   s1 .* ready +up +[0-9] '
 fi
