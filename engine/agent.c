@@ -112,12 +112,17 @@ got_line(struct agent *a, const char *line, size_t len)
 {
 	struct agent_reply r;
 	char err[160], text[AGENT_LINE_MAX + 1];
+	size_t n = 0;
 
 	if (agent_parse(line, len, &r, err, sizeof err) == -1) {
 		no_reply(a, "bad reply", err);
 		return;
 	}
-	snprintf(text, sizeof text, "%.*s", (int)strcspn(line, "\r\n"), line);
+	/* Parsed: printable up to its end of line, and at most the max. */
+	while (n < len && line[n] != '\r' && line[n] != '\n')
+		n++;
+	memcpy(text, line, n);
+	text[n] = '\0';
 	apply(a, &r, text);
 	end_run(a);
 }
@@ -130,6 +135,7 @@ agent_read(struct bufferevent *bev, void *arg)
 	struct evbuffer_ptr eol;
 	size_t len = evbuffer_get_length(in);
 	char buf[AGENT_LINE_MAX + 2];
+	int n;
 
 	eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_ANY);
 	if (eol.pos == -1 && len <= AGENT_LINE_MAX)
@@ -138,8 +144,8 @@ agent_read(struct bufferevent *bev, void *arg)
 		no_reply(a, "bad reply", "longer than 512 bytes");
 		return;
 	}
-	len = evbuffer_remove(in, buf, (size_t)eol.pos + 1);
-	got_line(a, buf, len);
+	n = evbuffer_remove(in, buf, (size_t)eol.pos + 1);
+	got_line(a, buf, n > 0 ? (size_t)n : 0);
 }
 
 static void
@@ -157,8 +163,8 @@ agent_event(struct bufferevent *bev, short what, void *arg)
 	/* A line without its newline, then the end: a reply all the same. */
 	if ((what & BEV_EVENT_EOF) && (len = evbuffer_get_length(in)) > 0 &&
 	    len <= AGENT_LINE_MAX) {
-		len = evbuffer_remove(in, buf, len);
-		got_line(a, buf, len);
+		int n = evbuffer_remove(in, buf, len);
+		got_line(a, buf, n > 0 ? (size_t)n : 0);
 	} else if (what & BEV_EVENT_EOF)
 		no_reply(a, "no reply", "closed");
 	else
