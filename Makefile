@@ -162,7 +162,8 @@ SANITIZE = $(MAKE) --no-print-directory B=build-asan \
 SAN_SUITES = test-config test-balance test-proxy test-commit test-grammar test-tables test-man \
 	test-monitor engine-split engine-hostile engine-unavailable \
 	control-commits control-confirm control-persist conf-reload \
-	engine-source engine-transparent
+	engine-source engine-transparent \
+	test-agent engine-agent engine-slowstart
 
 sanitize:
 	@$(SANITIZE) build-asan/mxlbd build-asan/mxlb units

@@ -17,7 +17,47 @@ server_available(const struct rt_server *s)
 {
 	return !s->removed && s->conf->status == STATUS_ACTIVE &&
 	    s->conf->weight > 0 && s->admin == ADMIN_READY &&
-	    s->pstate == PSTATE_UP;
+	    s->pstate == PSTATE_UP && s->agent_admin == ADMIN_READY &&
+	    !s->agent_down && (!s->agent_has_pct || s->agent_pct > 0);
+}
+
+double
+server_ramp(const struct rt_server *s, uint64_t now)
+{
+	long ss = s->farm != NULL ? s->farm->conf->slowstart : 0;
+
+	if (s->ramp_start == 0 || ss <= 0 ||
+	    now >= s->ramp_start + (uint64_t)ss)
+		return 1;
+	if (now <= s->ramp_start)
+		return 0;
+	return (double)(now - s->ramp_start) / (double)ss;
+}
+
+long
+server_eff_weight(const struct rt_server *s, uint64_t now)
+{
+	long w = s->conf->weight * WEIGHT_SCALE;
+	double r = server_ramp(s, now);
+
+	if (s->agent_has_pct) {
+		w = w / 100 * s->agent_pct;
+		if (w > 256L * WEIGHT_SCALE)
+			w = 256L * WEIGHT_SCALE;
+	}
+	if (r < 1)
+		w = (long)((double)w * r);
+	/* Near 0 at the ramp's start, never 0: 0 would mean "no sessions". */
+	return w > 0 ? w : 1;
+}
+
+void
+server_ramp_check(struct rt_server *s, bool was, uint64_t now)
+{
+	if (s->farm == NULL || s->farm->conf->slowstart <= 0)
+		s->ramp_start = 0;
+	else if (!was && server_available(s))
+		s->ramp_start = now > 0 ? now : 1;
 }
 
 bool
@@ -46,14 +86,15 @@ was_tried(const struct rt_server *s, struct rt_server *const *tried, size_t n)
 
 /* nginx's smooth weighted round-robin: exact shares, well interleaved. */
 static struct rt_server *
-pick_roundrobin(struct rt_server **c, size_t n)
+pick_roundrobin(struct rt_server **c, size_t n, uint64_t now)
 {
 	struct rt_server *best = NULL;
 	long total = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		c[i]->swrr += c[i]->conf->weight;
-		total += c[i]->conf->weight;
+		long w = server_eff_weight(c[i], now);
+		c[i]->swrr += w;
+		total += w;
 		if (best == NULL || c[i]->swrr > best->swrr)
 			best = c[i];
 	}
@@ -61,20 +102,26 @@ pick_roundrobin(struct rt_server **c, size_t n)
 	return best;
 }
 
-/* Fewest sessions (and queued ones) per unit of weight; ties rotate. */
+/* Fewest sessions (and queued ones) per unit of weight; ties rotate.
+ * Counting the new session itself (load + 1, as HAProxy does) lets a
+ * server in slow start, idle but of small weight, not take them all. */
 static struct rt_server *
-pick_leastconn(struct rt_farm *f, struct rt_server **c, size_t n)
+pick_leastconn(struct rt_farm *f, struct rt_server **c, size_t n,
+    uint64_t now)
 {
 	struct rt_server *best = NULL;
 	size_t start = f->rotor++ % n;
+	uint64_t bload = 0, bw = 1;
 
 	for (size_t k = 0; k < n; k++) {
 		struct rt_server *s = c[(start + k) % n];
-		uint64_t load = (uint64_t)s->nsess + s->st.qcur;
-		if (best == NULL || load * (uint64_t)best->conf->weight <
-		    ((uint64_t)best->nsess + best->st.qcur) *
-		    (uint64_t)s->conf->weight)
+		uint64_t load = (uint64_t)s->nsess + s->st.qcur + 1;
+		uint64_t w = (uint64_t)server_eff_weight(s, now);
+		if (best == NULL || load * bw < bload * w) {
 			best = s;
+			bload = load;
+			bw = w;
+		}
 	}
 	return best;
 }
@@ -104,7 +151,8 @@ addr_hash(const struct mxaddr *a)
 /* Weighted rendezvous hashing: a client keeps its server while that server
  * stays, and only the clients of a server that goes move elsewhere. */
 static struct rt_server *
-pick_source(struct rt_server **c, size_t n, const struct mxaddr *client)
+pick_source(struct rt_server **c, size_t n, const struct mxaddr *client,
+    uint64_t now)
 {
 	uint64_t ch = addr_hash(client);
 	struct rt_server *best = NULL;
@@ -114,7 +162,7 @@ pick_source(struct rt_server **c, size_t n, const struct mxaddr *client)
 		const char *name = server_name(c[i]->conf);
 		uint64_t h = hash64(name, strlen(name), ch);
 		double u = ((double)(h >> 11) + 0.5) / 9007199254740992.0;
-		double score = (double)c[i]->conf->weight / -log(u);
+		double score = (double)server_eff_weight(c[i], now) / -log(u);
 		if (score > best_score) {
 			best_score = score;
 			best = c[i];
@@ -123,43 +171,122 @@ pick_source(struct rt_server **c, size_t n, const struct mxaddr *client)
 	return best;
 }
 
+/*
+ * A draw in [0, 1) that decides how much of the traffic a ramping server
+ * or tier takes.  With source hashing it comes from the client's address,
+ * so a client's choice only moves once, toward the returning server;
+ * otherwise from a Weyl sequence, which spreads sessions evenly.
+ */
+static double
+ramp_draw(struct rt_farm *f, const struct mxaddr *client)
+{
+	uint64_t h;
+
+	if (f->conf->balance == BAL_SOURCE && client != NULL)
+		h = hash64("ramp", 4, addr_hash(client));
+	else
+		h = ++f->spread * 0x9e3779b97f4a7c15ULL;
+	return ((double)(h >> 11) + 0.5) / 9007199254740992.0;
+}
+
+/* Whether a draw u goes to what ramps at r; if not, u is made a fresh
+ * draw in [0, 1) for the next choice (it was uniform in [r, 1)). */
+static bool
+ramp_take(double *u, double r)
+{
+	if (r >= 1 || *u < r)
+		return true;
+	*u = (*u - r) / (1 - r);
+	return false;
+}
+
+/* `first` in slow start: the first server takes the share its ramp
+ * allows, the next ones the rest, in config order. */
+static struct rt_server *
+pick_first(struct rt_server **c, size_t n, double *u, uint64_t now)
+{
+	for (size_t i = 0; i + 1 < n; i++)
+		if (ramp_take(u, server_ramp(c[i], now)))
+			return c[i];
+	return c[n - 1];
+}
+
 static struct rt_server *
 pick(struct rt_farm *f, struct rt_server **c, size_t n,
-    const struct mxaddr *client)
+    const struct mxaddr *client, double *u, uint64_t now)
 {
 	switch (f->conf->balance) {
 	case BAL_LEASTCONN:
-		return pick_leastconn(f, c, n);
+		return pick_leastconn(f, c, n, now);
 	case BAL_SOURCE:
-		return pick_source(c, n, client);
+		return pick_source(c, n, client, now);
 	case BAL_FIRST:
-		return c[0];	/* candidates keep config order */
+		return pick_first(c, n, u, now);	/* config order */
 	default:
-		return pick_roundrobin(c, n);
+		return pick_roundrobin(c, n, now);
 	}
 }
 
-/* The servers of the lowest tier with one available; returns their count. */
-static size_t
-tier_candidates(struct rt_farm *f, struct rt_server *const *tried,
-    size_t ntried, struct rt_server **out)
+static bool
+candidate(const struct rt_server *s, struct rt_server *const *tried,
+    size_t ntried)
 {
-	long tier = LONG_MAX;
+	return server_available(s) && !was_tried(s, tried, ntried);
+}
+
+/* The lowest tier above `above` (any tier if !has_above) with a server
+ * available; false if there is none. */
+static bool
+tier_after(struct rt_farm *f, struct rt_server *const *tried, size_t ntried,
+    bool has_above, long above, long *tier)
+{
 	bool any = false;
-	size_t n = 0;
 
 	for (size_t i = 0; i < f->nservers; i++) {
 		struct rt_server *s = f->servers[i];
-		if (server_available(s) && !was_tried(s, tried, ntried) &&
-		    (!any || server_tier(s) < tier)) {
-			tier = server_tier(s);
+		long t = server_tier(s);
+		if (candidate(s, tried, ntried) && (!has_above || t > above) &&
+		    (!any || t < *tier)) {
+			*tier = t;
 			any = true;
 		}
 	}
-	for (size_t i = 0; any && i < f->nservers; i++) {
+	return any;
+}
+
+/*
+ * The servers of the tier that takes this session; returns their count.
+ * The lowest tier with a server available takes the traffic, except while
+ * every server of it is in slow start: then it takes the share its most
+ * advanced server's ramp allows, and the next tier the rest (a primary
+ * tier coming back takes its traffic back gradually).
+ */
+static size_t
+tier_candidates(struct rt_farm *f, struct rt_server *const *tried,
+    size_t ntried, struct rt_server **out, double *u, uint64_t now)
+{
+	long tier = 0, next;
+	size_t n = 0;
+
+	if (!tier_after(f, tried, ntried, false, 0, &tier))
+		return 0;
+	for (;;) {
+		double r = 0;
+		for (size_t i = 0; i < f->nservers; i++) {
+			struct rt_server *s = f->servers[i];
+			if (candidate(s, tried, ntried) &&
+			    server_tier(s) == tier && server_ramp(s, now) > r)
+				r = server_ramp(s, now);
+		}
+		if (r >= 1 ||
+		    !tier_after(f, tried, ntried, true, tier, &next) ||
+		    ramp_take(u, r))
+			break;
+		tier = next;
+	}
+	for (size_t i = 0; i < f->nservers; i++) {
 		struct rt_server *s = f->servers[i];
-		if (server_available(s) && !was_tried(s, tried, ntried) &&
-		    server_tier(s) == tier)
+		if (candidate(s, tried, ntried) && server_tier(s) == tier)
 			out[n++] = s;
 	}
 	return n;
@@ -185,6 +312,7 @@ balance_pick(struct rt_farm *f, const struct mxaddr *client,
 {
 	struct rt_server *small[64], **cand = small, **free_, *s = NULL;
 	size_t n, nfree = 0;
+	double u = ramp_draw(f, client);
 
 	*queue = false;
 	if (f->nservers == 0)
@@ -193,7 +321,7 @@ balance_pick(struct rt_farm *f, const struct mxaddr *client,
 	if (f->nservers > nitems(small) / 2)
 		cand = xreallocarray(NULL, f->nservers, 2 * sizeof *cand);
 	free_ = cand + f->nservers;
-	n = tier_candidates(f, tried, ntried, cand);
+	n = tier_candidates(f, tried, ntried, cand, &u, now);
 	for (size_t i = 0; i < n; i++)
 		if (server_has_slot(cand[i]))
 			free_[nfree++] = cand[i];
@@ -203,9 +331,9 @@ balance_pick(struct rt_farm *f, const struct mxaddr *client,
 			s = NULL;
 	}
 	if (s == NULL && nfree > 0)
-		s = pick(f, free_, nfree, client);
+		s = pick(f, free_, nfree, client, &u, now);
 	else if (s == NULL && n > 0)
-		s = pick(f, cand, n, client);
+		s = pick(f, cand, n, client, &u, now);
 	if (s != NULL) {
 		*queue = !server_has_slot(s);
 		if (f->conf->stickiness == STICK_SOURCE)

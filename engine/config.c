@@ -38,6 +38,11 @@ static const struct field server_f[] = {
 	  "most sessions at once; more wait in the server's queue", 0 },
 	{ "status", FT_ENUM, S(status), 0, 0, "active", status_enums, NULL,
 	  "inactive servers take no sessions and are not probed", 0 },
+	{ "agent-port", FT_PORT, S(agent_port), PORT_MIN, PORT_MAX, NULL, NULL,
+	  "PORT", "port of the server's agent (HAProxy agent-check text, "
+	  "as mxlb agent answers)", 0 },
+	{ "agent-interval", FT_DURATION, S(agent_interval), 100, SEC(3600),
+	  "5", NULL, "SEC", "time between two questions to the agent", 0 },
 };
 #undef S
 const struct fieldset server_fields = { "server", server_f,
@@ -84,6 +89,9 @@ static const struct field farm_f[] = {
 	  "where sessions connect from: client (the client's own address, "
 	  "transparent, see mxlbd(8)) or an ADDRESS of this host (default: "
 	  "the one routing picks)", F_PROBE },
+	{ "slowstart", FT_DURATION, F(slowstart), 0, SEC(3600), "0", NULL,
+	  "SEC", "a server back in service takes its share of new sessions "
+	  "gradually over this time (0: at once)", 0 },
 };
 #undef F
 const struct fieldset farm_fields = { "farm", farm_f, nitems(farm_f),

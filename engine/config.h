@@ -30,6 +30,8 @@ struct server {
 	long		 proxyprotocol;	/* enum proxy_version */
 	long		 maxconn;
 	long		 status;
+	long		 agent_port;
+	long		 agent_interval;	/* milliseconds */
 };
 
 struct farm {
@@ -51,6 +53,7 @@ struct farm {
 	/* Where sessions connect from: family AF_UNSPEC is the client's
 	 * address (transparent), else this address (and the probes too). */
 	struct mxaddr	 source;
+	long		 slowstart;		/* milliseconds; 0: none */
 
 	struct server	**servers;
 	size_t		  nservers;

@@ -34,6 +34,7 @@ rt_server_unref(struct rt_server *s)
 	if (--s->refs > 0)
 		return;
 	probe_stop(s);
+	agent_stop(s);
 	object_free(&server_fields, s->conf);
 	free(s);
 }
@@ -84,11 +85,14 @@ engine_frontend(struct engine *eng, const char *name)
 void
 server_set_pstate(struct rt_server *s, enum probe_state st)
 {
+	bool was = server_available(s);
+
 	if (s->pstate == st)
 		return;
 	s->pstate = st;
 	s->changed = (uint64_t)time(NULL);
 	s->st.state_changes++;
+	server_ramp_check(s, was, now_ms());
 	if (!server_available(s))
 		server_requeue(s);
 }
@@ -137,6 +141,7 @@ server_build(struct engine *eng, struct rt_farm *f, const struct farm *oldconf,
 			s = old[i];
 	if (s != NULL) {
 		bool restart = probe_changed(oldconf, f->conf, s->conf, conf);
+		bool was = server_available(s);
 		s->refs++;
 		object_free(&server_fields, s->conf);
 		s->conf = object_dup(&server_fields, conf);
@@ -144,6 +149,8 @@ server_build(struct engine *eng, struct rt_farm *f, const struct farm *oldconf,
 			probe_stop(s);
 			probe_start(eng, s);
 		}
+		agent_restart(eng, s);
+		server_ramp_check(s, was, now_ms());
 		return s;
 	}
 	s = xcalloc(1, sizeof *s);
@@ -154,6 +161,10 @@ server_build(struct engine *eng, struct rt_farm *f, const struct farm *oldconf,
 	s->admin = admin_lookup(eng, f->conf->name, server_name(conf));
 	TAILQ_INIT(&s->queue);
 	probe_start(eng, s);
+	agent_restart(eng, s);
+	/* Slow start does not apply to the servers the engine starts with. */
+	if (eng->cfg != NULL)
+		server_ramp_check(s, false, now_ms());
 	return s;
 }
 
@@ -163,6 +174,7 @@ server_retire(struct rt_server *s)
 {
 	s->removed = true;
 	probe_stop(s);
+	agent_stop(s);
 	stick_forget(s->farm, s);
 	server_requeue(s);
 }
@@ -472,6 +484,7 @@ engine_admin(struct engine *eng, const char *farm, const char *server,
 	const struct admin_entry *ae = admin_entry(eng, farm, server);
 	struct errs e = { NULL, 0 };
 	enum admin_state was;
+	bool avail;
 
 	if (s == NULL && (ae == NULL || st != ADMIN_READY)) {
 		snprintf(err, errlen, "zone %s has no server %s in farm %s",
@@ -479,8 +492,11 @@ engine_admin(struct engine *eng, const char *farm, const char *server,
 		return ADMIN_NOT_FOUND;
 	}
 	was = s != NULL ? s->admin : ae->state;
-	if (s != NULL)
+	avail = s != NULL && server_available(s);
+	if (s != NULL) {
 		s->admin = st;
+		server_ramp_check(s, avail, now_ms());
+	}
 	admin_remember(eng, farm, server, st);
 	if (eng->txn != NULL && state_save(eng, eng->txn, &e) == -1) {
 		if (s != NULL)
@@ -531,8 +547,10 @@ engine_stop(struct engine *eng)
 	eng->ls = NULL;
 	eng->nls = 0;
 	for (size_t i = 0; i < eng->nfarms; i++)
-		for (size_t j = 0; j < eng->farms[i]->nservers; j++)
+		for (size_t j = 0; j < eng->farms[i]->nservers; j++) {
 			probe_stop(eng->farms[i]->servers[j]);
+			agent_stop(eng->farms[i]->servers[j]);
+		}
 	/* Handed over, the queues still get a server as ours free up (the
 	 * grace time bounds it): a restart refuses nobody. */
 	if (eng->handover != HANDOVER_DONE)

@@ -147,6 +147,10 @@ void		 probe_start(struct engine *, struct rt_server *);
 void		 probe_stop(struct rt_server *);
 bool		 probe_unchecked(const struct rt_server *);
 
+/* agent.c: the agent check */
+void		 agent_restart(struct engine *, struct rt_server *);
+void		 agent_stop(struct rt_server *);
+
 /* stats.c */
 json_t		*stats_json(const struct engine *);
 

@@ -232,6 +232,33 @@ zone_gauges(struct buf *b, json_t *zones)
 		    json_object_get(z, K_UPTIME)));
 }
 
+/* Slow start and the agent check: the weight in use, and the queue of
+ * each MX whose agent reports one (mxlb agent's #queue=N). */
+static void
+server_agent_metrics(struct buf *b, const struct samples *srv)
+{
+	bprintf(b, "# HELP mxlb_server_effective_weight Weight balancing uses "
+	    "now (slow start, agent); 0 when the server takes no new "
+	    "sessions.\n# TYPE mxlb_server_effective_weight gauge\n");
+	for (size_t i = 0; i < srv->n; i++) {
+		bprintf(b, "mxlb_server_effective_weight");
+		labels(b, &srv->v[i]);
+		bprintf(b, "} %lld\n", (long long)json_integer_value(
+		    json_object_get(srv->v[i].obj, K_EFF_WEIGHT)));
+	}
+	bprintf(b, "# HELP mxlb_server_mx_queue_messages Messages in the "
+	    "server's mail queue (active and deferred), as its agent last "
+	    "said.\n# TYPE mxlb_server_mx_queue_messages gauge\n");
+	for (size_t i = 0; i < srv->n; i++) {
+		json_t *q = json_object_get(srv->v[i].obj, K_MX_QUEUE);
+		if (!json_is_integer(q))
+			continue;
+		bprintf(b, "mxlb_server_mx_queue_messages");
+		labels(b, &srv->v[i]);
+		bprintf(b, "} %lld\n", (long long)json_integer_value(q));
+	}
+}
+
 char *
 metrics_text(json_t *zones)
 {
@@ -267,6 +294,7 @@ metrics_text(json_t *zones)
 	limit_gauge(&b, K_SERVER, K_MAXCONN, "Sessions the server takes at "
 	    "once (its maxconn); more wait in its queue.", sv.v, sv.n);
 	server_states(&b, &sv);
+	server_agent_metrics(&b, &sv);
 	free(fe.v);
 	free(fa.v);
 	free(sv.v);

@@ -132,6 +132,14 @@
 #define K_CHECK_MS	"check_ms"
 #define K_LAST_CHANGE	"last_change"
 #define K_QUEUE_OLDEST	"queue_oldest"	/* seconds the oldest has waited */
+/* Slow start and the agent check (stats, agent event). */
+#define K_EFF_WEIGHT	"effective_weight"	/* what balancing uses now */
+#define K_RAMP		"slowstart_pct"		/* slow start's progress, % */
+#define K_AGENT_STATE	"agent_state"		/* ready, drain or maint */
+#define K_AGENT_DOWN	"agent_down"
+#define K_AGENT_PCT	"agent_weight_pct"
+#define K_AGENT_TEXT	"agent_text"		/* last reply, or why none */
+#define K_MX_QUEUE	"mx_queue"		/* its #queue=N, if known */
 
 /* The sessions reply: a list of sessions, how many in all and unlisted. */
 #define K_SESSIONS	"sessions"
@@ -166,5 +174,6 @@
 #define EV_COMMIT	"commit"	/* a new version is running */
 #define EV_REVERT	"revert"	/* a confirmed commit timed out */
 #define EV_CONFIRM	"confirm"
+#define EV_AGENT	"agent"		/* a server's agent changed its state */
 
 #endif

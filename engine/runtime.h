@@ -38,6 +38,20 @@ struct rt_server {
 	int		 check_code;	/* last probe reply code, 0 if none */
 	char		 check_text[128];
 	uint32_t	 check_ms;	/* last probe duration */
+
+	/* Slow start: since when (now_ms) the server is back; 0: not. */
+	uint64_t	 ramp_start;
+
+	/* What the agent (agent-port) said last; see agent.h. */
+	struct agent	*agent;
+	bool		 agent_has_pct;
+	int		 agent_pct;	/* weight, % of the configured one */
+	enum admin_state agent_admin;	/* ready, drain or maint */
+	bool		 agent_down;
+	bool		 mx_queue_known;
+	long		 mx_queue;	/* its #queue=N */
+	char		 agent_text[128];	/* last reply, or why none */
+	uint64_t	 agent_when;	/* wall time (s) of the last reply */
 };
 
 struct stick;
@@ -48,6 +62,7 @@ struct rt_farm {
 	struct rt_server **servers;
 	size_t		  nservers;
 	uint32_t	  rotor;	/* spreads ties for leastconn */
+	uint64_t	  spread;	/* slow start's draws (Weyl sequence) */
 	struct stick	 *stick;
 	struct counters	  st;
 };
@@ -63,6 +78,15 @@ struct rt_frontend {
 };
 
 bool	 server_available(const struct rt_server *);
+/* The weight balancing uses: the configured one, times the agent's
+ * percentage, times the slow start's progress, in 1/WEIGHT_SCALE units. */
+#define WEIGHT_SCALE	1000
+long	 server_eff_weight(const struct rt_server *, uint64_t);
+/* Slow start's progress in [0, 1]; 1 when not ramping. */
+double	 server_ramp(const struct rt_server *, uint64_t);
+/* Call after anything that may make a server available again, with
+ * whether it was before: a server back in service starts its ramp. */
+void	 server_ramp_check(struct rt_server *, bool, uint64_t);
 bool	 server_has_slot(const struct rt_server *);
 
 /*

@@ -35,6 +35,29 @@ server_port(const struct engine *eng, const struct rt_server *s)
 	return 0;
 }
 
+/* Slow start and agent: the weight in use, rounded up (a server that
+ * takes sessions never shows 0), and what the agent said. */
+static void
+agent_json(json_t *o, const struct rt_server *s, uint64_t now)
+{
+	long ew = server_available(s) ? server_eff_weight(s, now) : 0;
+
+	json_object_set_new(o, K_EFF_WEIGHT,
+	    json_integer((ew + WEIGHT_SCALE - 1) / WEIGHT_SCALE));
+	json_object_set_new(o, K_RAMP,
+	    json_integer((json_int_t)(server_ramp(s, now) * 100)));
+	if (!FIELD_ISSET(&server_fields, s->conf, "agent-port"))
+		return;
+	json_object_set_new(o, K_AGENT_STATE,
+	    json_string(admin_names[s->agent_admin]));
+	json_object_set_new(o, K_AGENT_DOWN, json_boolean(s->agent_down));
+	json_object_set_new(o, K_AGENT_PCT,
+	    json_integer(s->agent_has_pct ? s->agent_pct : 100));
+	json_object_set_new(o, K_AGENT_TEXT, json_string(s->agent_text));
+	if (s->mx_queue_known)
+		json_object_set_new(o, K_MX_QUEUE, json_integer(s->mx_queue));
+}
+
 static json_t *
 server_json(const struct engine *eng, const struct rt_server *s, uint64_t now)
 {
@@ -50,6 +73,7 @@ server_json(const struct engine *eng, const struct rt_server *s, uint64_t now)
 	    pstate_names[probe_unchecked(s) ? PSTATE_UNCHECKED : s->pstate]));
 	json_object_set_new(o, K_AVAILABLE, json_boolean(server_available(s)));
 	json_object_set_new(o, K_WEIGHT, json_integer(s->conf->weight));
+	agent_json(o, s, now);
 	json_object_set_new(o, K_PRIORITY, json_integer(s->conf->priority));
 	json_object_set_new(o, K_BACKUP, json_boolean(s->conf->backup));
 	json_object_set_new(o, K_CHECK_CODE, json_integer(s->check_code));

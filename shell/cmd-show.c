@@ -126,6 +126,42 @@ server_stats(json_t *stats, const char *farm, const char *server)
 	return NULL;
 }
 
+/* The weight, and while slow start or the agent changes it, the weight
+ * balancing uses now before it: "3/10". */
+static void
+server_weight_cell(char *buf, size_t len, const struct server *s,
+    json_t *st)
+{
+	json_t *ew = st ? json_object_get(st, K_EFF_WEIGHT) : NULL;
+
+	if (json_is_integer(ew) && json_integer_value(ew) != s->weight &&
+	    json_is_true(json_object_get(st, K_AVAILABLE)))
+		snprintf(buf, len, "%lld/%ld",
+		    (long long)json_integer_value(ew), s->weight);
+	else
+		snprintf(buf, len, "%ld", s->weight);
+}
+
+/* Beside the last check: the agent's last reply and the MX's queue. */
+static char *
+server_agent_cell(json_t *st)
+{
+	json_t *text = st ? json_object_get(st, K_AGENT_TEXT) : NULL;
+	json_t *q = st ? json_object_get(st, K_MX_QUEUE) : NULL;
+	char *t, *cell;
+
+	if (!json_is_string(text))
+		return xstrdup("");
+	t = str_escape(json_string_value(text));
+	if (json_is_integer(q))
+		cell = xasprintf("  | agent: %s | mx queue %lld", t,
+		    (long long)json_integer_value(q));
+	else
+		cell = xasprintf("  | agent: %s", t);
+	free(t);
+	return cell;
+}
+
 static void
 server_row(struct shell *sh, const struct farm *f, const struct server *s,
     json_t *stats, const char *none)
@@ -149,11 +185,15 @@ server_row(struct shell *sh, const struct farm *f, const struct server *s,
 	char *check = str_escape(st ? json_string_value(json_object_get(st,
 	    K_CHECK_TEXT)) : none);
 
-	fprintf(sh->out, "%-12s %-14s %-22s %6ld %4ld%s %-9s %-9s %5lld  %s\n",
-	    f->name, server_name(s), addr, s->weight, s->priority,
+	char weight[32], *agent = server_agent_cell(st);
+
+	server_weight_cell(weight, sizeof weight, s, st);
+	fprintf(sh->out, "%-12s %-14s %-22s %7s %4ld%s %-9s %-9s %5lld  %s%s"
+	    "\n", f->name, server_name(s), addr, weight, s->priority,
 	    s->backup ? "b" : " ", admin, state,
 	    st ? counter_json_get(json_object_get(st, K_COUNTERS),
-	    CNT_SESSIONS_CUR) : 0LL, check);
+	    CNT_SESSIONS_CUR) : 0LL, check, agent);
+	free(agent);
 	free(admin);
 	free(state);
 	free(check);
@@ -199,7 +239,7 @@ show_servers(struct shell *sh, const struct parsed *p)
 		shell_json_print(sh, all);
 		return 0;
 	}
-	fprintf(sh->out, "%-12s %-14s %-22s %6s %5s %-9s %-9s %5s  %s\n",
+	fprintf(sh->out, "%-12s %-14s %-22s %7s %5s %-9s %-9s %5s  %s\n",
 	    "FARM", "SERVER", "ADDRESS", "WEIGHT", "PRIO", "ADMIN", "STATE",
 	    "SESS", "LAST CHECK");
 	for (size_t i = 0; i < sh->nzones; i++) {

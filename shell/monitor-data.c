@@ -78,7 +78,8 @@ event_text(const char *zone, json_t *ev)
 	struct tm tm;
 
 	strftime(when, sizeof when, "%H:%M:%S", localtime_r(&t, &tm));
-	if (!strcmp(name, EV_PROBE) || !strcmp(name, EV_ADMIN))
+	if (!strcmp(name, EV_PROBE) || !strcmp(name, EV_ADMIN) ||
+	    !strcmp(name, EV_AGENT))
 		return xasprintf("%s %s %s %s/%s %s -> %s %s", when, zone, name,
 		    json_string_value(json_object_get(ev, K_FARM)),
 		    json_string_value(json_object_get(ev, K_SERVER)),
@@ -199,6 +200,13 @@ farm_from_json(struct mon_farm *f, json_t *jf, const struct mon_farm *pf,
 		cp(s->check, sizeof s->check, js, K_CHECK_TEXT);
 		s->check_ms = (uint32_t)ju(js, K_CHECK_MS);
 		s->weight = (long)ju(js, K_WEIGHT);
+		s->eff_weight = json_is_integer(json_object_get(js,
+		    K_EFF_WEIGHT)) ? (long)ju(js, K_EFF_WEIGHT) : s->weight;
+		cp(s->agent, sizeof s->agent, js, K_AGENT_TEXT);
+		if (json_is_integer(json_object_get(js, K_MX_QUEUE)))
+			snprintf(s->agent + strlen(s->agent), sizeof s->agent -
+			    strlen(s->agent), " | mx queue %lld", (long long)
+			    ju(js, K_MX_QUEUE));
 		s->priority = (long)ju(js, K_PRIORITY);
 		s->backup = json_is_true(json_object_get(js, K_BACKUP));
 		s->oldest = json_number_value(json_object_get(js,

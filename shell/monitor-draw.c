@@ -453,8 +453,15 @@ draw_server(struct mon_screen *s, int y, const bool on[C_COUNT],
 		snprintf(tier, sizeof tier, "bkp");
 	else
 		snprintf(tier, sizeof tier, "%ld", v->priority);
-	put(s, y, col_x(on, C_W), cols[C_W].width, a, "%*ld", cols[C_W].width,
-	    v->weight);
+	/* The weight in use: while slow start or the agent lowers it, that
+	 * one, marked (show servers says "3/10"). */
+	if (v->eff_weight != v->weight && strcmp(v->state,
+	    pstate_names[PSTATE_UP]) == 0 && v->eff_weight > 0)
+		put(s, y, col_x(on, C_W), cols[C_W].width, sel ? a : AT_WARN,
+		    "%*ld", cols[C_W].width, v->eff_weight);
+	else
+		put(s, y, col_x(on, C_W), cols[C_W].width, a, "%*ld",
+		    cols[C_W].width, v->weight);
 	put(s, y, col_x(on, C_TIER), cols[C_TIER].width, a, "%*s",
 	    cols[C_TIER].width, tier);
 	counter_cells(s, y, col_x(on, C_CUR), on, &v->c, v->oldest, a);
@@ -465,8 +472,8 @@ draw_server(struct mon_screen *s, int y, const bool on[C_COUNT],
 	}
 	put(s, y, col_x(on, C_CHECK), -1, sel ? a : (strcmp(v->state,
 	    pstate_names[PSTATE_UP]) ?
-	    state_attr(v->state) : AT_NORMAL), "%s (%ums)", v->check,
-	    v->check_ms);
+	    state_attr(v->state) : AT_NORMAL), "%s (%ums)%s%s", v->check,
+	    v->check_ms, v->agent[0] ? "  agent: " : "", v->agent);
 }
 
 static void

@@ -29,6 +29,9 @@ struct mon_server {
 	char		 check[128];
 	uint32_t	 check_ms;
 	long		 weight, priority;
+	long		 eff_weight;	/* in use now (slow start, agent) */
+	char		 agent[160];	/* the agent's last reply and the
+					 * MX's queue; "" none */
 	bool		 backup;
 	double		 oldest;	/* seconds the head of its queue waits */
 	int64_t		 changed;	/* wall clock of the last state change */

@@ -23,6 +23,7 @@ usage(FILE *f, int status)
 	    "       mxlb check [ZONE...] [-t SEC] [--warn-down N] [--crit-down N]"
 	    "\n"
 	    "       mxlb bridge ZONE\n"
+	    "       mxlb agent [OPTIONS]  (on an MX: mxlb agent --help)\n"
 	    "       mxlb __complete WORD...\n"
 	    "  interactive on a terminal; reads a script from stdin otherwise;\n"
 	    "  words after the options are one command (mxlb show servers).\n"
@@ -291,6 +292,8 @@ main(int argc, char **argv)
 		return grammar_man_names(stdout, argv[2]) == 0 ? 0 : 2;
 	if (argc > 1 && strcmp(argv[1], "check") == 0)
 		return run_check(&sh, argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "agent") == 0)
+		return agent_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "__complete") == 0) {
 		sh.rundir = rundir(NULL);
 		shell_discover(&sh);

@@ -95,6 +95,8 @@ void		 shell_json_print(struct shell *, json_t *);
 /* check.c, bridge.c: mxlb's other faces */
 int		 check_main(struct shell *, int, char **);
 int		 bridge_main(struct shell *, const char *);
+/* agent.c: `mxlb agent`, run on an MX */
+int		 agent_main(int, char **);
 
 /* run.c */
 int		 shell_run_line(struct shell *, const char *, char *, size_t);

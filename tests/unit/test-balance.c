@@ -791,6 +791,184 @@ test_stick_expires(void **state)
 	farm_drop(f);
 }
 
+
+/* ---- slow start ----------------------------------------------------- */
+
+#define SS_MS	10000	/* the farm's slowstart in these tests */
+
+static struct rt_farm *
+farm_slow(const char *balance)
+{
+	struct rt_farm *f = farm_make(balance, NULL);
+
+	conf_set(&farm_fields, f->conf, "slowstart", "10");
+	return f;
+}
+
+/* s came back `ago` ms before NOW. */
+static void
+ramp_at(struct rt_server *s, uint64_t ago)
+{
+	s->ramp_start = NOW - ago;
+}
+
+/* Of n sessions from n different clients (sessions that stay open, so
+ * leastconn sees them), how many go to s, in %. */
+static double
+share_of(struct rt_farm *f, struct rt_server *s, unsigned n)
+{
+	unsigned got = 0;
+
+	for (unsigned k = 0; k < n; k++) {
+		struct mxaddr c = client_n(k);
+		bool queue;
+		struct rt_server *p = pick_for(f, &c, &queue);
+		assert_non_null(p);
+		p->nsess++;
+		got += p == s;
+	}
+	for (size_t i = 0; i < f->nservers; i++)
+		f->servers[i]->nsess = 0;
+	return 100.0 * got / n;
+}
+
+static void
+assert_between(double v, double lo, double hi, const char *what)
+{
+	if (v < lo || v > hi)
+		fail_msg("%s: %.1f not in [%.1f, %.1f]", what, v, lo, hi);
+}
+
+static void
+test_slowstart_weight(void **state)
+{
+	struct rt_farm *f = farm_slow("roundrobin");
+	struct rt_server *a = server_add(f, "10.0.0.1", "weight=10", NULL);
+
+	(void)state;
+	assert_int_equal(server_eff_weight(a, NOW), 10 * WEIGHT_SCALE);
+	ramp_at(a, 2500);	/* a quarter of the way */
+	assert_int_equal(server_eff_weight(a, NOW), 10 * WEIGHT_SCALE / 4);
+	assert_true(server_ramp(a, NOW) > 0.24 && server_ramp(a, NOW) < 0.26);
+	ramp_at(a, 0);		/* just back: near 0, never 0 */
+	assert_int_equal(server_eff_weight(a, NOW), 1);
+	ramp_at(a, SS_MS);	/* done */
+	assert_int_equal(server_eff_weight(a, NOW), 10 * WEIGHT_SCALE);
+	/* The agent's percentage, then the ramp on top of it. */
+	a->agent_has_pct = true;
+	a->agent_pct = 50;
+	assert_int_equal(server_eff_weight(a, NOW), 5 * WEIGHT_SCALE);
+	ramp_at(a, 5000);
+	assert_int_equal(server_eff_weight(a, NOW), 5 * WEIGHT_SCALE / 2);
+	a->agent_pct = 0;	/* 0 %: takes no new sessions */
+	assert_false(server_available(a));
+	farm_drop(f);
+}
+
+/* A server coming back starts its ramp, only if the farm has slowstart. */
+static void
+test_slowstart_check(void **state)
+{
+	struct rt_farm *f = farm_slow("roundrobin");
+	struct rt_server *a = server_add(f, "10.0.0.1", NULL);
+
+	(void)state;
+	server_ramp_check(a, true, NOW);	/* was available already */
+	assert_int_equal(a->ramp_start, 0);
+	a->admin = ADMIN_DRAIN;
+	server_ramp_check(a, true, NOW);
+	assert_int_equal(a->ramp_start, 0);
+	a->admin = ADMIN_READY;
+	server_ramp_check(a, false, NOW);	/* back from drain */
+	assert_int_equal(a->ramp_start, NOW);
+	conf_set(&farm_fields, f->conf, "slowstart", "0");
+	server_ramp_check(a, false, NOW);
+	assert_int_equal(a->ramp_start, 0);
+	assert_true(server_ramp(a, NOW) == 1);
+	farm_drop(f);
+}
+
+/*
+ * Within a tier, under each algorithm: a server a quarter into its ramp
+ * next to an equal one at full weight takes about 1/5 (0.25 / 1.25) of
+ * the new sessions; `first` gives the first server a quarter; its share
+ * grows with the ramp and is whole at the end.
+ */
+static void
+test_slowstart_algos(void **state)
+{
+	const char *algos[] = { "roundrobin", "leastconn", "source", "first" };
+
+	(void)state;
+	for (size_t k = 0; k < nitems(algos); k++) {
+		struct rt_farm *f = farm_slow(algos[k]);
+		struct rt_server *a = server_add(f, "10.0.0.1", NULL);
+		bool first = strcmp(algos[k], "first") == 0;
+		double s25, s50, s100;
+
+		server_add(f, "10.0.0.2", NULL);
+		ramp_at(a, 2500);
+		s25 = share_of(f, a, 4000);
+		assert_between(s25, first ? 20 : 15, first ? 30 : 25, algos[k]);
+		ramp_at(a, 5000);	/* 0.5 / 1.5 = a third, first: a half */
+		s50 = share_of(f, a, 4000);
+		assert_between(s50, first ? 45 : 28, first ? 55 : 39, algos[k]);
+		ramp_at(a, SS_MS);
+		s100 = share_of(f, a, 4000);
+		assert_between(s100, first ? 100 : 45, first ? 100 : 55,
+		    algos[k]);
+		ramp_at(a, 0);
+		assert_between(share_of(f, a, 4000), 0, 1, algos[k]);
+		farm_drop(f);
+	}
+}
+
+/*
+ * Tiers: the primary tier back in slow start shares with the next tier,
+ * taking the share of its ramp; a tier that already had a server at
+ * full weight keeps all the traffic when another of its servers returns.
+ */
+static void
+test_slowstart_tiers(void **state)
+{
+	const char *algos[] = { "roundrobin", "leastconn", "source", "first" };
+
+	(void)state;
+	for (size_t k = 0; k < nitems(algos); k++) {
+		struct rt_farm *f = farm_slow(algos[k]);
+		struct rt_server *a = server_add(f, "10.0.0.1", "priority=10",
+		    NULL);
+		struct rt_server *b = server_add(f, "10.0.0.2", "priority=20",
+		    NULL);
+		struct rt_server *c;
+		bool first = strcmp(algos[k], "first") == 0;
+		double s30, s70;
+
+		ramp_at(a, 3000);
+		s30 = share_of(f, a, 4000);
+		assert_between(s30, 25, 35, algos[k]);
+		ramp_at(a, 7000);
+		s70 = share_of(f, a, 4000);
+		assert_between(s70, 65, 75, algos[k]);
+		ramp_at(a, SS_MS);
+		assert_between(share_of(f, a, 4000), 100, 100, algos[k]);
+		/* Alone, a ramping server takes everything: no one else. */
+		b->pstate = PSTATE_DOWN;
+		ramp_at(a, 1000);
+		assert_between(share_of(f, a, 400), 100, 100, algos[k]);
+		b->pstate = PSTATE_UP;
+		/* A second server of the tier returns next to a full one:
+		 * the tier keeps all, shared within it by the ramp. */
+		c = server_add(f, "10.0.0.3", "priority=10", NULL);
+		ramp_at(a, SS_MS);
+		ramp_at(c, 1000);
+		assert_between(share_of(f, b, 4000), 0, 0, algos[k]);
+		assert_between(share_of(f, c, 4000), 0, first ? 0 : 15,
+		    algos[k]);
+		farm_drop(f);
+	}
+}
+
 int
 main(void)
 {
@@ -816,6 +994,10 @@ main(void)
 		cmocka_unit_test(test_stick_source),
 		cmocka_unit_test(test_stick_many_clients),
 		cmocka_unit_test(test_stick_expires),
+		cmocka_unit_test(test_slowstart_weight),
+		cmocka_unit_test(test_slowstart_check),
+		cmocka_unit_test(test_slowstart_algos),
+		cmocka_unit_test(test_slowstart_tiers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
