@@ -21,6 +21,9 @@
 	uint64_t	qcur, qmax;		/* queued sessions */ \
 	uint64_t	bytes_in, bytes_out;	/* from and to the client */ \
 	uint64_t	connect_fail, redispatch; \
+	/* the server failed at its greeting: silent, closed, 4xx/5xx */ \
+	uint64_t	greeting_timeout, greeting_closed, greeting_refused; \
+	uint64_t	xclient_fail; \
 	uint64_t	refused[REFUSE_MAX];
 
 struct counters {
@@ -38,6 +41,10 @@ enum counter_id {
 	CNT_BYTES_OUT,
 	CNT_CONNECT_FAIL,
 	CNT_REDISPATCH,
+	CNT_GREETING_TIMEOUT,
+	CNT_GREETING_CLOSED,
+	CNT_GREETING_REFUSED,
+	CNT_XCLIENT_FAIL,
 	CNT_REFUSED,
 	CNT_MAX
 };

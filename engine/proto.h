@@ -128,6 +128,7 @@
 #define K_CHECK_MS	"check_ms"
 #define K_LAST_CHANGE	"last_change"
 #define K_QUEUE_OLDEST	"queue_oldest"	/* seconds the oldest has waited */
+#define K_TRANSPORT	"transport"	/* plain, proxy-v1, proxy-v2, xclient */
 
 /* The sessions reply: a list of sessions, how many in all and unlisted. */
 #define K_SESSIONS	"sessions"

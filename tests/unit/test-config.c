@@ -1262,7 +1262,7 @@ test_many_errors(void **state)
 	    "range 0-256");
 	expect_error(&e, "farm mx: server 10.0.0.2: unknown field \"wieght\" "
 	    "(known: address, name, port, weight, priority, backup, "
-	    "proxyprotocol, maxconn, status)");
+	    "proxyprotocol, xclient, maxconn, status)");
 	expect_error(&e, "farm mx: defined twice");
 	expect_error(&e, "frontend in: farm \"nope\" does not exist in zone z1");
 	expect_error(&e, "frontend out: listens on an address and port that "
