@@ -110,6 +110,13 @@ check_eq "the client saw one greeting, Postfix's 220" 1 \
 check "... and nothing of the XCLIENT exchange" eval '! grep -qi xclient "$out"'
 check "the session log says transport=xclient" \
 	wait_log "$ENGINE_LOG" " session client=127\.0\.0\.2:[0-9]+ frontend=in-ok .*transport=xclient .*end=closed" 3
+# Another client through the engine may not relay: Postfix judges the
+# address XCLIENT gave, and the client's own EHLO set HELO and PROTO.
+swaks --server "127.0.0.1:$FE_OK" --local-interface 127.0.0.3 --timeout 20 \
+	--from x@mxlb.test --to "user@elsewhere.example" --helo other.mxlb.test \
+	>"$T_DIR/swaks-other.out" 2>&1
+check "127.0.0.3 through the engine: Relay access denied, logged with its EHLO and ESMTP" \
+	wait_log "$MAILLOG" "NOQUEUE: reject: RCPT from [^ ]*\[127\.0\.0\.3\]: 554 5\.7\.1 .*Relay access denied.* proto=ESMTP helo=<other\.mxlb\.test>" 5
 # Direct, without the engine, 127.0.0.1 may not relay: the restriction is real.
 swaks --server "127.0.0.1:$PX" --timeout 10 --from x@mxlb.test \
 	--to user@elsewhere.example >"$T_DIR/swaks-direct.out" 2>&1

@@ -981,13 +981,14 @@ test_unknown_field(void **state)
 	expect_only_error(FARM_MX("{\"address\":\"10.0.0.1\",\"wieght\":2}"),
 	    "farm mx: server 10.0.0.1: unknown field \"wieght\" (known: "
 	    "address, name, port, weight, priority, backup, proxyprotocol, "
-	    "maxconn, status)");
+	    "xclient, maxconn, status)");
 	expect_only_error("{\"zone\":\"z1\",\"farms\":[{\"name\":\"mx\","
 	    "\"algo\":\"first\"}]}",
 	    "farm mx: unknown field \"algo\" (known: servers, name, balance, "
 	    "stickiness, port, probe, probe-interval, probe-timeout, "
 	    "probe-rise, probe-fall, probe-port, probe-helo, on-unavailable, "
-	    "queue-timeout, connect-timeout)");
+	    "queue-timeout, connect-timeout, greeting-timeout, on-greeting-5xx, "
+	    "passive-health)");
 	expect_only_error("{\"zone\":\"z1\",\"farm\":[]}",
 	    "config: unknown field \"farm\" (known: zone, farms, frontends)");
 }
