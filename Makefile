@@ -24,7 +24,7 @@ MODEL_SRCS  = engine/field.c engine/addr.c engine/config.c engine/config-validat
               engine/config-json.c \
               engine/proxy.c engine/balance.c engine/util.c engine/commit.c \
               engine/metrics.c engine/schema.c engine/names.c engine/counters.c \
-              engine/paths.c
+              engine/paths.c engine/xclient.c
 ENGINE_SRCS = engine/mxlbd.c engine/log.c engine/engine.c engine/listener.c \
               engine/forward.c engine/handshake.c \
               engine/session.c engine/queue.c engine/limit.c engine/probe.c \

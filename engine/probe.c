@@ -18,7 +18,7 @@
 
 #include <event2/buffer.h>
 
-#include "handshake.h"
+#include "xclient.h"
 #include "proxy.h"
 #include "engine.h"
 #include "proto.h"
