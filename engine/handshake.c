@@ -10,7 +10,11 @@
  *
  * For an xclient server the engine then says EHLO, checks that XCLIENT is
  * offered, sends it and reads the new 220: that one is the greeting the
- * client sees, and nothing of the exchange before it.  PROTO and HELO are
+ * client sees, and nothing of the exchange before it.  A server that does
+ * not offer XCLIENT is asked anyway, only for its words: Postfix offers it
+ * to authorised hosts only, and its refusal ("550 5.7.0 Error:
+ * insufficient authorization") says more than the silence; the session
+ * goes elsewhere whatever the reply.  PROTO and HELO are
  * not sent: the client has said neither yet, and its own EHLO or HELO
  * after the 220 sets both (Postfix's smtpd does so at HELO/EHLO).
  *
@@ -36,6 +40,7 @@ enum hs_fail { HF_TIMEOUT, HF_CLOSED, HF_REFUSED, HF_XCLIENT };
 struct handshake {
 	enum hs_step	 step;
 	unsigned	 offer;		/* XC_* seen in the EHLO reply */
+	bool		 unoffered;	/* XCLIENT sent only to hear why not */
 	size_t		 len;		/* bytes in buf */
 	size_t		 line;		/* where the unread line starts */
 	char		 buf[HS_BUF_MAX];
@@ -151,10 +156,9 @@ hs_ehlo_done(struct session *s, int code, const char *l, int n)
 		hs_fail(s, HF_XCLIENT, code, "EHLO: %.*s", n, l);
 		return false;
 	}
-	if (!(h->offer & XC_OFFERED)) {
-		hs_fail(s, HF_XCLIENT, code, "XCLIENT not offered after EHLO");
-		return false;
-	}
+	h->unoffered = !(h->offer & XC_OFFERED);
+	if (h->unoffered)
+		h->offer = XCLIENT_ASK;
 	if (getsockname(s->cfd, (struct sockaddr *)&local, &llen) == -1)
 		local.ss_family = AF_UNSPEC;
 	m = xclient_command(cmd, sizeof cmd, h->offer,
@@ -199,6 +203,11 @@ hs_reply(struct session *s, int code, const char *l, int n)
 	case H_EHLO:
 		return hs_ehlo_done(s, code, l, n);
 	case H_XCLIENT:
+		if (h->unoffered) {
+			hs_fail(s, HF_XCLIENT, code, "XCLIENT not offered: %.*s",
+			    n, l);
+			return false;
+		}
 		if (code != 220) {
 			hs_fail(s, HF_XCLIENT, code, "XCLIENT: %.*s", n, l);
 			return false;
@@ -317,6 +326,7 @@ handshake_start(struct session *s)
 		s->hs = xmalloc(sizeof *s->hs);
 	s->hs->step = H_GREETING;
 	s->hs->offer = 0;
+	s->hs->unoffered = false;
 	s->hs->len = s->hs->line = 0;
 	s->state = S_GREETING;
 	event_del(&s->c_rd);

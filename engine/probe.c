@@ -39,6 +39,7 @@ struct probe {
 	bool			 confirmed;	/* a result was seen */
 	bool			 fresh;		/* no result ever: unchecked */
 	unsigned		 xoffer;	/* XC_* in the EHLO reply */
+	bool			 xunoffered;	/* XCLIENT sent to hear why not */
 	char			 greeting[128];
 };
 
@@ -221,10 +222,10 @@ probe_xclient(struct probe *p)
 	char cmd[XCLIENT_LINE_MAX];
 	int n;
 
-	if (!(p->xoffer & XC_OFFERED)) {
-		probe_done(p, R_FAIL, 0, "XCLIENT not offered after EHLO");
-		return;
-	}
+	/* Not offered: asked anyway, for the server's words (handshake.c). */
+	p->xunoffered = !(p->xoffer & XC_OFFERED);
+	if (p->xunoffered)
+		p->xoffer = XCLIENT_ASK;
 	if (getsockname(fd, (struct sockaddr *)&local, &ll) == -1 ||
 	    getpeername(fd, (struct sockaddr *)&peer, &pl) == -1 ||
 	    (n = xclient_command(cmd, sizeof cmd, p->xoffer,
@@ -243,6 +244,10 @@ probe_reply(struct probe *p, const char *line)
 	int code = atoi(line);
 	const char *helo = p->srv->farm->conf->probe_helo;
 
+	if (p->step == P_XCLIENT && p->xunoffered) {
+		probe_done(p, R_FAIL, code, "XCLIENT not offered: %s", line);
+		return;
+	}
 	if (code >= 400 && code < 500) {
 		probe_done(p, R_NOLB, code, "%s", line);
 		return;
@@ -385,6 +390,7 @@ probe_run(evutil_socket_t fd, short what, void *arg)
 	p->step = P_CONNECT;
 	p->greeting[0] = '\0';
 	p->xoffer = 0;
+	p->xunoffered = false;
 	/* On -1 libevent makes the socket in connect, and reports why not. */
 	p->bev = bufferevent_socket_new(p->eng->base,
 	    addr_socket_out(ss.ss_family), BEV_OPT_CLOSE_ON_FREE);

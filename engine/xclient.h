@@ -16,6 +16,9 @@
 #define XC_DESTADDR	0x10
 #define XC_DESTPORT	0x20
 
+/* What to send a server that does not offer XCLIENT, to hear its refusal. */
+#define XCLIENT_ASK	(XC_OFFERED | XC_ADDR | XC_NAME)
+
 /* XCLIENT_README: a command line stays within 512 characters. */
 #define XCLIENT_LINE_MAX	512
 

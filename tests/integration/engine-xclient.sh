@@ -6,8 +6,10 @@
 #     relay restriction that lets only 127.0.0.2 relay: swaks from
 #     127.0.0.2 through the engine relays a message, Postfix logs
 #     client=...[127.0.0.2], swaks sees one 220 (Postfix's) and no XCLIENT.
-#  2. A Postfix port without the authorization (it does not offer XCLIENT):
-#     the probe shows it down and says why; sessions go to the other server.
+#  2. A Postfix port without the authorization (it does not offer XCLIENT;
+#     asked anyway, it answers 550): the probe shows it down with the 550
+#     text; sessions go to the other server.  A server that knows nothing of
+#     XCLIENT (502): sessions redispatched, the log says why.
 #  3. A server that refuses XCLIENT (550 5.7.0 insufficient authorization,
 #     tests/peers/badmx.py): sessions redispatched, the log says why, the
 #     probe marks it down with the 550 as its last check.
@@ -26,6 +28,8 @@ free_port; PX=$PORT		# smtpd, XCLIENT authorised for 127.0.0.1
 free_port; PN=$PORT		# smtpd, no XCLIENT authorisation
 free_port; PREF=$PORT
 free_port; PBX=$PORT
+free_port; PNOX=$PORT		# badmx without XCLIENT
+free_port; FE_NOX=$PORT
 free_port; PSINK=$PORT
 PF=$T_DIR/postfix
 ZONE=xc
@@ -49,12 +53,16 @@ cat >"$T_DIR/xc.json" <<EOF
                    { "address": "127.0.0.1", "port": $PSINK, "name": "sink" } ] },
     { "name": "refp", $probe,
       "servers": [ { "address": "127.0.0.1", "port": $PREF, "name": "refuser", "xclient": true } ] },
+    { "name": "nox", "probe": "none",
+      "servers": [ { "address": "127.0.0.1", "port": $PNOX, "name": "nox", "xclient": true },
+                   { "address": "127.0.0.1", "port": $PSINK, "name": "sink" } ] },
     { "name": "bx", "probe": "none",
       "servers": [ { "address": "127.0.0.1", "port": $PBX, "name": "bx", "xclient": true } ] } ],
   "frontends": [
     { "name": "in-ok", "bind": "$FE_OK", "address": ["127.0.0.1"], "farm": "ok" },
     { "name": "in-no", "bind": "$FE_NO", "address": ["127.0.0.1"], "farm": "no" },
     { "name": "in-ref", "bind": "$FE_REF", "address": ["127.0.0.1"], "farm": "ref" },
+    { "name": "in-nox", "bind": "$FE_NOX", "address": ["127.0.0.1"], "farm": "nox" },
     { "name": "in-x", "bind": "$FE_X", "address": ["127.0.0.1", "::1"], "farm": "bx" } ] }
 EOF
 
@@ -72,6 +80,8 @@ spawn refuser "$T_PY" "$T_PEERS/badmx.py" "$PREF" --xclient refuse
 spawn bx "$T_PY" "$T_PEERS/badmx.py" "$PBX" --xclient
 wait_port 127.0.0.1 "$PREF" 5 || die "badmx (refuse) did not start"
 wait_port 127.0.0.1 "$PBX" 5 || die "badmx (xclient) did not start"
+spawn nox "$T_PY" "$T_PEERS/badmx.py" "$PNOX"
+wait_port 127.0.0.1 "$PNOX" 5 || die "badmx (no xclient) did not start"
 start_engine "$T_DIR/xc.json" || die "engine did not start"
 
 # stat FARM SERVER KEY: a server's field in the engine's stats.
@@ -126,11 +136,20 @@ check "without XCLIENT the same relay is refused (Relay access denied)" \
 # --- 2. Postfix, not authorised ---------------------------------------------
 check "probe: the unauthorised Postfix goes down" \
 	wait_until 10 eval '[ "$(stat no pfn state)" = down ]'
-check "... its last check says why: $(stat no pfn check_text)" \
-	eval '[[ "$(stat no pfn check_text)" == *"XCLIENT not offered"* ]]'
+check_eq "... its last check: not offered, and Postfix's refusal" \
+	"XCLIENT not offered: 550 5.7.0 Error: insufficient authorization" "$(stat no pfn check_text)"
+check "... the probe line says so too" \
+	wait_log "$ENGINE_LOG" " probe farm=no server=pfn state=down .*check=\"XCLIENT not offered: 550 5\.7\.0 Error: insufficient authorization\"" 3
 sum=$(smtpload 127.0.0.1 "$FE_NO" -n 4 -c 2 --timeout 10 | tail -1)
 check_eq "sessions go to the other server: 4 delivered" "sent=4 delivered=4" \
 	"sent=$(kv sent "$sum") delivered=$(kv delivered "$sum")"
+
+sum=$(smtpload 127.0.0.1 "$FE_NOX" -n 4 -c 4 --timeout 10 | tail -1)
+check_eq "a server without XCLIENT: 4 delivered by the other, no 4xx/5xx" \
+	"sent=4 delivered=4 tempfail=0 permfail=0" \
+	"sent=$(kv sent "$sum") delivered=$(kv delivered "$sum") tempfail=$(kv tempfail "$sum") permfail=$(kv permfail "$sum")"
+check "... the log says why (not offered, and its 502)" \
+	wait_log "$ENGINE_LOG" " greeting farm=nox server=nox transport=xclient error=\"XCLIENT not offered: 502 5\.5\.2 Error: command not recognized\"" 3
 
 # --- 3. a server that refuses XCLIENT ---------------------------------------
 sum=$(smtpload 127.0.0.1 "$FE_REF" -n 6 -c 6 --timeout 10 | tail -1)
