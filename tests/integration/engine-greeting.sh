@@ -108,7 +108,15 @@ check_eq "... and nothing of the silent server before it" 1 "$(wc -l <"$T_DIR/so
 check_eq "... then closed" eof "$how"
 
 # --- a client that leaves while the server has not greeted ------------------
-tcp_read 127.0.0.1 "$FE_SOLO" 0.5 "$T_DIR/gone.out" >/dev/null
+spawn gone tcp_read 127.0.0.1 "$FE_SOLO" 1 "$T_DIR/gone.out"
+in_greeting() {
+	"${CTL[@]}" "$SOCK" '{"id":1,"cmd":"sessions","farm":"solo"}' | "$T_PY" -c '
+import json, sys
+r = json.loads(sys.stdin.readline())["result"]
+sys.exit(not any((s["server"], s["transport"], s["state"]) ==
+                 ("bad", "plain", "greeting") for s in r["sessions"]))'
+}
+check "show sessions: the session waits in state greeting" wait_until 3 in_greeting
 check "a client gone before the greeting: end=client-gone-greeting" \
 	wait_log "$ENGINE_LOG" " session .*frontend=solo .*end=client-gone-greeting" $((GT + 1))
 
