@@ -38,6 +38,12 @@ check_servers(const struct farm *f, struct errs *e)
 			if (strcmp(server_name(f->servers[j]), name) == 0)
 				errs_add(e, "%s: the name is used twice in the "
 				    "farm (give one a name)", path);
+		/* Both would tell the address twice, and the PROXY header
+		 * would come before the greeting XCLIENT must read. */
+		if (s->xclient && s->proxyprotocol != 0)
+			errs_add(e, "%s: xclient and proxyprotocol %s exclude "
+			    "each other (use one)", path,
+			    s->proxyprotocol == 1 ? "v1" : "v2");
 		free(path);
 	}
 }

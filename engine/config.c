@@ -13,6 +13,8 @@ static const char *const probe_enums[] = { "smtp", "tcp", "none", NULL };
 static const char *const unavail_enums[] = { "tempfail", "close", NULL };
 static const char *const proxy_enums[] = { "none", "v1", "v2", NULL };
 static const char *const status_enums[] = { "active", "inactive", NULL };
+static const char *const greet5xx_enums[] = { "redispatch", "pass", NULL };
+static const char *const passive_enums[] = { "on", "off", NULL };
 
 #define SEC(n)	((long)(n) * 1000)
 
@@ -34,6 +36,10 @@ static const struct field server_f[] = {
 	{ "proxyprotocol", FT_ENUM, S(proxyprotocol), 0, 0, "none",
 	  proxy_enums, NULL,
 	  "PROXY protocol header telling the server the client's address", 0 },
+	{ "xclient", FT_FLAG, S(xclient), 0, 0, NULL, NULL, NULL,
+	  "tell the server the client's address with XCLIENT (Postfix), sent "
+	  "before the client sees the greeting; not with proxyprotocol",
+	  F_PROBE },
 	{ "maxconn", FT_UINT, S(maxconn), 1, 1000000, NULL, NULL, "N",
 	  "most sessions at once; more wait in the server's queue", 0 },
 	{ "status", FT_ENUM, S(status), 0, 0, "active", status_enums, NULL,
@@ -92,6 +98,15 @@ static const struct field farm_f[] = {
 	{ "slowstart", FT_DURATION, F(slowstart), 0, SEC(3600), "0", NULL,
 	  "SEC", "a server back in service takes its share of new sessions "
 	  "gradually over this time (0: at once)", 0 },
+	{ "greeting-timeout", FT_DURATION, F(greeting_timeout), 100, SEC(300),
+	  "30", NULL, "SEC", "time for a server's complete 220 greeting before "
+	  "the session tries another (the client sees nothing before)", 0 },
+	{ "on-greeting-5xx", FT_ENUM, F(on_greeting_5xx), 0, 0, "redispatch",
+	  greet5xx_enums, NULL, "a 5xx greeting: try another server, or pass "
+	  "the refusal to the client", 0 },
+	{ "passive-health", FT_ENUM, F(passive_health), 0, 0, "on",
+	  passive_enums, NULL, "failed sessions (connect, greeting) count "
+	  "toward probe-fall between probes", 0 },
 };
 #undef F
 const struct fieldset farm_fields = { "farm", farm_f, nitems(farm_f),
@@ -247,6 +262,18 @@ server_name(const struct server *s)
 	b = buf[next++ % nitems(buf)];
 	addr_format(&s->address, b, ADDR_STRLEN);
 	return b;
+}
+
+enum transport
+server_transport(const struct server *s)
+{
+	if (s->xclient)
+		return TRANSPORT_XCLIENT;
+	if (s->proxyprotocol == 1)	/* PROXY_V1: proxy.h is the engine's */
+		return TRANSPORT_PROXY_V1;
+	if (s->proxyprotocol == 2)
+		return TRANSPORT_PROXY_V2;
+	return TRANSPORT_PLAIN;
 }
 
 struct server *

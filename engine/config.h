@@ -10,6 +10,7 @@
 
 #include "addr.h"
 #include "field.h"
+#include "names.h"
 #include "util.h"
 
 enum balance	{ BAL_ROUNDROBIN, BAL_LEASTCONN, BAL_SOURCE, BAL_FIRST };
@@ -17,6 +18,8 @@ enum stickiness	{ STICK_NONE, STICK_SOURCE };
 enum probe_kind	{ PROBE_SMTP, PROBE_TCP, PROBE_NONE };
 enum unavail	{ UNAVAIL_TEMPFAIL, UNAVAIL_CLOSE };
 enum srvstatus	{ STATUS_ACTIVE, STATUS_INACTIVE };
+enum greet5xx	{ GREET5XX_REDISPATCH, GREET5XX_PASS };
+enum passive	{ PASSIVE_ON, PASSIVE_OFF };
 
 /* Each object starts with `set`: a bit per field of its fieldset. */
 struct server {
@@ -32,6 +35,7 @@ struct server {
 	long		 status;
 	long		 agent_port;
 	long		 agent_interval;	/* milliseconds */
+	long		 xclient;	/* flag: XCLIENT instead of PROXY */
 };
 
 struct farm {
@@ -54,6 +58,9 @@ struct farm {
 	 * address (transparent), else this address (and the probes too). */
 	struct mxaddr	 source;
 	long		 slowstart;		/* milliseconds; 0: none */
+	long		 greeting_timeout;
+	long		 on_greeting_5xx;	/* enum greet5xx */
+	long		 passive_health;	/* enum passive */
 
 	struct server	**servers;
 	size_t		  nservers;
@@ -95,6 +102,7 @@ struct farm	*config_farm(const struct config *, const char *);
 struct frontend	*config_frontend(const struct config *, const char *);
 struct server	*farm_server(const struct farm *, const char *);
 const char	*server_name(const struct server *);
+enum transport	 server_transport(const struct server *);
 struct farm	*farm_new(const char *);
 void		 farm_free(struct farm *);
 struct server	*server_new(const struct mxaddr *);

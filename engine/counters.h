@@ -21,6 +21,9 @@
 	uint64_t	qcur, qmax;		/* queued sessions */ \
 	uint64_t	bytes_in, bytes_out;	/* from and to the client */ \
 	uint64_t	connect_fail, redispatch; \
+	/* the server failed at its greeting: silent, closed, 4xx/5xx */ \
+	uint64_t	greeting_timeout, greeting_closed, greeting_refused; \
+	uint64_t	xclient_fail; \
 	uint64_t	refused[REFUSE_MAX]; \
 	uint64_t	checks[CHECK_MAX];	/* a server's probes */ \
 	uint64_t	state_changes;		/* of its probe state */
@@ -40,6 +43,10 @@ enum counter_id {
 	CNT_BYTES_OUT,
 	CNT_CONNECT_FAIL,
 	CNT_REDISPATCH,
+	CNT_GREETING_TIMEOUT,
+	CNT_GREETING_CLOSED,
+	CNT_GREETING_REFUSED,
+	CNT_XCLIENT_FAIL,
 	CNT_REFUSED,
 	CNT_CHECKS,
 	CNT_STATE_CHANGES,

@@ -146,6 +146,7 @@ void		 srctable_sweep(struct srctable *, uint64_t);
 void		 probe_start(struct engine *, struct rt_server *);
 void		 probe_stop(struct rt_server *);
 bool		 probe_unchecked(const struct rt_server *);
+void		 probe_passive(struct rt_server *, bool, int, const char *);
 
 /* agent.c: the agent check */
 void		 agent_restart(struct engine *, struct rt_server *);

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "handshake.h"
 #include "proxy.h"
 #include "session.h"
 #include "source.h"
@@ -57,16 +58,16 @@ send_proxy_header(struct session *s)
 		(void)send(s->sfd, hdr, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-static void
-connect_failed(struct session *s, const char *why)
+/* The server failed the session before the client saw anything of it:
+ * another server gets it (redispatch). */
+void
+forward_retry(struct session *s)
 {
 	struct rt_server *srv = s->srv;
 
-	srv->st.connect_fail++;
-	s->farm->st.connect_fail++;
-	log_info("connect farm=%s server=%s error=\"%s\"", s->farm->conf->name,
-	    server_name(srv->conf), why);
 	event_del(&s->s_wr);
+	event_del(&s->s_rd);
+	handshake_free(s);
 	close(s->sfd);
 	s->sfd = -1;
 	s->srv = NULL;
@@ -80,6 +81,19 @@ connect_failed(struct session *s, const char *why)
 	/* Redispatch: the client has seen nothing yet. */
 	s->farm->st.redispatch++;
 	session_dispatch(s);
+}
+
+static void
+connect_failed(struct session *s, const char *why)
+{
+	struct rt_server *srv = s->srv;
+
+	srv->st.connect_fail++;
+	s->farm->st.connect_fail++;
+	log_info("connect farm=%s server=%s error=\"%s\"", s->farm->conf->name,
+	    server_name(srv->conf), why);
+	probe_passive(srv, false, 0, why);
+	forward_retry(s);
 }
 
 static void
@@ -116,11 +130,18 @@ flow_init(struct session *s, struct flow *f, evutil_socket_t src,
 	event_add(rd, NULL);
 }
 
-static void
-forward_start(struct session *s)
+static void count(struct session *, struct flow *, size_t);
+static void reply_scan(struct session *, const char *, size_t);
+
+/* The handshake is over: the client gets the server's greeting (held
+ * until now), then the bytes flow both ways. */
+void
+forward_start(struct session *s, const char *greeting, size_t n)
 {
 	long ms = s->fe->conf->idle_timeout;
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct flow *f = &s->down;
+	ssize_t w;
 
 	s->state = S_FORWARDING;
 	event_del(&s->c_rd);	/* it watched the client in the queue */
@@ -129,6 +150,22 @@ forward_start(struct session *s)
 	s->last = now_ms();
 	event_assign(&s->timer, s->eng->base, -1, 0, idle_check, s);
 	evtimer_add(&s->timer, &tv);
+	if (n == 0)
+		return;
+	count(s, f, n);
+	reply_scan(s, greeting, n);
+	/* A failed write is found again, and judged, by flow_write. */
+	w = send(f->dst, greeting, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (w == (ssize_t)n)
+		return;
+	if (w < 0)
+		w = 0;
+	f->len = n - (size_t)w;
+	f->off = 0;
+	f->pend = xmalloc(f->len);
+	memcpy(f->pend, greeting + w, f->len);
+	event_del(f->rd);
+	event_add(f->wr, NULL);
 }
 
 static void
@@ -151,7 +188,7 @@ connect_done(evutil_socket_t fd, short what, void *arg)
 	event_del(&s->s_wr);
 	s->connected = now_ms();
 	send_proxy_header(s);
-	forward_start(s);
+	handshake_start(s);
 }
 
 void
@@ -379,4 +416,5 @@ forward_free(struct session *s)
 	s->sfd = -1;
 	free(s->up.pend);
 	free(s->down.pend);
+	handshake_free(s);
 }

@@ -182,6 +182,18 @@ server_states(struct buf *b, const struct samples *srv)
 			bprintf(b, "} %d\n", !strcmp(str(srv->v[i].obj,
 			    K_ADMIN), admin_names[k]));
 		}
+	bprintf(b, "# HELP mxlb_server_transport How a server learns the "
+	    "client's address (1 for its transport).\n"
+	    "# TYPE mxlb_server_transport gauge\n");
+	for (size_t i = 0; i < srv->n; i++) {
+		const char *t = str(srv->v[i].obj, K_TRANSPORT);
+		for (size_t k = 0; t != NULL && k < TRANSPORT_MAX; k++) {
+			bprintf(b, "mxlb_server_transport");
+			labels(b, &srv->v[i]);
+			label(b, "transport", transport_names[k], false);
+			bprintf(b, "} %d\n", !strcmp(t, transport_names[k]));
+		}
+	}
 	bprintf(b, "# HELP mxlb_server_weight Configured weight.\n"
 	    "# TYPE mxlb_server_weight gauge\n");
 	for (size_t i = 0; i < srv->n; i++) {

@@ -53,6 +53,7 @@ const char *const end_names[END_MAX] = {
 	[END_CLIENT_ERROR] = "client-error",
 	[END_SERVER_ERROR] = "server-error",
 	[END_CLIENT_GONE_QUEUED] = "client-gone-queued",
+	[END_CLIENT_GONE_GREETING] = "client-gone-greeting",
 };
 
 const char *const session_state_names[SESSION_MAX] = {
@@ -60,6 +61,14 @@ const char *const session_state_names[SESSION_MAX] = {
 	[SESSION_QUEUED] = "queued",
 	[SESSION_CONNECTING] = "connecting",
 	[SESSION_CONNECTED] = "connected",
+	[SESSION_GREETING] = "greeting",
+};
+
+const char *const transport_names[TRANSPORT_MAX] = {
+	[TRANSPORT_PLAIN] = "plain",
+	[TRANSPORT_PROXY_V1] = "proxy-v1",
+	[TRANSPORT_PROXY_V2] = "proxy-v2",
+	[TRANSPORT_XCLIENT] = "xclient",
 };
 
 int

@@ -54,12 +54,18 @@ enum end_reason {
 	END_CLIENT_ERROR,
 	END_SERVER_ERROR,
 	END_CLIENT_GONE_QUEUED,
+	END_CLIENT_GONE_GREETING,	/* left while the server greeted */
 	END_MAX
 };
 
 /* A session's state, as the sessions reply says it. */
 enum session_state { SESSION_DISPATCHING, SESSION_QUEUED, SESSION_CONNECTING,
-	SESSION_CONNECTED, SESSION_MAX };
+	SESSION_CONNECTED, SESSION_GREETING, SESSION_MAX };
+
+/* How a server learns the client's address: not at all, a PROXY header,
+ * or Postfix's XCLIENT command (the engine speaks SMTP first). */
+enum transport { TRANSPORT_PLAIN, TRANSPORT_PROXY_V1, TRANSPORT_PROXY_V2,
+	TRANSPORT_XCLIENT, TRANSPORT_MAX };
 
 extern const char *const admin_names[ADMIN_MAX];
 extern const char *const pstate_names[PSTATE_MAX];
@@ -68,6 +74,7 @@ extern const unsigned refusal_objects[REFUSE_MAX];	/* OBJ_* */
 extern const char *const check_result_names[CHECK_MAX];
 extern const char *const end_names[END_MAX];
 extern const char *const session_state_names[SESSION_MAX];
+extern const char *const transport_names[TRANSPORT_MAX];
 
 /* The index of `word` in a table of n names, or -1. */
 int		 names_find(const char *const *, size_t, const char *);

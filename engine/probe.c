@@ -4,6 +4,10 @@
  * line (so postscreen's "220-" pre-greet passes), EHLO with its multi-line
  * 250, then QUIT and 221.  2xx: up; 4xx: nolb (reachable, takes no new
  * sessions); 5xx, garbage, timeout: down after probe-fall failures.
+ * On an xclient server it sends XCLIENT after EHLO as sessions do, so a
+ * server that stops authorising the balancer goes down before clients
+ * notice.  Real sessions' failures count toward probe-fall too
+ * (passive health, probe_passive()).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -14,6 +18,7 @@
 
 #include <event2/buffer.h>
 
+#include "xclient.h"
 #include "proxy.h"
 #include "engine.h"
 #include "proto.h"
@@ -21,7 +26,7 @@
 
 #define PROBE_LINE_MAX	1024	/* longer reply lines are garbage */
 
-enum probe_step { P_IDLE, P_CONNECT, P_GREETING, P_EHLO, P_QUIT };
+enum probe_step { P_IDLE, P_CONNECT, P_GREETING, P_EHLO, P_XCLIENT, P_QUIT };
 /* Indexes a server's checks counter. */
 enum probe_result { R_OK = CHECK_OK, R_NOLB = CHECK_NOLB,
 	R_FAIL = CHECK_FAIL };
@@ -36,6 +41,8 @@ struct probe {
 	unsigned		 oks, fails;	/* in a row */
 	bool			 confirmed;	/* a result was seen */
 	bool			 fresh;		/* no result ever: unchecked */
+	unsigned		 xoffer;	/* XC_* in the EHLO reply */
+	bool			 xunoffered;	/* XCLIENT sent to hear why not */
 	char			 greeting[128];
 };
 
@@ -181,6 +188,8 @@ read_reply(struct probe *p, struct evbuffer *in, bool *bad)
 
 	*bad = false;
 	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF)) != NULL) {
+		if (p->step == P_EHLO)
+			p->xoffer |= xclient_offer(line, len);
 		if (len < 3 || !isdigit((unsigned char)line[0]) ||
 		    !isdigit((unsigned char)line[1]) ||
 		    !isdigit((unsigned char)line[2]) ||
@@ -207,6 +216,31 @@ probe_send(struct probe *p, const char *cmd)
 	evbuffer_add_printf(bufferevent_get_output(p->bev), "%s\r\n", cmd);
 }
 
+/* XCLIENT as a session sends it, with the probe's own addresses. */
+static void
+probe_xclient(struct probe *p)
+{
+	struct sockaddr_storage local, peer;
+	socklen_t ll = sizeof local, pl = sizeof peer;
+	evutil_socket_t fd = bufferevent_getfd(p->bev);
+	char cmd[XCLIENT_LINE_MAX];
+	int n;
+
+	/* Not offered: asked anyway, for the server's words (handshake.c). */
+	p->xunoffered = !(p->xoffer & XC_OFFERED);
+	if (p->xunoffered)
+		p->xoffer = XCLIENT_ASK;
+	if (getsockname(fd, (struct sockaddr *)&local, &ll) == -1 ||
+	    getpeername(fd, (struct sockaddr *)&peer, &pl) == -1 ||
+	    (n = xclient_command(cmd, sizeof cmd, p->xoffer,
+	    (struct sockaddr *)&local, (struct sockaddr *)&peer)) < 0) {
+		probe_done(p, R_FAIL, 0, "XCLIENT offered without ADDR");
+		return;
+	}
+	p->step = P_XCLIENT;
+	evbuffer_add(bufferevent_get_output(p->bev), cmd, (size_t)n);
+}
+
 /* One complete reply in the current step. */
 static void
 probe_reply(struct probe *p, const char *line)
@@ -214,6 +248,10 @@ probe_reply(struct probe *p, const char *line)
 	int code = atoi(line);
 	const char *helo = p->srv->farm->conf->probe_helo;
 
+	if (p->step == P_XCLIENT && p->xunoffered) {
+		probe_done(p, R_FAIL, code, "XCLIENT not offered: %s", line);
+		return;
+	}
 	if (code >= 400 && code < 500) {
 		probe_done(p, R_NOLB, code, "%s", line);
 		return;
@@ -227,7 +265,9 @@ probe_reply(struct probe *p, const char *line)
 		p->step = P_EHLO;
 		evbuffer_add_printf(bufferevent_get_output(p->bev),
 		    "EHLO %s\r\n", helo ? helo : p->eng->hostname);
-	} else if (p->step == P_EHLO) {
+	} else if (p->step == P_EHLO && p->srv->conf->xclient)
+		probe_xclient(p);
+	else if (p->step == P_EHLO || p->step == P_XCLIENT) {
 		p->step = P_QUIT;
 		probe_send(p, "QUIT");
 	} else
@@ -256,7 +296,7 @@ static const char *
 step_name(enum probe_step st)
 {
 	static const char *const names[] = { "idle", "connect", "greeting",
-	    "EHLO", "QUIT" };
+	    "EHLO", "XCLIENT", "QUIT" };
 	return names[st];
 }
 
@@ -355,6 +395,8 @@ probe_run(evutil_socket_t fd, short what, void *arg)
 	len = addr_to_sockaddr(&s->conf->address, port, &ss);
 	p->step = P_CONNECT;
 	p->greeting[0] = '\0';
+	p->xoffer = 0;
+	p->xunoffered = false;
 	sfd = addr_socket_out(ss.ss_family);
 	srcerr = source_bind_probe(sfd, s->farm->conf, ss.ss_family, why,
 	    sizeof why);
@@ -424,4 +466,35 @@ bool
 probe_unchecked(const struct rt_server *s)
 {
 	return s->probe != NULL && s->probe->fresh;
+}
+
+/*
+ * A real session's verdict on its server (passive health, as HAProxy's
+ * `observe layer4` and nginx's max_fails): a failed connect or handshake
+ * counts toward probe-fall as a failed probe does, so a dead server goes
+ * down after probe-fall bad sessions, not at the next probes.  A good
+ * greeting ends a run of failures.  Only a probed server: nothing else
+ * would bring it back up.
+ */
+void
+probe_passive(struct rt_server *s, bool ok, int code, const char *why)
+{
+	struct probe *p = s->probe;
+
+	if (p == NULL || s->farm->conf->passive_health == PASSIVE_OFF ||
+	    s->pstate != PSTATE_UP)
+		return;
+	if (ok) {
+		p->fails = 0;
+		return;
+	}
+	p->oks = 0;
+	if (++p->fails < (unsigned)s->farm->conf->probe_fall)
+		return;
+	s->check_code = code;
+	s->check_ms = 0;
+	snprintf(s->check_text, sizeof s->check_text, "session: %s", why);
+	p->confirmed = true;
+	p->fresh = false;
+	set_state(p, PSTATE_DOWN);
 }

@@ -140,6 +140,7 @@
 #define K_AGENT_PCT	"agent_weight_pct"
 #define K_AGENT_TEXT	"agent_text"		/* last reply, or why none */
 #define K_MX_QUEUE	"mx_queue"		/* its #queue=N, if known */
+#define K_TRANSPORT	"transport"	/* plain, proxy-v1, proxy-v2, xclient */
 
 /* The sessions reply: a list of sessions, how many in all and unlisted. */
 #define K_SESSIONS	"sessions"

@@ -113,11 +113,12 @@ log_session(const struct session *s, const char *end)
 	source_name(s->farm->conf, src, sizeof src);
 	log_info("session client=%s frontend=%s farm=%s server=%s "
 	    "frontend_addr=%s server_addr=%s source=%s accept=%s queue=%s "
-	    "connect=%s redispatch=%zu bytes_in=%llu bytes_out=%llu "
-	    "duration=%s end=%s",
+	    "connect=%s redispatch=%zu transport=%s bytes_in=%llu "
+	    "bytes_out=%llu duration=%s end=%s",
 	    caddr, s->fe->conf->name, s->farm->conf->name,
 	    s->srv ? server_name(s->srv->conf) : "-", faddr, saddr, src, when,
-	    queue, conn, s->ntried, (unsigned long long)s->up.bytes,
+	    queue, conn, s->ntried, s->srv ? transport_names[server_transport(
+	    s->srv->conf)] : "-", (unsigned long long)s->up.bytes,
 	    (unsigned long long)s->down.bytes, dur, end);
 }
 
@@ -295,6 +296,7 @@ state_name(enum sstate st)
 	switch (st) {
 	case S_QUEUED: return session_state_names[SESSION_QUEUED];
 	case S_CONNECTING: return session_state_names[SESSION_CONNECTING];
+	case S_GREETING: return session_state_names[SESSION_GREETING];
 	case S_FORWARDING: return session_state_names[SESSION_CONNECTED];
 	default: return session_state_names[SESSION_DISPATCHING];
 	}
@@ -308,9 +310,11 @@ session_json(const struct session *s, uint64_t now)
 
 	sockaddr_format((const struct sockaddr *)&s->client, caddr,
 	    sizeof caddr);
-	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:f,s:f,s:I,s:I}", K_CLIENT,
+	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:f,s:f,s:I,s:I}", K_CLIENT,
 	    caddr, K_FRONTEND, s->fe->conf->name, K_FARM, s->farm->conf->name,
-	    K_SERVER, s->srv ? server_name(s->srv->conf) : "-", K_STATE,
+	    K_SERVER, s->srv ? server_name(s->srv->conf) : "-", K_TRANSPORT,
+	    s->srv ? transport_names[server_transport(s->srv->conf)] : "-",
+	    K_STATE,
 	    state_name(s->state), K_AGE, (double)(now - s->start) / 1000.0,
 	    K_WAIT, s->state == S_QUEUED ? (double)(now - s->queued) / 1000.0 :
 	    0.0, K_BYTES_IN, (json_int_t)s->up.bytes, K_BYTES_OUT,

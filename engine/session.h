@@ -9,7 +9,7 @@
 
 #include "engine.h"
 
-enum sstate { S_NEW, S_QUEUED, S_CONNECTING, S_FORWARDING };
+enum sstate { S_NEW, S_QUEUED, S_CONNECTING, S_GREETING, S_FORWARDING };
 
 /* One direction of the byte stream.  Bytes normally go straight from a
  * read to a write; only what the reader could not take waits in `pend`. */
@@ -54,6 +54,7 @@ struct session {
 	char			 head[4];
 	uint8_t			 nhead;
 	bool			 bye;		/* the server said 221 */
+	struct handshake	*hs;		/* S_GREETING: the server's replies */
 };
 
 void	session_end(struct session *, const char *);
@@ -67,5 +68,7 @@ void	queue_remove(struct session *);
 /* forward.c */
 void	forward_connect(struct session *, struct rt_server *);
 void	forward_free(struct session *);
+void	forward_start(struct session *, const char *, size_t);
+void	forward_retry(struct session *);
 
 #endif

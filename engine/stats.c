@@ -76,6 +76,8 @@ server_json(const struct engine *eng, const struct rt_server *s, uint64_t now)
 	agent_json(o, s, now);
 	json_object_set_new(o, K_PRIORITY, json_integer(s->conf->priority));
 	json_object_set_new(o, K_BACKUP, json_boolean(s->conf->backup));
+	json_object_set_new(o, K_TRANSPORT, json_string(
+	    transport_names[server_transport(s->conf)]));
 	json_object_set_new(o, K_CHECK_CODE, json_integer(s->check_code));
 	json_object_set_new(o, K_CHECK_TEXT, json_string(s->check_text));
 	json_object_set_new(o, K_CHECK_MS, json_integer(s->check_ms));

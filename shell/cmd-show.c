@@ -188,9 +188,10 @@ server_row(struct shell *sh, const struct farm *f, const struct server *s,
 	char weight[32], *agent = server_agent_cell(st);
 
 	server_weight_cell(weight, sizeof weight, s, st);
-	fprintf(sh->out, "%-12s %-14s %-22s %7s %4ld%s %-9s %-9s %5lld  %s%s"
-	    "\n", f->name, server_name(s), addr, weight, s->priority,
+	fprintf(sh->out, "%-12s %-14s %-22s %7s %4ld%s %-9s %-9s %-9s %5lld  "
+	    "%s%s\n", f->name, server_name(s), addr, weight, s->priority,
 	    s->backup ? "b" : " ", admin, state,
+	    transport_names[server_transport(s)],
 	    st ? counter_json_get(json_object_get(st, K_COUNTERS),
 	    CNT_SESSIONS_CUR) : 0LL, check, agent);
 	free(agent);
@@ -239,9 +240,9 @@ show_servers(struct shell *sh, const struct parsed *p)
 		shell_json_print(sh, all);
 		return 0;
 	}
-	fprintf(sh->out, "%-12s %-14s %-22s %7s %5s %-9s %-9s %5s  %s\n",
+	fprintf(sh->out, "%-12s %-14s %-22s %7s %5s %-9s %-9s %-9s %5s  %s\n",
 	    "FARM", "SERVER", "ADDRESS", "WEIGHT", "PRIO", "ADMIN", "STATE",
-	    "SESS", "LAST CHECK");
+	    "TRANSPORT", "SESS", "LAST CHECK");
 	for (size_t i = 0; i < sh->nzones; i++) {
 		struct zone *z = sh->zones[i];
 		json_t *stats = engine_call(z, json_pack("{s:s}", K_CMD,
@@ -303,15 +304,15 @@ const struct cmd_entry cmd_show_frontends = {
 static void
 session_row(struct shell *sh, json_t *v)
 {
-	char *f[5], *src;
+	char *f[6], *src;
 	static const char *const keys[] = { K_CLIENT, K_FRONTEND, K_FARM,
-	    K_SERVER, K_STATE };
+	    K_SERVER, K_TRANSPORT, K_STATE };
 
 	/* A remote engine's words are escaped like any peer text. */
 	for (size_t i = 0; i < nitems(keys); i++)
 		f[i] = str_escape(json_string_value(json_object_get(v, keys[i])));
-	fprintf(sh->out, "%-40s %-14s %-12s %-14s %-11s %7.1f %7.1f %10lld "
-	    "%10lld", f[0], f[1], f[2], f[3], f[4],
+	fprintf(sh->out, "%-40s %-14s %-12s %-14s %-9s %-11s %7.1f %7.1f "
+	    "%10lld %10lld", f[0], f[1], f[2], f[3], f[4], f[5],
 	    json_real_value(json_object_get(v, K_AGE)),
 	    json_real_value(json_object_get(v, K_WAIT)),
 	    (long long)json_integer_value(json_object_get(v, K_BYTES_IN)),
@@ -371,9 +372,10 @@ show_sessions(struct shell *sh, const struct parsed *p)
 	all = parsed_has(p, "json") ? json_array() : NULL;
 
 	if (all == NULL)
-		fprintf(sh->out, "%-40s %-14s %-12s %-14s %-11s %7s %7s %10s "
-		    "%10s %s\n", "CLIENT", "FRONTEND", "FARM", "SERVER",
-		    "STATE", "AGE", "WAIT", "BYTES-IN", "BYTES-OUT", "SOURCE");
+		fprintf(sh->out, "%-40s %-14s %-12s %-14s %-9s %-11s %7s %7s "
+		    "%10s %10s %s\n", "CLIENT", "FRONTEND", "FARM", "SERVER",
+		    "TRANSPORT", "STATE", "AGE", "WAIT", "BYTES-IN", "BYTES-OUT",
+		    "SOURCE");
 	for (size_t i = 0; i < sh->nzones && rc == 0; i++) {
 		struct zone *z = sh->zones[i];
 		if ((only != NULL && z != only) || (only == NULL && (!z->up ||

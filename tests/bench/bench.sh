@@ -24,6 +24,11 @@
 #   BENCH_BIG_MSGS      messages in the 100 KiB case (BENCH_MSGS / 4)
 #   BENCH_CASES         "CONC:SIZE ..." to run other cases
 #                       (default "1:1024 16:1024 64:1024 64:1024 64:1024 256:1024 16:102400")
+#                       ("none": only the xclient case)
+#   BENCH_XCLIENT_CASE  "CONC:SIZE" of the xclient case (16:1024; "none" to
+#                       skip it): mxlbd forwarding plain, then with XCLIENT,
+#                       to a private Postfix smtpd (tests/peers/postfix.sh)
+#   BENCH_XCLIENT_MSGS  messages per run of that case (BENCH_MSGS / 10)
 #   BENCH_HAPROXY_THREADS  HAProxy's nbthread (1: both balancers single-threaded)
 #   BENCH_HAPROXY_LOG   1 (default): HAProxy logs each session to stderr like
 #                       mxlbd does; 0: no logs
@@ -32,6 +37,7 @@
 MSGS=${BENCH_MSGS:-20000}
 BIG=${BENCH_BIG_MSGS:-$((MSGS / 4))}
 CASES=${BENCH_CASES:-"1:1024 16:1024 64:1024 64:1024 64:1024 256:1024 16:102400"}
+[ "$CASES" = none ] && CASES=""
 HA_THREADS=${BENCH_HAPROXY_THREADS:-1}
 HA_LOG=${BENCH_HAPROXY_LOG:-1}
 INTERVAL=2
@@ -165,7 +171,7 @@ done
 
 # One row per case: each figure for mxlbd, HAProxy, and mxlbd/haproxy.
 # A case seen more than once (64) gets a row per run and a median row.
-{
+[ -s "$T_DIR/results" ] && {
 	echo
 	ver=$(grep -ho ' ready zone=bench .*version=[^ ]*' "$T_DIR"/mxlbd-*.log 2>/dev/null | head -1)
 	echo "mxlbd ${ver##*version=} vs $(haproxy -v | head -1 | cut -d' ' -f1-3) (nbthread $HA_THREADS, session log $([ "$HA_LOG" = 1 ] && echo on || echo off)); $(nproc) CPUs; smtp-source one message per connection, 2 smtp-sinks, probe every ${INTERVAL}s"
@@ -225,5 +231,74 @@ done
 	echo
 	echo "ratio = mxlbd / haproxy: above 1 is better for msg/s, worse for CPU and RSS."
 } >&3
+
+# --- XCLIENT beside plain forwarding ----------------------------------------
+# The same Postfix smtpd behind the engine twice: a port without PROXY, and
+# one that authorises XCLIENT for 127.0.0.1.  What XCLIENT costs the engine
+# (reading the greeting, EHLO, XCLIENT, the new 220) per message.
+XC_CASE=${BENCH_XCLIENT_CASE:-16:1024}
+XC_MSGS=${BENCH_XCLIENT_MSGS:-$((MSGS / 10))}
+
+# xc_run plain|xclient FRONTEND: one smtp-source run through a fresh engine;
+# appends "TRANSPORT COUNT MICROSECONDS TICKS HWM-KB RC" to $T_DIR/xc.results.
+xc_run() {
+	local t=$1 fe=$2 conc=${XC_CASE%%:*} size=${XC_CASE#*:} t0 t1 c0 c1 rc hwm
+	RUN=$((RUN + 1))
+	start_engine "$T_DIR/xc.json" "mxlbd-xc-$RUN" || { fail "mxlbd ($t) started" "see $T_DIR"; return; }
+	sleep 0.5	# the first probes
+	c0=$(cpu_ticks "$ENGINE_PID")
+	t0=$(date +%s%N)
+	timeout 900 smtp-source -s "$conc" -m "$XC_MSGS" -l "$size" \
+		-f bench@mxlb.test -t user@mx.test.invalid "127.0.0.1:$fe" \
+		>"$T_DIR/source-xc-$RUN.out" 2>&1
+	rc=$?
+	t1=$(date +%s%N)
+	c1=$(cpu_ticks "$ENGINE_PID")
+	hwm=$(vmhwm "$ENGINE_PID")
+	stop_pid "$ENGINE_PID"
+	check "mxlbd $t: $XC_MSGS x $size bytes at concurrency $conc to Postfix" [ "$rc" = 0 ]
+	echo "$t $XC_MSGS $(((t1 - t0) / 1000)) $((c1 - c0)) $hwm $rc" >>"$T_DIR/xc.results"
+}
+
+if [ "$XC_CASE" != none ] && { [ "$(id -u)" != 0 ] || ! command -v postfix >/dev/null; }; then
+	note "xclient case skipped: it needs root and Postfix (a private instance)"
+elif [ "$XC_CASE" != none ]; then
+	. "$T_PEERS/postfix.sh"
+	free_port; PF_PROXY=$PORT
+	free_port; PF_PLAIN=$PORT
+	free_port; PF_XC=$PORT
+	free_port; FE_PLAIN=$PORT
+	free_port; FE_XC=$PORT
+	cat >"$T_DIR/xc.json" <<EOF
+{ "zone": "benchxc",
+  "farms": [ { "name": "plain", "probe": "smtp", "probe-interval": $INTERVAL,
+               "servers": [ { "address": "127.0.0.1", "port": $PF_PLAIN, "name": "pf" } ] },
+             { "name": "xclient", "probe": "smtp", "probe-interval": $INTERVAL,
+               "servers": [ { "address": "127.0.0.1", "port": $PF_XC, "name": "pf", "xclient": true } ] } ],
+  "frontends": [ { "name": "plain", "bind": "$FE_PLAIN", "address": ["127.0.0.1"], "farm": "plain",
+                   "maxconn": 4096, "source-maxconn": 4096, "source-rate": 1000000 },
+                 { "name": "xclient", "bind": "$FE_XC", "address": ["127.0.0.1"], "farm": "xclient",
+                   "maxconn": 4096, "source-maxconn": 4096, "source-rate": 1000000 } ] }
+EOF
+	if PF_MASTER_EXTRA="127.0.0.1:$PF_PLAIN inet n - n - - smtpd
+127.0.0.1:$PF_XC inet n - n - - smtpd -o smtpd_authorized_xclient_hosts=127.0.0.1" \
+	    postfix_start "$T_DIR/postfix" "$PF_PROXY" &&
+	    wait_port 127.0.0.1 "$PF_XC" 5; then
+		: >"$T_DIR/xc.results"
+		xc_run plain "$FE_PLAIN"
+		xc_run xclient "$FE_XC"
+		{
+			echo
+			echo "XCLIENT beside plain forwarding: mxlbd to a private Postfix smtpd, c=${XC_CASE%%:*}, ${XC_CASE#*:} B"
+			echo
+			echo "| transport | msgs | msg/s | mxlbd CPU us/msg | mxlbd peak RSS KiB |"
+			echo "|---|---:|---:|---:|---:|"
+			awk -v tick="$TICK" '$6 == 0 { printf "| %s | %d | %.0f | %.1f | %s |\n", $1, $2,
+			    $2 * 1e6 / $3, $4 * 1e6 / tick / $2, $5 }' "$T_DIR/xc.results"
+		} >&3
+	else
+		fail "private Postfix for the xclient case" "did not start"
+	fi
+fi
 
 finish

@@ -139,7 +139,8 @@ L=$(line_for "$ENGINE_LOG" "frontend=in .*end=closed")
 note "$L"
 keys=$(printf '%s\n' "$L" | sed 's/^[^ ]* session //' | grep -Eo '(^| )[a-z_]+=' | tr -d ' =' | tr '\n' ' ')
 check_eq "the keys, in order" \
-	"client frontend farm server frontend_addr server_addr source accept queue connect redispatch bytes_in bytes_out duration end " "$keys"
+	"client frontend farm server frontend_addr server_addr source accept queue connect redispatch transport bytes_in bytes_out duration end " "$keys"
+check_eq "transport=plain: the server has no PROXY nor XCLIENT" plain "$(kv transport "$L")"
 check "client=127.0.0.1:PORT" eval '[[ "$(kv client "$L")" =~ ^127\.0\.0\.1:[0-9]+$ ]]'
 check_eq "frontend, farm, server" "in q s1" "$(kv frontend "$L") $(kv farm "$L") $(kv server "$L")"
 check_eq "frontend_addr: the address and port connected to" "127.0.0.1:$FE" "$(kv frontend_addr "$L")"

@@ -36,19 +36,19 @@ spawn waiter "$T_PY" "$T_PEERS/slowmail.py" 127.0.0.1 "$FE" --conns 1 \
 
 queued() {
 	mxc 'show sessions mx s1' >"$T_DIR/sess.out"
-	grep -Eq '^127\.0\.0\.3:[0-9]+ +in +mx +s1 +queued ' "$T_DIR/sess.out"
+	grep -Eq '^127\.0\.0\.3:[0-9]+ +in +mx +s1 +plain +queued ' "$T_DIR/sess.out"
 }
 check "show sessions mx s1: the client from 127.0.0.3 is queued on s1" \
 	wait_until 10 queued
 sed 's/^/#   /' "$T_DIR/sess.out"
 check "show sessions mx s1: the client from 127.0.0.2 is connected to s1" \
-	grep -Eq '^127\.0\.0\.2:[0-9]+ +in +mx +s1 +connected ' "$T_DIR/sess.out"
-in2=$(awk '$1 ~ /^127\.0\.0\.2:/ { print $8 }' "$T_DIR/sess.out")
-out2=$(awk '$1 ~ /^127\.0\.0\.2:/ { print $9 }' "$T_DIR/sess.out")
+	grep -Eq '^127\.0\.0\.2:[0-9]+ +in +mx +s1 +plain +connected ' "$T_DIR/sess.out"
+in2=$(awk '$1 ~ /^127\.0\.0\.2:/ { print $9 }' "$T_DIR/sess.out")
+out2=$(awk '$1 ~ /^127\.0\.0\.2:/ { print $10 }' "$T_DIR/sess.out")
 check "the connected client's bytes each way are counted (in $in2, out $out2)" \
 	eval '[ "${in2:-0}" -gt 0 ] && [ "${out2:-0}" -gt 0 ]'
 check_eq "the queued one has sent nothing: bytes 0 and 0" "0 0" \
-	"$(awk '$1 ~ /^127\.0\.0\.3:/ { print $8, $9 }' "$T_DIR/sess.out")"
+	"$(awk '$1 ~ /^127\.0\.0\.3:/ { print $9, $10 }' "$T_DIR/sess.out")"
 check_eq "show sessions (every farm): the same two clients" "127.0.0.2 127.0.0.3" \
 	"$(mxc 'show sessions' | awk 'NR > 1 { sub(/:[0-9]+$/, "", $1); print $1 }' | sort | paste -sd' ')"
 check_eq "show sessions other: none (header only)" 1 "$(mxc 'show sessions other' | wc -l)"

@@ -20,6 +20,16 @@ switches a running server by rewriting the file; without FILE, --mode.
               server.
   tempfail    answer "421 4.3.2 <name> Too busy, try later" to the greeting
               and to every command, close after QUIT or 30 s.
+  busy        as tempfail, with postscreen's words: "421 4.7.0 <name> busy".
+  refuse      as tempfail, with "554 5.7.1 <name> No SMTP service here".
+  reset       accept and reset (RST) at once, before any greeting.
+  pregreet    like ok, but the greeting is "220-<name> wait" then, after
+              --pregreet seconds, "220 <name> ESMTP ...".
+
+--xclient offers XCLIENT (NAME ADDR PROTO HELO PORT DESTADDR DESTPORT) in
+the EHLO reply and answers XCLIENT with a new 220 ("... after XCLIENT");
+--xclient refuse answers it "550 5.7.0 Error: insufficient authorization".
+Every XCLIENT line is logged: "xclient LINE".
 
 --proxy-log: every connection starts with a PROXY v1 header line, appended
 to FILE as read, before the mode's dialogue.  --quit-delay: ok closes SECS
@@ -95,6 +105,31 @@ class Handler(socketserver.BaseRequestHandler):
                 return "quit"
         return "peer-closed"
 
+    def mode_busy(self, s):
+        return self.refusing(s, b"421 4.7.0 %s busy\r\n")
+
+    def mode_refuse(self, s):
+        return self.refusing(s, b"554 5.7.1 %s No SMTP service here\r\n")
+
+    def refusing(self, s, fmt):
+        text = fmt % A.name.encode()
+        s.sendall(text)
+        for line in self.lines(s, 30):
+            s.sendall(text)
+            if line.strip().upper() == b"QUIT":
+                return "quit"
+        return "peer-closed"
+
+    def mode_reset(self, s):
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
+        return "reset before greeting"
+
+    def mode_pregreet(self, s):
+        s.sendall(b"220-%s wait\r\n" % A.name.encode())
+        time.sleep(A.pregreet)
+        return self.dialogue(s, reset=False)
+
     def mode_ok(self, s):
         return self.dialogue(s, reset=False)
 
@@ -127,8 +162,16 @@ class Handler(socketserver.BaseRequestHandler):
                     s.sendall(b"250 2.0.0 Ok: queued\r\n")
                 continue
             cmd = line.strip().upper()
-            if cmd.startswith(b"EHLO"):
+            if cmd.startswith(b"EHLO") and A.xclient:
+                s.sendall(b"250-%s\r\n250-PIPELINING\r\n250-XCLIENT NAME ADDR PROTO HELO PORT DESTADDR DESTPORT\r\n250 8BITMIME\r\n" % A.name.encode())
+            elif cmd.startswith(b"EHLO"):
                 s.sendall(b"250-%s\r\n250-PIPELINING\r\n250 8BITMIME\r\n" % A.name.encode())
+            elif cmd.startswith(b"XCLIENT") and A.xclient:
+                log("xclient", line.decode("latin-1").rstrip("\r\n"))
+                if A.xclient == "refuse":
+                    s.sendall(b"550 5.7.0 Error: insufficient authorization\r\n")
+                else:
+                    s.sendall(b"220 %s ESMTP after XCLIENT\r\n" % A.name.encode())
             elif cmd.startswith(b"HELO") or cmd.startswith(b"MAIL") or \
                     cmd.startswith(b"RCPT") or cmd.startswith(b"RSET") or cmd.startswith(b"NOOP"):
                 s.sendall(b"250 2.0.0 Ok\r\n")
@@ -156,7 +199,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("port", type=int)
     ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--mode", default="ok", choices=["ok", "silent", "reset-data", "tempfail"])
+    ap.add_argument("--mode", default="ok", choices=["ok", "silent", "reset-data", "tempfail",
+                                                     "busy", "refuse", "reset", "pregreet"])
+    ap.add_argument("--pregreet", type=float, default=1.0)
+    ap.add_argument("--xclient", nargs="?", const="ok", choices=["ok", "refuse"])
     ap.add_argument("--mode-file")
     ap.add_argument("--count", help="append a line per accepted message")
     ap.add_argument("--name", default="badmx.test")

@@ -17,6 +17,8 @@
 #                    lasts 1 s, so every session a second apart gets the
 #                    pre-greet again (a probe sees it every time).
 # Mail for any address is accepted and discarded (status=sent in the log).
+# PF_MASTER_EXTRA (if set): more master.cf lines, e.g. an smtpd without
+# PROXY that authorises XCLIENT (engine-xclient).
 #
 # Sourced (by a suite, after tests/lib.sh):
 #   postfix_start DIR SMTPD_PORT [POSTSCREEN_PORT]   (stopped at exit)
@@ -70,6 +72,7 @@ EOF
 pf_master_cf() {
 	local smtpd_port=$1 ps_port=${2:-}
 	echo "127.0.0.1:$smtpd_port inet n - n - - smtpd -o smtpd_upstream_proxy_protocol=haproxy"
+	[ -n "${PF_MASTER_EXTRA:-}" ] && printf '%s\n' "$PF_MASTER_EXTRA"
 	if [ -n "$ps_port" ]; then
 		echo "127.0.0.1:$ps_port inet n - n - 1 postscreen"
 		echo "smtpd     pass  -       -       n       -       -       smtpd"

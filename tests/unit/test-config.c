@@ -981,13 +981,14 @@ test_unknown_field(void **state)
 	expect_only_error(FARM_MX("{\"address\":\"10.0.0.1\",\"wieght\":2}"),
 	    "farm mx: server 10.0.0.1: unknown field \"wieght\" (known: "
 	    "address, name, port, weight, priority, backup, proxyprotocol, "
-	    "maxconn, status, agent-port, agent-interval)");
+	    "xclient, maxconn, status, agent-port, agent-interval)");
 	expect_only_error("{\"zone\":\"z1\",\"farms\":[{\"name\":\"mx\","
 	    "\"algo\":\"first\"}]}",
 	    "farm mx: unknown field \"algo\" (known: servers, name, balance, "
 	    "stickiness, port, probe, probe-interval, probe-timeout, "
 	    "probe-rise, probe-fall, probe-port, probe-helo, on-unavailable, "
-	    "queue-timeout, connect-timeout, source, slowstart)");
+	    "queue-timeout, connect-timeout, source, slowstart, greeting-timeout, "
+	    "on-greeting-5xx, passive-health)");
 	expect_only_error("{\"zone\":\"z1\",\"farm\":[]}",
 	    "config: unknown field \"farm\" (known: zone, farms, frontends)");
 }
@@ -1262,7 +1263,7 @@ test_many_errors(void **state)
 	    "range 0-256");
 	expect_error(&e, "farm mx: server 10.0.0.2: unknown field \"wieght\" "
 	    "(known: address, name, port, weight, priority, backup, "
-	    "proxyprotocol, maxconn, status, agent-port, agent-interval)");
+	    "proxyprotocol, xclient, maxconn, status, agent-port, agent-interval)");
 	expect_error(&e, "farm mx: defined twice");
 	expect_error(&e, "frontend in: farm \"nope\" does not exist in zone z1");
 	expect_error(&e, "frontend out: listens on an address and port that "
