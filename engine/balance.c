@@ -35,15 +35,6 @@ server_tier(const struct rt_server *s)
 	return s->conf->backup ? LONG_MAX : s->conf->priority;
 }
 
-static bool
-was_tried(const struct rt_server *s, struct rt_server *const *tried, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (tried[i] == s)
-			return true;
-	return false;
-}
-
 /* nginx's smooth weighted round-robin: exact shares, well interleaved. */
 static struct rt_server *
 pick_roundrobin(struct rt_server **c, size_t n)
@@ -139,6 +130,15 @@ pick(struct rt_farm *f, struct rt_server **c, size_t n,
 	}
 }
 
+/* Available and not tried yet for this session. */
+static bool
+server_candidate(struct rt_server *s, struct rt_server *const *tried,
+    size_t ntried)
+{
+	return server_available(s) &&
+	    !set_has(tried, ntried, sizeof *tried, &s, NULL);
+}
+
 /* The servers of the lowest tier with one available; returns their count. */
 static size_t
 tier_candidates(struct rt_farm *f, struct rt_server *const *tried,
@@ -150,7 +150,7 @@ tier_candidates(struct rt_farm *f, struct rt_server *const *tried,
 
 	for (size_t i = 0; i < f->nservers; i++) {
 		struct rt_server *s = f->servers[i];
-		if (server_available(s) && !was_tried(s, tried, ntried) &&
+		if (server_candidate(s, tried, ntried) &&
 		    (!any || server_tier(s) < tier)) {
 			tier = server_tier(s);
 			any = true;
@@ -158,8 +158,7 @@ tier_candidates(struct rt_farm *f, struct rt_server *const *tried,
 	}
 	for (size_t i = 0; any && i < f->nservers; i++) {
 		struct rt_server *s = f->servers[i];
-		if (server_available(s) && !was_tried(s, tried, ntried) &&
-		    server_tier(s) == tier)
+		if (server_candidate(s, tried, ntried) && server_tier(s) == tier)
 			out[n++] = s;
 	}
 	return n;
@@ -169,15 +168,6 @@ static struct rt_server *stick_get(struct rt_farm *, const struct mxaddr *,
     uint64_t);
 static void stick_put(struct rt_farm *, const struct mxaddr *,
     struct rt_server *, uint64_t);
-
-static bool
-in_set(struct rt_server *s, struct rt_server **c, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (c[i] == s)
-			return true;
-	return false;
-}
 
 struct rt_server *
 balance_pick(struct rt_farm *f, const struct mxaddr *client,
@@ -199,7 +189,7 @@ balance_pick(struct rt_farm *f, const struct mxaddr *client,
 			free_[nfree++] = cand[i];
 	if (n > 0 && f->conf->stickiness == STICK_SOURCE) {
 		s = stick_get(f, client, now);
-		if (s != NULL && !in_set(s, cand, n))
+		if (s != NULL && !set_has(cand, n, sizeof *cand, &s, NULL))
 			s = NULL;
 	}
 	if (s == NULL && nfree > 0)

@@ -165,15 +165,6 @@ server_retire(struct rt_server *s)
 	server_requeue(s);
 }
 
-static bool
-in_list(struct rt_server *s, struct rt_server **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (v[i] == s)
-			return true;
-	return false;
-}
-
 /* The farm object stays: sessions and counters refer to it. */
 static void
 farm_update(struct engine *eng, struct rt_farm *f, const struct farm *conf)
@@ -191,7 +182,8 @@ farm_update(struct engine *eng, struct rt_farm *f, const struct farm *conf)
 		f->servers[f->nservers++] = server_build(eng, f,
 		    oldconf ? oldconf : f->conf, old, nold, conf->servers[i]);
 	for (size_t i = 0; i < nold; i++) {
-		if (!in_list(old[i], f->servers, f->nservers))
+		if (!set_has(f->servers, f->nservers, sizeof *f->servers,
+		    &old[i], NULL))
 			server_retire(old[i]);
 		rt_server_unref(old[i]);
 	}
@@ -227,10 +219,9 @@ struct plan {
 static void
 plan_add(struct plan *p, struct listener *l, const char *fe)
 {
-	p->ls = xreallocarray(p->ls, p->nls + 1, sizeof *p->ls);
-	p->fe = xreallocarray(p->fe, p->nls + 1, sizeof *p->fe);
-	p->ls[p->nls] = l;
-	p->fe[p->nls++] = fe;
+	*ARRAY_PUSH(p->ls, p->nls) = l;
+	p->fe = xreallocarray(p->fe, p->nls, sizeof *p->fe);
+	p->fe[p->nls - 1] = fe;
 }
 
 /* Finds or opens every listener of one frontend address. */
@@ -437,11 +428,9 @@ admin_remember(struct engine *eng, const char *farm, const char *server,
 	if (i == eng->nadmins) {
 		if (st == ADMIN_READY)
 			return;
-		eng->admins = xreallocarray(eng->admins, eng->nadmins + 1,
-		    sizeof *eng->admins);
-		eng->admins[i].farm = xstrdup(farm);
-		eng->admins[i].server = xstrdup(server);
-		eng->nadmins++;
+		struct admin_entry *a = ARRAY_PUSH(eng->admins, eng->nadmins);
+		a->farm = xstrdup(farm);
+		a->server = xstrdup(server);
 	}
 	eng->admins[i].state = st;
 	if (st == ADMIN_READY) {

@@ -72,8 +72,7 @@ connect_failed(struct session *s, const char *why)
 	s->state = S_NEW;
 	srv->nsess--;
 	srv->st.cur--;
-	s->tried = xreallocarray(s->tried, s->ntried + 1, sizeof *s->tried);
-	s->tried[s->ntried++] = srv;	/* compared, never dereferenced */
+	*ARRAY_PUSH(s->tried, s->ntried) = srv; /* compared, never dereferenced */
 	server_slot_free(srv);
 	rt_server_unref(srv);
 	/* Redispatch: the client has seen nothing yet. */
@@ -95,8 +94,7 @@ idle_check(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	/* Re-armed here rather than on every read: far cheaper. */
-	tv.tv_sec = (time_t)((s->last + idle - now) / 1000);
-	tv.tv_usec = (suseconds_t)((s->last + idle - now) % 1000 * 1000);
+	tv = ms_timeval(s->last + idle - now);
 	evtimer_add(&s->timer, &tv);
 }
 
@@ -118,8 +116,7 @@ flow_init(struct session *s, struct flow *f, evutil_socket_t src,
 static void
 forward_start(struct session *s)
 {
-	long ms = s->fe->conf->idle_timeout;
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct timeval tv = ms_timeval((uint64_t)s->fe->conf->idle_timeout);
 
 	s->state = S_FORWARDING;
 	event_del(&s->c_rd);	/* it watched the client in the queue */
@@ -158,8 +155,7 @@ forward_connect(struct session *s, struct rt_server *srv)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	long ms = s->farm->conf->connect_timeout;
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct timeval tv = ms_timeval((uint64_t)s->farm->conf->connect_timeout);
 	int one = 1;
 
 	s->srv = srv;

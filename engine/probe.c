@@ -62,7 +62,7 @@ probe_port(struct engine *eng, const struct rt_server *s)
 static void
 schedule(struct probe *p, long ms)
 {
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct timeval tv = ms_timeval((uint64_t)ms);
 
 	evtimer_add(p->timer, &tv);
 }

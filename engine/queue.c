@@ -57,8 +57,7 @@ queue_add(struct session *s, struct rt_server *srv)
 	if (++fc->qcur > fc->qmax)
 		fc->qmax = fc->qcur;
 	evtimer_assign(&s->timer, s->eng->base, queue_timeout, s);
-	tv.tv_sec = (time_t)((wait - now) / 1000);
-	tv.tv_usec = (suseconds_t)((wait - now) % 1000 * 1000);
+	tv = ms_timeval(wait - now);
 	evtimer_add(&s->timer, &tv);
 	event_assign(&s->c_rd, s->eng->base, s->cfd, EV_READ | EV_PERSIST,
 	    queue_watch, s);
