@@ -18,8 +18,11 @@
 #define ARRAY_PUSH(v, n) \
 	((v) = xreallocarray((v), (size_t)(n) + 1, sizeof *(v)), &(v)[(n)++])
 /* The same at index i (size_t n), the elements from i on moved up one. */
-#define ARRAY_INSERT(v, n, i) \
-	((v) = array_insert_((v), &(n), sizeof *(v), (i)), &(v)[(i)])
+#define ARRAY_INSERT(v, n, i) __extension__ ({				\
+	size_t at_ = (i);						\
+	(v) = array_insert_((v), &(n), sizeof *(v), at_);		\
+	&(v)[at_];							\
+})
 void	*array_insert_(void *, size_t *, size_t, size_t);
 
 void	*xmalloc(size_t);
