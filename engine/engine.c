@@ -401,6 +401,8 @@ engine_apply(struct engine *eng, struct config *cfg, struct errs *e)
 	free(p);
 	config_free(eng->cfg);
 	eng->cfg = cfg;
+	if (eng->ctl != NULL)
+		control_waits(eng->ctl);	/* a server gone ends its waits */
 	return 0;
 }
 
@@ -477,7 +479,7 @@ engine_admin(struct engine *eng, const char *farm, const char *server,
 	if (was != st) {
 		if (s != NULL)
 			s->changed = (uint64_t)time(NULL);
-		log_warn("admin farm=%s server=%s state=%s was=%s", farm, server,
+		log_notice("admin farm=%s server=%s state=%s was=%s", farm, server,
 		    admin_names[st], admin_names[was]);
 		engine_event(eng, EV_ADMIN, json_pack("{s:s,s:s,s:s,s:s}",
 		    K_FARM, farm, K_SERVER, server, K_STATE, admin_names[st],

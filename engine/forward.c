@@ -70,11 +70,8 @@ connect_failed(struct session *s, const char *why)
 	s->sfd = -1;
 	s->srv = NULL;
 	s->state = S_NEW;
-	srv->nsess--;
-	srv->st.cur--;
 	*ARRAY_PUSH(s->tried, s->ntried) = srv; /* compared, never dereferenced */
-	server_slot_free(srv);
-	rt_server_unref(srv);
+	server_release(s->eng, srv);
 	/* Redispatch: the client has seen nothing yet. */
 	s->farm->st.redispatch++;
 	session_dispatch(s);
@@ -173,13 +170,10 @@ forward_connect(struct session *s, struct rt_server *srv)
 	if (s->sfd == -1 && (errno == EMFILE || errno == ENFILE)) {
 		/* Our shortage, not the server's: no connect failure to
 		 * charge it, and no other server would do better. */
-		log_warn("socket: %s: refusing the session", strerror(errno));
+		log_err("socket: %s: refusing the session", strerror(errno));
 		s->srv = NULL;
-		srv->nsess--;
-		srv->st.cur--;
 		srv->st.total--;
-		server_slot_free(srv);
-		rt_server_unref(srv);
+		server_release(s->eng, srv);
 		session_refuse(s, REFUSE_FD_LIMIT);
 		return;
 	}

@@ -99,6 +99,19 @@ server_slot_free(struct rt_server *srv)
 	}
 }
 
+/* A session let go of srv (it ended, or moves on): its slot goes to the
+ * head of the queue, and the server's last session ends its waits. */
+void
+server_release(struct engine *eng, struct rt_server *srv)
+{
+	srv->nsess--;
+	srv->st.cur--;
+	server_slot_free(srv);
+	if (srv->nsess == 0 && eng->ctl != NULL)
+		control_waits(eng->ctl);
+	rt_server_unref(srv);
+}
+
 /* srv can take no new session: its queue goes back to the balancer. */
 void
 server_requeue(struct rt_server *srv)

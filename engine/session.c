@@ -274,12 +274,8 @@ session_end(struct session *s, const char *why)
 	rt_frontend_unref(s->fe);
 	rt_farm_unref(s->farm);
 	session_free(s);
-	if (srv != NULL) {
-		srv->nsess--;
-		srv->st.cur--;
-		server_slot_free(srv);
-		rt_server_unref(srv);
-	}
+	if (srv != NULL)
+		server_release(eng, srv);
 	if (--eng->nsessions == 0 && eng->stopping)
 		event_base_loopexit(eng->base, NULL);
 }

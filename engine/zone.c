@@ -125,7 +125,7 @@ zone_restore(struct engine *eng, struct errs *e)
 		config_free(c);
 		return -1;
 	}
-	log_warn("restored zone=%s version=%llu", eng->zone,
+	log_info("restored zone=%s version=%llu", eng->zone,
 	    (unsigned long long)v->number);
 	return 0;
 }
@@ -156,7 +156,7 @@ zone_import(struct engine *eng, const char *path, struct errs *e)
 		errs_add(e, "%s", te.message ? te.message : "import failed");
 		rc = -1;
 	} else
-		log_warn("import zone=%s version=%llu from %s", eng->zone,
+		log_info("import zone=%s version=%llu from %s", eng->zone,
 		    (unsigned long long)eng->txn->running, path);
 	txn_error_free(&te);
 	free(comment);
