@@ -131,6 +131,8 @@ struct evhttp	*metrics_listen(struct engine *, const char *, struct errs *);
 
 /* log.c */
 void		 log_init(const char *, bool);
+/* Info, buffered: the per-session lines, too many for a write each. */
+void		 log_bulk(const char *, ...) __attribute__((format(printf, 1, 2)));
 void		 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void		 log_notice(const char *, ...) __attribute__((format(printf, 1, 2)));
 void		 log_timer(struct event_base *);

@@ -63,7 +63,7 @@ connect_failed(struct session *s, const char *why)
 
 	srv->st.connect_fail++;
 	s->farm->st.connect_fail++;
-	log_info("connect farm=%s server=%s error=\"%s\"", s->farm->conf->name,
+	log_bulk("connect farm=%s server=%s error=\"%s\"", s->farm->conf->name,
 	    server_name(srv->conf), why);
 	event_del(&s->s_wr);
 	close(s->sfd);

@@ -1,10 +1,11 @@
 /*
  * Logging: stderr with a timestamp in the foreground, syslog facility mail
  * otherwise (where mail admins already look), also in the foreground with
- * --syslog (the systemd unit: see mxlbd.c).  stderr is block-buffered and
- * flushed 100 ms after the first line it holds: a write per session line
- * would cost more than the forwarding itself, and an idle engine has
- * nothing to flush.  A line may carry text from peers (a commit's
+ * --syslog (the systemd unit: see mxlbd.c).  stderr is block-buffered:
+ * the session lines (log_bulk) are flushed 100 ms after the first one it
+ * holds, as a write per session line would cost more than the forwarding
+ * itself, and an idle engine has nothing to flush; any other line goes
+ * out at once.  A line may carry text from peers (a commit's
  * comment, a user name): its control characters are written as \xNN, so
  * a log line is one line and cannot drive a terminal.
  *
@@ -148,7 +149,7 @@ log_level(int prio)
 }
 
 static void
-log_vwrite(int prio, const char *fmt, va_list ap)
+log_vwrite(int prio, bool bulk, const char *fmt, va_list ap)
 {
 	char buf[1024], *line;
 	struct timeval tv = { 0, 100 * 1000 };
@@ -158,14 +159,13 @@ log_vwrite(int prio, const char *fmt, va_list ap)
 	if (!log_foreground) {
 		/* Until the engine detaches, start-up errors also go to the
 		 * terminal: whoever started it must see why it did not. */
-		if (log_attached && prio != LOG_INFO)
+		if (log_attached && !bulk)
 			fprintf(stderr, "mxlbd: %s\n", line);
 		syslog(prio, "%s", line);
 	} else {
 		log_stamp();
 		fprintf(stderr, "%s%s\n", log_level(prio), line);
-		/* Anything above info is rare and urgent: out at once. */
-		if (prio != LOG_INFO)
+		if (!bulk)
 			log_flush();
 		else if (log_flusher != NULL &&
 		    !evtimer_pending(log_flusher, NULL))
@@ -175,20 +175,21 @@ log_vwrite(int prio, const char *fmt, va_list ap)
 		free(line);
 }
 
-#define LOG_AT(name, prio)				\
+#define LOG_AT(name, prio, bulk)			\
 void							\
 name(const char *fmt, ...)				\
 {							\
 	va_list ap;					\
 							\
 	va_start(ap, fmt);				\
-	log_vwrite(prio, fmt, ap);			\
+	log_vwrite(prio, bulk, fmt, ap);		\
 	va_end(ap);					\
 }
-LOG_AT(log_info, LOG_INFO)
-LOG_AT(log_notice, LOG_NOTICE)
-LOG_AT(log_warn, LOG_WARNING)
-LOG_AT(log_err, LOG_ERR)
+LOG_AT(log_bulk, LOG_INFO, true)
+LOG_AT(log_info, LOG_INFO, false)
+LOG_AT(log_notice, LOG_NOTICE, false)
+LOG_AT(log_warn, LOG_WARNING, false)
+LOG_AT(log_err, LOG_ERR, false)
 
 static void
 log_flush_timer(evutil_socket_t fd, short what, void *arg)

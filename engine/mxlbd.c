@@ -410,7 +410,6 @@ run(const struct options *o)
 	log_info("ready zone=%s pid=%d version=%s running=%llu hostname=%s",
 	    o->zone, (int)getpid(), MXLB_VERSION,
 	    (unsigned long long)d.txn.running, d.eng->hostname);
-	log_flush();
 	/* Listeners are bound and the config runs. */
 	notify_ready(d.eng, !o->foreground);
 	event_base_dispatch(base);

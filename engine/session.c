@@ -109,7 +109,7 @@ log_session(const struct session *s, const char *end)
 	log_secs(conn, sizeof conn, s->connected ? s->connecting : 0,
 	    s->connected);
 	log_secs(dur, sizeof dur, s->start, now);
-	log_info("session client=%s frontend=%s farm=%s server=%s "
+	log_bulk("session client=%s frontend=%s farm=%s server=%s "
 	    "frontend_addr=%s server_addr=%s accept=%s queue=%s connect=%s "
 	    "redispatch=%zu bytes_in=%llu bytes_out=%llu duration=%s end=%s",
 	    caddr, s->fe->conf->name, s->farm->conf->name,
