@@ -364,6 +364,18 @@ waiter_check(struct control *ctl, struct waiter *w, uint64_t now)
 	return false;
 }
 
+/* Sets ev to fire in ms, or stops it when it has nothing to wait for. */
+static void
+timer_set(struct event *ev, bool on, uint64_t ms)
+{
+	struct timeval tv = ms_timeval(ms);
+
+	if (on)
+		evtimer_add(ev, &tv);
+	else
+		evtimer_del(ev);
+}
+
 /*
  * Answers every wait that is over and sets the one wait timer to the
  * earliest deadline left.  Run when a wait comes, when a server's last
@@ -375,7 +387,6 @@ control_waits(struct control *ctl)
 {
 	struct waiter *w, *next;
 	uint64_t now = now_ms(), first = 0;
-	struct timeval tv;
 
 	for (w = TAILQ_FIRST(&ctl->waiters); w != NULL; w = next) {
 		next = TAILQ_NEXT(w, entry);
@@ -384,12 +395,7 @@ control_waits(struct control *ctl)
 		else if (w->deadline != 0 && (first == 0 || w->deadline < first))
 			first = w->deadline;
 	}
-	if (first == 0) {
-		evtimer_del(ctl->wait_timer);
-		return;
-	}
-	tv = ms_timeval(first - now);
-	evtimer_add(ctl->wait_timer, &tv);
+	timer_set(ctl->wait_timer, first != 0, first - now);
 }
 
 static void
@@ -484,19 +490,13 @@ void
 control_confirm_arm(struct control *ctl)
 {
 	const struct txn *t = ctl->eng->txn;
+	int64_t at = (t->deadline > t->retry_at ? t->deadline : t->retry_at) *
+	    1000, now;
 	struct timespec ts;
-	int64_t at, now;
-	struct timeval tv;
 
-	if (!t->pending) {
-		evtimer_del(ctl->confirm);
-		return;
-	}
-	at = (t->deadline > t->retry_at ? t->deadline : t->retry_at) * 1000;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	tv = ms_timeval(at > now ? (uint64_t)(at - now) : 0);
-	evtimer_add(ctl->confirm, &tv);
+	timer_set(ctl->confirm, t->pending, at > now ? (uint64_t)(at - now) : 0);
 }
 
 static void

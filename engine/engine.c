@@ -219,9 +219,10 @@ struct plan {
 static void
 plan_add(struct plan *p, struct listener *l, const char *fe)
 {
+	size_t n = p->nls;	/* fe runs beside ls */
+
+	*ARRAY_PUSH(p->fe, n) = fe;
 	*ARRAY_PUSH(p->ls, p->nls) = l;
-	p->fe = xreallocarray(p->fe, p->nls, sizeof *p->fe);
-	p->fe[p->nls - 1] = fe;
 }
 
 /* Finds or opens every listener of one frontend address. */

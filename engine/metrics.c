@@ -174,7 +174,7 @@ metrics_text(json_t *zones)
 	struct buf b = { NULL, 0, 0 };
 	struct samples fe = { NULL, 0 }, fa = { NULL, 0 }, sv = { NULL, 0 };
 	json_t **sobj = NULL, *z, *o, *s;
-	size_t i, j, k;
+	size_t i, j, k, nsobj = 0;	/* sobj runs beside sv */
 
 	bprintf(&b, "# HELP mxlb_up Whether the zone's engine answered.\n"
 	    "# TYPE mxlb_up gauge\n");
@@ -191,8 +191,7 @@ metrics_text(json_t *zones)
 				add(&sv, (struct sample){ json_object_get(s,
 				    K_COUNTERS), zone, NULL, str(o, K_NAME),
 				    str(s, K_NAME) });
-				sobj = xreallocarray(sobj, sv.n, sizeof *sobj);
-				sobj[sv.n - 1] = s;
+				*ARRAY_PUSH(sobj, nsobj) = s;
 			}
 		}
 	}

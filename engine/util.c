@@ -66,6 +66,16 @@ xstrndup_(const char *s, size_t n)
 	return p;
 }
 
+static char *
+xvasprintf(const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) == -1)
+		die_oom();
+	return s;
+}
+
 char *
 xasprintf(const char *fmt, ...)
 {
@@ -73,8 +83,7 @@ xasprintf(const char *fmt, ...)
 	char *s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		die_oom();
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	return s;
 }
@@ -233,13 +242,10 @@ void
 errs_add(struct errs *e, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		die_oom();
+	*ARRAY_PUSH(e->v, e->n) = xvasprintf(fmt, ap);
 	va_end(ap);
-	*ARRAY_PUSH(e->v, e->n) = s;
 }
 
 void
