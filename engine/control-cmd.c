@@ -499,13 +499,20 @@ control_confirm_arm(struct control *ctl)
 	timer_set(ctl->confirm, t->pending, at > now ? (uint64_t)(at - now) : 0);
 }
 
+/* A pending commit past its deadline reverts; the timer is set again. */
+void
+control_confirm_run(struct control *ctl)
+{
+	confirm_revert(ctl);
+	control_confirm_arm(ctl);
+}
+
 static void
 confirm_expire(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	confirm_revert(arg);
-	control_confirm_arm(arg);
+	control_confirm_run(arg);
 }
 
 /* The timers of waits and of the confirmed commit; the latter fires at

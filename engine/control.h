@@ -75,6 +75,7 @@ struct client *client_attach(struct control *, struct bufferevent *, uid_t,
 void	control_timers_open(struct control *);
 void	control_timers_close(struct control *);
 void	control_confirm_arm(struct control *);
+void	control_confirm_run(struct control *);
 void	waiter_drop_client(struct control *, struct client *);
 
 #endif

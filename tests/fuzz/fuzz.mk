@@ -19,13 +19,14 @@ SAN_cov     = -fprofile-instr-generate -fcoverage-mapping
 CFLAGS   = -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all \
            $(SAN_$(MODE))
 WARN     = -Wall -Wextra -Wformat=2 -Wshadow -Wno-unused-parameter
-CPPFLAGS = -std=gnu11 -D_GNU_SOURCE -Iengine -Ishell -Itests/fuzz \
+CPPFLAGS = -std=gnu11 -D_GNU_SOURCE -DMXLB_VERSION='"fuzz"' -Iengine -Ishell -Itests/fuzz \
            $(shell pkg-config --cflags $(PKGS))
 LIBS     = $(shell pkg-config --libs $(PKGS)) -lm
 
 MODEL    = engine/field.c engine/addr.c engine/config.c \
            engine/config-validate.c engine/config-json.c engine/proxy.c \
-           engine/balance.c engine/util.c engine/commit.c engine/metrics.c
+           engine/balance.c engine/hash.c engine/util.c engine/commit.c engine/metrics.c \
+           engine/counters.c engine/names.c engine/schema.c
 # The engine without main(), logging (the harness discards it) and
 # control.c (fuzz-control.c includes it to reach its static read path).
 ENGINE   = engine/engine.c engine/listener.c engine/forward.c \
