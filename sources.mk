@@ -6,7 +6,7 @@ VERSION     = 0.1.0
 # The model: linked by the engine, the shell and the unit tests.
 MODEL_SRCS  = engine/field.c engine/addr.c engine/config.c engine/config-validate.c \
               engine/config-json.c \
-              engine/proxy.c engine/balance.c engine/util.c engine/commit.c \
+              engine/proxy.c engine/balance.c engine/hash.c engine/util.c engine/commit.c \
               engine/metrics.c engine/schema.c engine/names.c engine/counters.c \
               engine/paths.c engine/config-man.c engine/agent-parse.c \
               engine/xclient.c

@@ -229,13 +229,16 @@ cidr_match(const struct cidr *c, const struct mxaddr *a)
 	return prefix_equal(addr_bytes(&c->addr), addr_bytes(a), c->prefix);
 }
 
+static bool
+cidr_has(const void *c, const void *a)
+{
+	return cidr_match(c, a);
+}
+
 bool
 cidrlist_match(const struct cidrlist *l, const struct mxaddr *a)
 {
-	for (size_t i = 0; i < l->n; i++)
-		if (cidr_match(&l->v[i], a))
-			return true;
-	return false;
+	return set_has(l->v, l->n, sizeof *l->v, a, cidr_has);
 }
 
 static int
@@ -256,10 +259,7 @@ addrlist_add(struct addrlist *l, const struct mxaddr *a)
 		i++;
 	if (i < l->n && addr_cmp(&l->v[i], a) == 0)
 		return;
-	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
-	memmove(&l->v[i + 1], &l->v[i], (l->n - i) * sizeof *l->v);
-	l->v[i] = *a;
-	l->n++;
+	*ARRAY_INSERT(l->v, l->n, i) = *a;
 }
 
 void
@@ -271,10 +271,7 @@ cidrlist_add(struct cidrlist *l, const struct cidr *c)
 		i++;
 	if (i < l->n && cidr_cmp(&l->v[i], c) == 0)
 		return;
-	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
-	memmove(&l->v[i + 1], &l->v[i], (l->n - i) * sizeof *l->v);
-	l->v[i] = *c;
-	l->n++;
+	*ARRAY_INSERT(l->v, l->n, i) = *c;
 }
 
 /* Calls fn on each comma-separated item; empty items are an error. */
@@ -375,11 +372,9 @@ portlist_add(struct portlist *l, uint16_t lo, uint16_t hi)
 			hi = l->v[j].hi;
 		j++;
 	}
-	if (j == i) {
-		l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
-		memmove(&l->v[i + 1], &l->v[i], (l->n - i) * sizeof *l->v);
-		l->n++;
-	} else {
+	if (j == i)
+		(void)ARRAY_INSERT(l->v, l->n, i);
+	else {
 		memmove(&l->v[i + 1], &l->v[j], (l->n - j) * sizeof *l->v);
 		l->n -= j - i - 1;
 	}
@@ -463,11 +458,17 @@ portlist_count(const struct portlist *l)
 	return n;
 }
 
+static bool
+prange_has(const void *r, const void *port)
+{
+	const struct prange *pr = r;
+	uint16_t p = *(const uint16_t *)port;
+
+	return p >= pr->lo && p <= pr->hi;
+}
+
 bool
 portlist_has(const struct portlist *l, uint16_t port)
 {
-	for (size_t i = 0; i < l->n; i++)
-		if (port >= l->v[i].lo && port <= l->v[i].hi)
-			return true;
-	return false;
+	return set_has(l->v, l->n, sizeof *l->v, &port, prange_has);
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "runtime.h"
 
 #define STICK_MS	(30 * 60 * 1000)	/* documented in mxlbd(8) */
@@ -75,15 +76,6 @@ server_tier(const struct rt_server *s)
 	return s->conf->backup ? LONG_MAX : s->conf->priority;
 }
 
-static bool
-was_tried(const struct rt_server *s, struct rt_server *const *tried, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (tried[i] == s)
-			return true;
-	return false;
-}
-
 /* nginx's smooth weighted round-robin: exact shares, well interleaved. */
 static struct rt_server *
 pick_roundrobin(struct rt_server **c, size_t n, uint64_t now)
@@ -126,41 +118,19 @@ pick_leastconn(struct rt_farm *f, struct rt_server **c, size_t n,
 	return best;
 }
 
-static uint64_t
-hash64(const void *p, size_t len, uint64_t h)
-{
-	const unsigned char *b = p;
-
-	/* FNV-1a, then a final mix so close inputs land far apart. */
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ b[i]) * 0x100000001b3ULL;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return h;
-}
-
-static uint64_t
-addr_hash(const struct mxaddr *a)
-{
-	return hash64(a->family == AF_INET ? (const void *)&a->v4 :
-	    (const void *)&a->v6, a->family == AF_INET ? 4 : 16,
-	    0xcbf29ce484222325ULL);
-}
-
 /* Weighted rendezvous hashing: a client keeps its server while that server
  * stays, and only the clients of a server that goes move elsewhere. */
 static struct rt_server *
 pick_source(struct rt_server **c, size_t n, const struct mxaddr *client,
     uint64_t now)
 {
-	uint64_t ch = addr_hash(client);
+	uint64_t ch = hash_addr(client);
 	struct rt_server *best = NULL;
 	double best_score = -1;
 
 	for (size_t i = 0; i < n; i++) {
 		const char *name = server_name(c[i]->conf);
-		uint64_t h = hash64(name, strlen(name), ch);
+		uint64_t h = hash_bytes(name, strlen(name), ch);
 		double u = ((double)(h >> 11) + 0.5) / 9007199254740992.0;
 		double score = (double)server_eff_weight(c[i], now) / -log(u);
 		if (score > best_score) {
@@ -183,7 +153,7 @@ ramp_draw(struct rt_farm *f, const struct mxaddr *client)
 	uint64_t h;
 
 	if (f->conf->balance == BAL_SOURCE && client != NULL)
-		h = hash64("ramp", 4, addr_hash(client));
+		h = hash_bytes("ramp", 4, hash_addr(client));
 	else
 		h = ++f->spread * 0x9e3779b97f4a7c15ULL;
 	return ((double)(h >> 11) + 0.5) / 9007199254740992.0;
@@ -227,11 +197,12 @@ pick(struct rt_farm *f, struct rt_server **c, size_t n,
 	}
 }
 
+/* Available and not tried yet for this session. */
 static bool
-candidate(const struct rt_server *s, struct rt_server *const *tried,
-    size_t ntried)
+candidate(struct rt_server *s, struct rt_server *const *tried, size_t ntried)
 {
-	return server_available(s) && !was_tried(s, tried, ntried);
+	return server_available(s) &&
+	    !set_has(tried, ntried, sizeof *tried, &s, NULL);
 }
 
 /* The lowest tier above `above` (any tier if !has_above) with a server
@@ -297,15 +268,6 @@ static struct rt_server *stick_get(struct rt_farm *, const struct mxaddr *,
 static void stick_put(struct rt_farm *, const struct mxaddr *,
     struct rt_server *, uint64_t);
 
-static bool
-in_set(struct rt_server *s, struct rt_server **c, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (c[i] == s)
-			return true;
-	return false;
-}
-
 struct rt_server *
 balance_pick(struct rt_farm *f, const struct mxaddr *client,
     struct rt_server *const *tried, size_t ntried, bool *queue, uint64_t now)
@@ -327,7 +289,7 @@ balance_pick(struct rt_farm *f, const struct mxaddr *client,
 			free_[nfree++] = cand[i];
 	if (n > 0 && f->conf->stickiness == STICK_SOURCE) {
 		s = stick_get(f, client, now);
-		if (s != NULL && !in_set(s, cand, n))
+		if (s != NULL && !set_has(cand, n, sizeof *cand, &s, NULL))
 			s = NULL;
 	}
 	if (s == NULL && nfree > 0)
@@ -347,64 +309,37 @@ balance_pick(struct rt_farm *f, const struct mxaddr *client,
 
 /*
  * The stick table: client address -> server, kept STICK_MS after last use.
- * Open addressing with linear probing; expired entries are reused.
+ * An expired entry goes when it is looked up; a full table drops all the
+ * expired ones, at most once a second, before it refuses a new client.
  */
 struct stick_entry {
-	struct mxaddr	  addr;
+	struct hnode	  node;
 	struct rt_server *srv;
 	uint64_t	  expire;
 };
 
 struct stick {
-	struct stick_entry *v;
-	size_t		    size;	/* power of two */
-	size_t		    used;
+	struct htable	 t;
+	uint64_t	 swept;		/* ms: last sweep of a full table */
 };
-
-static struct stick_entry *
-stick_slot(struct stick *t, const struct mxaddr *a, uint64_t now, bool create)
-{
-	size_t mask = t->size - 1, i = addr_hash(a) & mask;
-	struct stick_entry *reuse = NULL;
-
-	for (size_t k = 0; k < t->size; k++, i = (i + 1) & mask) {
-		struct stick_entry *e = &t->v[i];
-		if (e->srv == NULL)
-			return create ? (reuse ? reuse : e) : NULL;
-		if (addr_cmp(&e->addr, a) == 0)
-			return e;
-		if (reuse == NULL && e->expire <= now)
-			reuse = e;
-	}
-	return create ? reuse : NULL;
-}
-
-static void
-stick_grow(struct stick *t, uint64_t now)
-{
-	struct stick old = *t;
-
-	t->size = old.size ? old.size * 2 : 256;
-	t->v = xcalloc(t->size, sizeof *t->v);
-	t->used = 0;
-	for (size_t i = 0; i < old.size; i++) {
-		if (old.v[i].srv != NULL && old.v[i].expire > now) {
-			*stick_slot(t, &old.v[i].addr, now, true) = old.v[i];
-			t->used++;
-		}
-	}
-	free(old.v);
-}
 
 static struct rt_server *
 stick_get(struct rt_farm *f, const struct mxaddr *a, uint64_t now)
 {
 	struct stick_entry *e;
 
-	if (f->stick == NULL)
+	if (f->stick == NULL || (e = htable_find(&f->stick->t, a)) == NULL)
 		return NULL;
-	e = stick_slot(f->stick, a, now, false);
-	return e != NULL && e->expire > now ? e->srv : NULL;
+	if (e->expire > now)
+		return e->srv;
+	htable_remove(&f->stick->t, e);
+	return NULL;
+}
+
+static bool
+stick_expired(void *e, void *now)
+{
+	return ((struct stick_entry *)e)->expire <= *(uint64_t *)now;
 }
 
 static void
@@ -412,36 +347,42 @@ stick_put(struct rt_farm *f, const struct mxaddr *a, struct rt_server *s,
     uint64_t now)
 {
 	struct stick_entry *e;
+	struct stick *st;
 
-	if (f->stick == NULL)
-		f->stick = xcalloc(1, sizeof *f->stick);
-	if ((f->stick->used + 1) * 4 > f->stick->size * 3 &&
-	    f->stick->size < STICK_MAX)
-		stick_grow(f->stick, now);
-	if ((e = stick_slot(f->stick, a, now, true)) == NULL)
-		return;		/* full of live entries: no stickiness */
-	if (e->srv == NULL)
-		f->stick->used++;
-	e->addr = *a;
+	if ((st = f->stick) == NULL) {
+		st = f->stick = xcalloc(1, sizeof *f->stick);
+		htable_init(&st->t, sizeof *e, STICK_MAX);
+	}
+	if ((e = htable_find(&st->t, a)) == NULL) {
+		if (st->t.n >= st->t.max && now - st->swept >= 1000) {
+			st->swept = now;
+			(void)htable_expire(&st->t, stick_expired, &now);
+		}
+		if ((e = htable_add(&st->t, a)) == NULL)
+			return;		/* full of live entries: no stickiness */
+	}
 	e->srv = s;
 	e->expire = now + STICK_MS;
+}
+
+static bool
+stick_of(void *e, void *srv)
+{
+	return ((struct stick_entry *)e)->srv == srv;
 }
 
 /* A server leaving the farm must not be found by its old clients. */
 void
 stick_forget(struct rt_farm *f, const struct rt_server *s)
 {
-	if (f->stick == NULL)
-		return;
-	for (size_t i = 0; i < f->stick->size; i++)
-		if (f->stick->v[i].srv == s)
-			f->stick->v[i].expire = 0;
+	if (f->stick != NULL)
+		(void)htable_expire(&f->stick->t, stick_of, (void *)s);
 }
 
 void
 stick_free(struct stick *t)
 {
 	if (t != NULL)
-		free(t->v);
+		htable_clear(&t->t);
 	free(t);
 }

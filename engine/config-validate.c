@@ -113,6 +113,12 @@ addr_clash(const struct mxaddr *a, const struct mxaddr *b)
 	    addr_cmp(a, b) == 0;
 }
 
+static bool
+addr_clashes(const void *a, const void *b)
+{
+	return addr_clash(a, b);
+}
+
 /* Two listeners clash on a port when their addresses clash, or when one
  * has no address (one socket for every address of both families). */
 static bool
@@ -131,9 +137,9 @@ listen_overlap(const struct frontend *a, const struct frontend *b)
 	if (a->address.n == 0 || b->address.n == 0)
 		return true;
 	for (size_t i = 0; i < a->address.n; i++)
-		for (size_t j = 0; j < b->address.n; j++)
-			if (addr_clash(&a->address.v[i], &b->address.v[j]))
-				return true;
+		if (set_has(b->address.v, b->address.n, sizeof *b->address.v,
+		    &a->address.v[i], addr_clashes))
+			return true;
 	return false;
 }
 

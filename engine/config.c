@@ -327,24 +327,19 @@ frontend_new(const char *name)
 void
 config_add_farm(struct config *c, struct farm *f)
 {
-	c->farms = xreallocarray(c->farms, c->nfarms + 1, sizeof *c->farms);
-	c->farms[c->nfarms++] = f;
+	*ARRAY_PUSH(c->farms, c->nfarms) = f;
 }
 
 void
 config_add_frontend(struct config *c, struct frontend *fe)
 {
-	c->frontends = xreallocarray(c->frontends, c->nfrontends + 1,
-	    sizeof *c->frontends);
-	c->frontends[c->nfrontends++] = fe;
+	*ARRAY_PUSH(c->frontends, c->nfrontends) = fe;
 }
 
 void
 farm_add_server(struct farm *f, struct server *s)
 {
-	f->servers = xreallocarray(f->servers, f->nservers + 1,
-	    sizeof *f->servers);
-	f->servers[f->nservers++] = s;
+	*ARRAY_PUSH(f->servers, f->nservers) = s;
 }
 
 /* Removal keeps the order of the others: order is meaningful for `first`. */

@@ -210,7 +210,7 @@ committed(struct client *c, json_t *id, const char *what)
 	for (char *q = comment; *q != '\0'; q++)
 		if (*q == '"')
 			*q = '\'';
-	log_warn("%s zone=%s version=%llu user=%s comment=\"%s\"%s", what,
+	log_info("%s zone=%s version=%llu user=%s comment=\"%s\"%s", what,
 	    eng->zone, (unsigned long long)t->running, user, comment,
 	    t->pending ? " confirm=pending" : "");
 	free(user);
@@ -273,7 +273,7 @@ cmd_confirm(struct client *c, json_t *req, json_t *id)
 		reply_txn_error(c, id, "confirm", &e);
 		return;
 	}
-	log_warn("confirm zone=%s version=%llu user=%s", eng->zone,
+	log_info("confirm zone=%s version=%llu user=%s", eng->zone,
 	    (unsigned long long)eng->txn->running, c->user);
 	engine_event(eng, EV_CONFIRM, json_pack("{s:I,s:s}", K_VERSION,
 	    (json_int_t)eng->txn->running, K_USER, c->user));
@@ -530,6 +530,48 @@ waiter_check(struct control *ctl, struct waiter *w, uint64_t now)
 	return false;
 }
 
+/* Sets ev to fire in ms, or stops it when it has nothing to wait for. */
+static void
+timer_set(struct event *ev, bool on, uint64_t ms)
+{
+	struct timeval tv = ms_timeval(ms);
+
+	if (on)
+		evtimer_add(ev, &tv);
+	else
+		evtimer_del(ev);
+}
+
+/*
+ * Answers every wait that is over and sets the one wait timer to the
+ * earliest deadline left.  Run when a wait comes, when a server's last
+ * session ends, when a config is applied and when the timer fires: a
+ * wait is answered by what ends it, never by polling.
+ */
+void
+control_waits(struct control *ctl)
+{
+	struct waiter *w, *next;
+	uint64_t now = now_ms(), first = 0;
+
+	for (w = TAILQ_FIRST(&ctl->waiters); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (waiter_check(ctl, w, now))
+			waiter_free(ctl, w);
+		else if (w->deadline != 0 && (first == 0 || w->deadline < first))
+			first = w->deadline;
+	}
+	timer_set(ctl->wait_timer, first != 0, first - now);
+}
+
+static void
+waits_expire(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	control_waits(arg);
+}
+
 static void
 cmd_wait(struct client *c, json_t *req, json_t *id)
 {
@@ -561,8 +603,7 @@ cmd_wait(struct client *c, json_t *req, json_t *id)
 	w->deadline = timeout > 0 ? now_ms() + (uint64_t)timeout * 1000 : 0;
 	TAILQ_INSERT_TAIL(&ctl->waiters, w, entry);
 	c->nwaits++;
-	if (waiter_check(ctl, w, now_ms()))
-		waiter_free(ctl, w);
+	control_waits(ctl);
 }
 
 void
@@ -577,25 +618,19 @@ waiter_drop_client(struct control *ctl, struct client *c)
 	}
 }
 
-/* Every 200 ms: waits, and the confirmed-commit deadline. */
-void
-control_tick(struct control *ctl)
+/* The engine's revert of a confirmed commit not confirmed in time. */
+static void
+confirm_revert(struct control *ctl)
 {
 	struct engine *eng = ctl->eng;
 	struct txn_error e = { NULL, NULL, { NULL, 0 } };
-	struct waiter *w, *next;
-	uint64_t now = now_ms(), from = eng->txn->running;
+	uint64_t from = eng->txn->running;
 
-	for (w = TAILQ_FIRST(&ctl->waiters); w != NULL; w = next) {
-		next = TAILQ_NEXT(w, entry);
-		if (waiter_check(ctl, w, now))
-			waiter_free(ctl, w);
-	}
 	/* Handed over: the new engine owns the state and the deadline. */
 	if (eng->handover != HANDOVER_NONE)
 		return;
 	if (txn_tick(eng->txn, (int64_t)time(NULL), &e)) {
-		log_warn("revert zone=%s version=%llu (version %llu was not "
+		log_notice("revert zone=%s version=%llu (version %llu was not "
 		    "confirmed) now=%llu", eng->zone,
 		    (unsigned long long)eng->txn->revert_to,
 		    (unsigned long long)from,
@@ -611,6 +646,61 @@ control_tick(struct control *ctl)
 		    (long long)eng->txn->retry_delay);
 	}
 	txn_error_free(&e);
+}
+
+/*
+ * The confirm timer: set to the pending commit's deadline (or, after a
+ * revert that failed, to the next attempt), none without a pending
+ * commit.  The deadline is wall-clock seconds: the delay is taken from
+ * the wall clock when set, and a timer that fires early only sets itself
+ * again.
+ */
+void
+control_confirm_arm(struct control *ctl)
+{
+	const struct txn *t = ctl->eng->txn;
+	int64_t at = (t->deadline > t->retry_at ? t->deadline : t->retry_at) *
+	    1000, now;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	timer_set(ctl->confirm, t->pending, at > now ? (uint64_t)(at - now) : 0);
+}
+
+/* A pending commit past its deadline reverts; the timer is set again. */
+void
+control_confirm_run(struct control *ctl)
+{
+	confirm_revert(ctl);
+	control_confirm_arm(ctl);
+}
+
+static void
+confirm_expire(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	control_confirm_run(arg);
+}
+
+/* The timers of waits and of the confirmed commit; the latter fires at
+ * once, to take up a commit restored pending from the state. */
+void
+control_timers_open(struct control *ctl)
+{
+	struct timeval now = { 0, 0 };
+
+	ctl->wait_timer = evtimer_new(ctl->eng->base, waits_expire, ctl);
+	ctl->confirm = evtimer_new(ctl->eng->base, confirm_expire, ctl);
+	evtimer_add(ctl->confirm, &now);
+}
+
+void
+control_timers_close(struct control *ctl)
+{
+	event_free(ctl->wait_timer);
+	event_free(ctl->confirm);
 }
 
 /* `mxlb zone import ZONE [force]`: the zone's config file, as a reload
@@ -724,6 +814,9 @@ control_command(struct client *c, json_t *req)
 			    commands[i].name, c->ctl->eng->zone, c->user);
 			reply_error(c, id, E_STATE, NULL, "%s: %s",
 			    commands[i].name, why);
+		} else if (commands[i].admin) {
+			commands[i].fn(c, req, id);
+			control_confirm_arm(c->ctl);
 		} else
 			commands[i].fn(c, req, id);
 		return;

@@ -294,6 +294,8 @@ client_free(struct client *c)
 	free(c);
 }
 
+static void	control_upkeep(struct control *);
+
 /* A peer, as control_accept takes it (the fuzz harness too). */
 struct client *
 client_attach(struct control *ctl, struct bufferevent *bev, uid_t uid,
@@ -322,6 +324,7 @@ client_attach(struct control *ctl, struct bufferevent *bev, uid_t uid,
 	ctl->nclients++;
 	if (admin)
 		ctl->nadmins++;
+	control_upkeep(ctl);
 	return c;
 }
 
@@ -350,11 +353,17 @@ client_idle(const struct control *ctl, const struct client *c, uint64_t now)
 	    c->nwaits == 0 && now - c->active > ctl->idle_ms;
 }
 
+/*
+ * Two descriptors on /dev/null, kept so that an admin can still connect
+ * when the engine has no descriptor left: closed to accept (one for the
+ * socket, one for the user and group look-ups), then opened again.
+ */
+#define RESERVE_FDS	2
+
 static int	reserve_open(struct control *);
 static void	refuse_flush(struct control *);
 
-/* Frees closing clients outside their callbacks, closes idle ones, and
- * answers waits. */
+/* Frees closing clients outside their callbacks, closes idle ones. */
 static void
 control_timer(evutil_socket_t fd, short what, void *arg)
 {
@@ -388,11 +397,10 @@ control_timer(evutil_socket_t fd, short what, void *arg)
 		}
 	}
 	if (idle > 0)
-		log_warn("control: closed %u client%s idle for %llu s", idle,
+		log_info("control: closed %u client%s idle for %llu s", idle,
 		    idle == 1 ? "" : "s",
 		    (unsigned long long)ctl->idle_ms / 1000);
 	refuse_flush(ctl);
-	control_tick(ctl);
 	(void)reserve_open(ctl);
 	if (ctl->trim) {
 		/* glibc keeps freed heap pages; a burst of big lines would
@@ -400,6 +408,21 @@ control_timer(evutil_socket_t fd, short what, void *arg)
 		malloc_trim(0);
 		ctl->trim = false;
 	}
+	/* Nothing left to look after: an idle engine does not wake up. */
+	if (TAILQ_EMPTY(&ctl->clients) && ctl->refused == 0 &&
+	    ctl->reserve == RESERVE_FDS)
+		evtimer_del(ctl->tick);
+}
+
+/* The upkeep timer runs while there are clients, refusals not logged yet
+ * or reserve descriptors to take back. */
+static void
+control_upkeep(struct control *ctl)
+{
+	struct timeval tv = { 0, 200 * 1000 };
+
+	if (!evtimer_pending(ctl->tick, NULL))
+		evtimer_add(ctl->tick, &tv);
 }
 
 void
@@ -468,6 +491,7 @@ refuse_log(struct control *ctl, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ctl->refusal, sizeof ctl->refusal, fmt, ap);
 	va_end(ap);
+	control_upkeep(ctl);
 	if (ctl->refused_at != 0 && now - ctl->refused_at < 1000) {
 		ctl->refused++;
 		return;
@@ -589,13 +613,6 @@ client_admit(struct control *ctl, evutil_socket_t fd, bool reserved)
 	    cred.gid;
 }
 
-/*
- * Two descriptors on /dev/null, kept so that an admin can still connect
- * when the engine has no descriptor left: closed to accept (one for the
- * socket, one for the user and group look-ups), then opened again.
- */
-#define RESERVE_FDS	2
-
 static int
 reserve_open(struct control *ctl)
 {
@@ -634,7 +651,7 @@ control_pause(struct control *ctl, int err)
 	uint64_t now = now_ms();
 
 	if (now - ctl->paused_at >= 10000) {
-		log_warn("control: cannot accept: %s: trying again every "
+		log_err("control: cannot accept: %s: trying again every "
 		    "250 ms", strerror(err));
 		ctl->paused_at = now;
 	}
@@ -658,6 +675,7 @@ control_accept(evutil_socket_t lfd, short what, void *arg)
 		if (fd == -1 && (errno == EMFILE || errno == ENFILE) &&
 		    ctl->reserve == RESERVE_FDS) {
 			reserve_close(ctl);
+			control_upkeep(ctl);	/* opens them again */
 			reserved = true;
 			fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK |
 			    SOCK_CLOEXEC);
@@ -786,7 +804,6 @@ control_open(struct engine *eng, const char *path, gid_t admin_gid,
     gid_t read_gid, int fd, struct errs *e)
 {
 	struct control *ctl = xcalloc(1, sizeof *ctl);
-	struct timeval tv = { 0, 200 * 1000 };
 
 	ctl->eng = eng;
 	ctl->path = xstrdup(path);
@@ -807,7 +824,8 @@ control_open(struct engine *eng, const char *path, gid_t admin_gid,
 	event_add(ctl->ev, NULL);
 	ctl->retry = evtimer_new(eng->base, control_retry, ctl);
 	ctl->tick = event_new(eng->base, -1, EV_PERSIST, control_timer, ctl);
-	evtimer_add(ctl->tick, &tv);
+	control_upkeep(ctl);
+	control_timers_open(ctl);
 	return ctl;
 }
 
@@ -913,6 +931,7 @@ control_close(struct control *ctl)
 		close(ctl->fd);
 	reserve_close(ctl);
 	event_free(ctl->tick);
+	control_timers_close(ctl);
 	/* Handed over: the path is the new engine's socket. */
 	if (!ctl->handed_over)
 		(void)unlink(ctl->path);

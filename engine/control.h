@@ -63,7 +63,9 @@ struct control {
 	bool			 handed_over;	/* fd closed, path not ours */
 	TAILQ_HEAD(, client)	 clients;
 	TAILQ_HEAD(, waiter)	 waiters;
-	struct event		*tick;
+	struct event		*wait_timer;	/* the earliest wait deadline */
+	struct event		*confirm;	/* the confirmed-commit deadline */
+	struct event		*tick;		/* client upkeep, while needed */
 };
 
 void	reply_ok(struct client *, json_t *, json_t *);
@@ -72,7 +74,10 @@ void	reply_error(struct client *, json_t *, const char *, struct errs *,
 void	control_command(struct client *, json_t *);
 struct client *client_attach(struct control *, struct bufferevent *, uid_t,
 	    pid_t, bool, const char *);
-void	control_tick(struct control *);
+void	control_timers_open(struct control *);
+void	control_timers_close(struct control *);
+void	control_confirm_arm(struct control *);
+void	control_confirm_run(struct control *);
 void	waiter_drop_client(struct control *, struct client *);
 int	client_send_fds(struct client *, json_t *, const int *, size_t);
 void	control_handed_over(struct control *);

@@ -179,15 +179,6 @@ server_retire(struct rt_server *s)
 	server_requeue(s);
 }
 
-static bool
-in_list(struct rt_server *s, struct rt_server **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (v[i] == s)
-			return true;
-	return false;
-}
-
 /* The farm object stays: sessions and counters refer to it. */
 static void
 farm_update(struct engine *eng, struct rt_farm *f, const struct farm *conf)
@@ -205,7 +196,8 @@ farm_update(struct engine *eng, struct rt_farm *f, const struct farm *conf)
 		f->servers[f->nservers++] = server_build(eng, f,
 		    oldconf ? oldconf : f->conf, old, nold, conf->servers[i]);
 	for (size_t i = 0; i < nold; i++) {
-		if (!in_list(old[i], f->servers, f->nservers))
+		if (!set_has(f->servers, f->nservers, sizeof *f->servers,
+		    &old[i], NULL))
 			server_retire(old[i]);
 		rt_server_unref(old[i]);
 	}
@@ -241,10 +233,10 @@ struct plan {
 static void
 plan_add(struct plan *p, struct listener *l, const char *fe)
 {
-	p->ls = xreallocarray(p->ls, p->nls + 1, sizeof *p->ls);
-	p->fe = xreallocarray(p->fe, p->nls + 1, sizeof *p->fe);
-	p->ls[p->nls] = l;
-	p->fe[p->nls++] = fe;
+	size_t n = p->nls;	/* fe runs beside ls */
+
+	*ARRAY_PUSH(p->fe, n) = fe;
+	*ARRAY_PUSH(p->ls, p->nls) = l;
 }
 
 /* Finds or opens every listener of one frontend address. */
@@ -429,6 +421,8 @@ engine_apply(struct engine *eng, struct config *cfg, struct errs *e)
 	free(p);
 	config_free(eng->cfg);
 	eng->cfg = cfg;
+	if (eng->ctl != NULL)
+		control_waits(eng->ctl);	/* a server gone ends its waits */
 	return 0;
 }
 
@@ -456,11 +450,9 @@ admin_remember(struct engine *eng, const char *farm, const char *server,
 	if (i == eng->nadmins) {
 		if (st == ADMIN_READY)
 			return;
-		eng->admins = xreallocarray(eng->admins, eng->nadmins + 1,
-		    sizeof *eng->admins);
-		eng->admins[i].farm = xstrdup(farm);
-		eng->admins[i].server = xstrdup(server);
-		eng->nadmins++;
+		struct admin_entry *a = ARRAY_PUSH(eng->admins, eng->nadmins);
+		a->farm = xstrdup(farm);
+		a->server = xstrdup(server);
 	}
 	eng->admins[i].state = st;
 	if (st == ADMIN_READY) {
@@ -511,7 +503,7 @@ engine_admin(struct engine *eng, const char *farm, const char *server,
 	if (was != st) {
 		if (s != NULL)
 			s->changed = (uint64_t)time(NULL);
-		log_warn("admin farm=%s server=%s state=%s was=%s", farm, server,
+		log_notice("admin farm=%s server=%s state=%s was=%s", farm, server,
 		    admin_names[st], admin_names[was]);
 		engine_event(eng, EV_ADMIN, json_pack("{s:s,s:s,s:s,s:s}",
 		    K_FARM, farm, K_SERVER, server, K_STATE, admin_names[st],

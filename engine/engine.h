@@ -116,6 +116,7 @@ struct control	*control_open(struct engine *, const char *, gid_t, gid_t,
 void		 control_close(struct control *);
 void		 control_set_idle(struct control *, unsigned);
 void		 control_broadcast(struct control *, json_t *);
+void		 control_waits(struct control *);
 
 /* listener.c */
 struct listener	*listener_open(struct engine *, const struct mxaddr *,
@@ -129,6 +130,7 @@ void		 listener_adopt_end(struct engine *);
 void		 session_accept(struct listener *, evutil_socket_t,
 		    const struct sockaddr *, int);
 void		 server_slot_free(struct rt_server *);
+void		 server_release(struct engine *, struct rt_server *);
 void		 server_requeue(struct rt_server *);
 void		 session_shutdown_queued(struct engine *);
 json_t		*session_list(struct engine *, const char *, const char *,
@@ -164,7 +166,11 @@ struct evhttp	*metrics_listen(struct engine *, const char *, struct errs *);
 
 /* log.c */
 void		 log_init(const char *, bool);
+/* Info, buffered: the per-session lines, too many for a write each. */
+void		 log_bulk(const char *, ...) __attribute__((format(printf, 1, 2)));
 void		 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void		 log_notice(const char *, ...) __attribute__((format(printf, 1, 2)));
+void		 log_timer(struct event_base *);
 void		 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void		 log_err(const char *, ...) __attribute__((format(printf, 1, 2)));
 void		 log_flush(void);

@@ -72,12 +72,8 @@ forward_retry(struct session *s)
 	s->sfd = -1;
 	s->srv = NULL;
 	s->state = S_NEW;
-	srv->nsess--;
-	srv->st.cur--;
-	s->tried = xreallocarray(s->tried, s->ntried + 1, sizeof *s->tried);
-	s->tried[s->ntried++] = srv;	/* compared, never dereferenced */
-	server_slot_free(srv);
-	rt_server_unref(srv);
+	*ARRAY_PUSH(s->tried, s->ntried) = srv; /* compared, never dereferenced */
+	server_release(s->eng, srv);
 	/* Redispatch: the client has seen nothing yet. */
 	s->farm->st.redispatch++;
 	session_dispatch(s);
@@ -110,8 +106,7 @@ idle_check(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	/* Re-armed here rather than on every read: far cheaper. */
-	tv.tv_sec = (time_t)((s->last + idle - now) / 1000);
-	tv.tv_usec = (suseconds_t)((s->last + idle - now) % 1000 * 1000);
+	tv = ms_timeval(s->last + idle - now);
 	evtimer_add(&s->timer, &tv);
 }
 
@@ -138,8 +133,7 @@ static void reply_scan(struct session *, const char *, size_t);
 void
 forward_start(struct session *s, const char *greeting, size_t n)
 {
-	long ms = s->fe->conf->idle_timeout;
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct timeval tv = ms_timeval((uint64_t)s->fe->conf->idle_timeout);
 	struct flow *f = &s->down;
 	ssize_t w;
 
@@ -196,8 +190,7 @@ forward_connect(struct session *s, struct rt_server *srv)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	long ms = s->farm->conf->connect_timeout;
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct timeval tv = ms_timeval((uint64_t)s->farm->conf->connect_timeout);
 	int one = 1;
 	char why[SOURCE_ERRLEN];
 
@@ -216,13 +209,10 @@ forward_connect(struct session *s, struct rt_server *srv)
 	if (s->sfd == -1 && (errno == EMFILE || errno == ENFILE)) {
 		/* Our shortage, not the server's: no connect failure to
 		 * charge it, and no other server would do better. */
-		log_warn("socket: %s: refusing the session", strerror(errno));
+		log_err("socket: %s: refusing the session", strerror(errno));
 		s->srv = NULL;
-		srv->nsess--;
-		srv->st.cur--;
 		srv->st.total--;
-		server_slot_free(srv);
-		rt_server_unref(srv);
+		server_release(s->eng, srv);
 		session_refuse(s, REFUSE_FD_LIMIT);
 		return;
 	}

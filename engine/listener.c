@@ -36,7 +36,7 @@ listener_pause(struct listener *l, int err)
 {
 	struct timeval tv = { 0, 250 * 1000 };
 
-	log_warn("accept: %s: pausing for 250 ms", strerror(err));
+	log_err("accept: %s: pausing for 250 ms", strerror(err));
 	event_del(l->ev);
 	evtimer_add(l->retry, &tv);
 }

@@ -1,12 +1,19 @@
 /*
  * Logging: stderr with a timestamp in the foreground, syslog facility mail
  * otherwise (where mail admins already look), also in the foreground with
- * --syslog (the systemd unit: see mxlbd.c).  stderr is block-buffered and
- * flushed by the engine's housekeeping timer: a write per session line
- * would cost more than the forwarding itself.  Warnings and errors may
- * carry text from peers (a commit's comment, a user name): their control
- * characters are written as \xNN, so a log line is one line and cannot
- * drive a terminal.
+ * --syslog (the systemd unit: see mxlbd.c).  stderr is block-buffered:
+ * the session lines (log_bulk) are flushed 100 ms after the first one it
+ * holds, as a write per session line would cost more than the forwarding
+ * itself, and an idle engine has nothing to flush; any other line goes
+ * out at once.  A line may carry text from peers (a commit's
+ * comment, a user name): its control characters are written as \xNN, so
+ * a log line is one line and cannot drive a terminal.
+ *
+ * The level says what happened: info for what runs as it should
+ * (sessions, ready, commits), notice for a change an operator wants to
+ * see (a server's state, a revert), warning for trouble the engine works
+ * around, err for what failed.  On stderr, as in Postfix's logs, a line
+ * above info starts with its level.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -25,6 +32,7 @@
 static bool	log_foreground = true;
 static bool	log_attached = true;	/* stderr still reaches someone */
 static char	log_buf[64 * 1024];
+static struct event *log_flusher;	/* set while stderr holds lines */
 
 void
 log_init(const char *zone, bool foreground)
@@ -70,27 +78,38 @@ log_syslog_missing(void)
 	return strerror(err);
 }
 
-/* The line with every control character as \xNN; NULL if out of memory. */
+/* The line, with every control character as \xNN, into buf or, if it
+ * does not fit, a new string; NULL if out of memory. */
 static char *
-log_escape(const char *fmt, va_list ap)
+log_format(char *buf, size_t size, const char *fmt, va_list ap)
 {
-	char *raw, *out, *o;
+	char *raw = buf, *out, *o;
+	size_t nctl = 0;
+	va_list aq;
+	int n;
 
-	if (vasprintf(&raw, fmt, ap) == -1)
+	va_copy(aq, ap);
+	n = vsnprintf(buf, size, fmt, aq);
+	va_end(aq);
+	if (n < 0 || ((size_t)n >= size && vasprintf(&raw, fmt, ap) == -1))
 		return NULL;
-	if ((out = malloc(strlen(raw) * 4 + 1)) == NULL) {
+	for (const char *p = raw; *p; p++)
+		nctl += (unsigned char)*p < 0x20 || *p == 0x7f;
+	if (nctl == 0)
+		return raw;
+	if ((out = malloc(strlen(raw) + nctl * 3 + 1)) != NULL) {
+		o = out;
+		for (const unsigned char *p = (const unsigned char *)raw; *p;
+		    p++) {
+			if (*p < 0x20 || *p == 0x7f)
+				o += sprintf(o, "\\x%02x", *p);
+			else
+				*o++ = (char)*p;
+		}
+		*o = '\0';
+	}
+	if (raw != buf)
 		free(raw);
-		return NULL;
-	}
-	o = out;
-	for (const unsigned char *p = (const unsigned char *)raw; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			o += sprintf(o, "\\x%02x", *p);
-		else
-			*o++ = (char)*p;
-	}
-	*o = '\0';
-	free(raw);
 	return out;
 }
 
@@ -113,69 +132,82 @@ log_stamp(void)
 	fprintf(stderr, "%s.%03ld ", ts, (long)tv.tv_usec / 1000);
 }
 
-static void
-log_vwrite(int prio, const char *fmt, va_list ap)
+/* syslog carries the priority; on stderr a line above info says it. */
+static const char *
+log_level(int prio)
 {
-	char *line;
-
-	if (prio == LOG_INFO) {
-		/* Per-session lines: no peer text, and too many to copy. */
-		if (!log_foreground) {
-			vsyslog(prio, fmt, ap);
-			return;
-		}
-		log_stamp();
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
-		return;
+	switch (prio) {
+	case LOG_NOTICE:
+		return "notice: ";
+	case LOG_WARNING:
+		return "warning: ";
+	case LOG_INFO:
+		return "";
+	default:
+		return "err: ";
 	}
-	if ((line = log_escape(fmt, ap)) == NULL)
+}
+
+static void
+log_vwrite(int prio, bool bulk, const char *fmt, va_list ap)
+{
+	char buf[1024], *line;
+	struct timeval tv = { 0, 100 * 1000 };
+
+	if ((line = log_format(buf, sizeof buf, fmt, ap)) == NULL)
 		return;
 	if (!log_foreground) {
 		/* Until the engine detaches, start-up errors also go to the
 		 * terminal: whoever started it must see why it did not. */
-		if (log_attached)
+		if (log_attached && !bulk)
 			fprintf(stderr, "mxlbd: %s\n", line);
 		syslog(prio, "%s", line);
 	} else {
 		log_stamp();
-		/* syslog carries the priority; on stderr an error says so. */
-		fprintf(stderr, "%s%s\n", prio <= LOG_ERR ? "err: " : "", line);
+		fprintf(stderr, "%s%s\n", log_level(prio), line);
+		if (!bulk)
+			log_flush();
+		else if (log_flusher != NULL &&
+		    !evtimer_pending(log_flusher, NULL))
+			evtimer_add(log_flusher, &tv);
 	}
-	free(line);
+	if (line != buf)
+		free(line);
 }
 
-void
-log_info(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vwrite(LOG_INFO, fmt, ap);
-	va_end(ap);
+#define LOG_AT(name, prio, bulk)			\
+void							\
+name(const char *fmt, ...)				\
+{							\
+	va_list ap;					\
+							\
+	va_start(ap, fmt);				\
+	log_vwrite(prio, bulk, fmt, ap);		\
+	va_end(ap);					\
 }
+LOG_AT(log_bulk, LOG_INFO, true)
+LOG_AT(log_info, LOG_INFO, false)
+LOG_AT(log_notice, LOG_NOTICE, false)
+LOG_AT(log_warn, LOG_WARNING, false)
+LOG_AT(log_err, LOG_ERR, false)
 
-/* Warnings are rare and urgent: they go out at once. */
-void
-log_warn(const char *fmt, ...)
+static void
+log_flush_timer(evutil_socket_t fd, short what, void *arg)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vwrite(LOG_WARNING, fmt, ap);
-	va_end(ap);
+	(void)fd;
+	(void)what;
+	(void)arg;
 	log_flush();
 }
 
+/* From now on buffered lines are flushed by a timer of base's loop. */
 void
-log_err(const char *fmt, ...)
+log_timer(struct event_base *base)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vwrite(LOG_ERR, fmt, ap);
-	va_end(ap);
-	log_flush();
+	if (log_flusher != NULL)
+		event_free(log_flusher);
+	log_flusher = base != NULL ? evtimer_new(base, log_flush_timer,
+	    NULL) : NULL;
 }
 
 /* After daemon(): stderr is /dev/null from now on. */

@@ -147,8 +147,7 @@ struct samples {
 static void
 add(struct samples *s, struct sample x)
 {
-	s->v = xreallocarray(s->v, s->n + 1, sizeof *s->v);
-	s->v[s->n++] = x;
+	*ARRAY_PUSH(s->v, s->n) = x;
 }
 
 static const char *

@@ -29,7 +29,7 @@ struct mxlbd {
 	struct txn	 txn;
 	struct event	*housekeeping;
 	struct event	*deadline;
-	unsigned	 ticks;
+	uint64_t	 swept;		/* ms: per-source tables last swept */
 	struct evhttp	*http;
 	struct takeover	 to;		/* --takeover: from the old engine */
 	int		 report;	/* --takeover without -f: to the parent */
@@ -177,7 +177,7 @@ stop_begin(struct mxlbd *d, const char *why)
 
 	if (d->eng->stopping)
 		return;
-	log_warn("stop: %s, no new sessions, %llu open", why,
+	log_info("stop: %s, no new sessions, %llu open", why,
 	    (unsigned long long)d->eng->nsessions);
 	d->deadline = evtimer_new(d->eng->base, on_deadline, d);
 	evtimer_add(d->deadline, &tv);
@@ -223,19 +223,23 @@ on_stats(evutil_socket_t sig, short what, void *arg)
 	log_flush();
 }
 
+#define SWEEP_MS	10000	/* per-source entries that count no more go */
+
+/* Once a second under systemd (its status line), else every SWEEP_MS. */
 static void
 on_housekeeping(evutil_socket_t fd, short what, void *arg)
 {
 	struct mxlbd *d = arg;
+	uint64_t now = now_ms();
 
 	(void)fd;
 	(void)what;
-	log_flush();
-	if (++d->ticks % 100 == 0)
+	if (now - d->swept >= SWEEP_MS) {
+		d->swept = now;
 		for (size_t i = 0; i < d->eng->nfes; i++)
-			srctable_sweep(d->eng->fes[i]->sources, now_ms());
-	if (d->ticks % 10 == 0)
-		notify_status(d->eng);
+			srctable_sweep(d->eng->fes[i]->sources, now);
+	}
+	notify_status(d->eng);
 }
 
 /* Sessions need two descriptors each: take all the system allows. */
@@ -602,7 +606,7 @@ run(const struct options *o)
 	struct mxlbd d;
 	struct event_base *base;
 	struct event *sigs[5];
-	struct timeval hk = { 0, 100 * 1000 };
+	struct timeval hk = ms_timeval(notify_enabled() ? 1000 : SWEEP_MS);
 	struct errs e = { NULL, 0 };
 	int rc = 0;
 
@@ -639,13 +643,14 @@ run(const struct options *o)
 		goto out;
 	}
 	if (!o->foreground && !o->takeover && daemon(0, 0) == -1) {
-		log_warn("daemon: %s", strerror(errno));
+		log_err("daemon: %s", strerror(errno));
 		rc = 1;
 		goto out;
 	}
 	if (!o->foreground)
 		log_detach();
 	event_reinit(base);
+	log_timer(base);
 	sigs[0] = evsignal_new(base, SIGTERM, on_stop, &d);
 	sigs[1] = evsignal_new(base, SIGINT, on_stop, &d);
 	sigs[2] = evsignal_new(base, SIGHUP, on_reload, &d);
@@ -655,13 +660,14 @@ run(const struct options *o)
 	for (size_t i = 0; i < 4; i++)
 		evsignal_add(sigs[i], NULL);
 	evtimer_add(sigs[4], &hk);
-	log_warn("ready zone=%s pid=%d version=%s running=%llu hostname=%s",
+	d.swept = now_ms();
+	log_info("ready zone=%s pid=%d version=%s running=%llu hostname=%s",
 	    o->zone, (int)getpid(), MXLB_VERSION,
 	    (unsigned long long)d.txn.running, d.eng->hostname);
 	/* Listeners are bound and the config runs. */
 	notify_ready(d.eng, !o->foreground);
 	event_base_dispatch(base);
-	log_warn("stopped zone=%s", o->zone);
+	log_info("stopped zone=%s", o->zone);
 	for (size_t i = 0; i < nitems(sigs); i++)
 		event_free(sigs[i]);
 	if (d.deadline != NULL)
@@ -686,6 +692,7 @@ out:
 	d.eng->conffile = NULL;
 	engine_free(d.eng);
 	txn_free(&d.txn);
+	log_timer(NULL);
 	event_base_free(base);
 	log_flush();
 	return rc;

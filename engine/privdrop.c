@@ -78,6 +78,6 @@ privdrop(struct engine *eng, const char *rundir, const char *user,
 		errs_add(e, "--user %s: could still become root", user);
 		return -1;
 	}
-	log_warn("running as user=%s uid=%u", user, (unsigned)pw->pw_uid);
+	log_info("running as user=%s uid=%u", user, (unsigned)pw->pw_uid);
 	return 0;
 }

@@ -72,7 +72,7 @@ probe_port(struct engine *eng, const struct rt_server *s)
 static void
 schedule(struct probe *p, long ms)
 {
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct timeval tv = ms_timeval((uint64_t)ms);
 
 	evtimer_add(p->timer, &tv);
 }
@@ -104,8 +104,10 @@ set_state(struct probe *p, enum probe_state st)
 	for (char *c = text; *c != '\0'; c++)
 		if (*c == '"')
 			*c = '\'';
-	log_warn("probe farm=%s server=%s state=%s was=%s check=\"%s\" "
-	    "latency=%u.%03u", s->farm->conf->name, server_name(s->conf),
+	/* A server down is trouble; any other change is news. */
+	(st == PSTATE_DOWN ? log_warn : log_notice)("probe farm=%s "
+	    "server=%s state=%s was=%s check=\"%s\" latency=%u.%03u",
+	    s->farm->conf->name, server_name(s->conf),
 	    pstate_names[st], was, text, s->check_ms / 1000,
 	    s->check_ms % 1000);
 	engine_event(p->eng, EV_PROBE, json_pack("{s:s,s:s,s:s,s:s,s:s,s:i}",

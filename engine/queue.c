@@ -57,8 +57,7 @@ queue_add(struct session *s, struct rt_server *srv)
 	if (++fc->qcur > fc->qmax)
 		fc->qmax = fc->qcur;
 	evtimer_assign(&s->timer, s->eng->base, queue_timeout, s);
-	tv.tv_sec = (time_t)((wait - now) / 1000);
-	tv.tv_usec = (suseconds_t)((wait - now) % 1000 * 1000);
+	tv = ms_timeval(wait - now);
 	evtimer_add(&s->timer, &tv);
 	event_assign(&s->c_rd, s->eng->base, s->cfd, EV_READ | EV_PERSIST,
 	    queue_watch, s);
@@ -98,6 +97,19 @@ server_slot_free(struct rt_server *srv)
 		forward_connect(s, srv);
 		rt_server_unref(srv);
 	}
+}
+
+/* A session let go of srv (it ended, or moves on): its slot goes to the
+ * head of the queue, and the server's last session ends its waits. */
+void
+server_release(struct engine *eng, struct rt_server *srv)
+{
+	srv->nsess--;
+	srv->st.cur--;
+	server_slot_free(srv);
+	if (srv->nsess == 0 && eng->ctl != NULL)
+		control_waits(eng->ctl);
+	rt_server_unref(srv);
 }
 
 /* srv can take no new session: its queue goes back to the balancer. */

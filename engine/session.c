@@ -111,7 +111,7 @@ log_session(const struct session *s, const char *end)
 	    s->connected);
 	log_secs(dur, sizeof dur, s->start, now);
 	source_name(s->farm->conf, src, sizeof src);
-	log_info("session client=%s frontend=%s farm=%s server=%s "
+	log_bulk("session client=%s frontend=%s farm=%s server=%s "
 	    "frontend_addr=%s server_addr=%s source=%s accept=%s queue=%s "
 	    "connect=%s redispatch=%zu transport=%s bytes_in=%llu "
 	    "bytes_out=%llu duration=%s end=%s",
@@ -280,12 +280,8 @@ session_end(struct session *s, const char *why)
 	rt_frontend_unref(s->fe);
 	rt_farm_unref(s->farm);
 	session_free(s);
-	if (srv != NULL) {
-		srv->nsess--;
-		srv->st.cur--;
-		server_slot_free(srv);
-		rt_server_unref(srv);
-	}
+	if (srv != NULL)
+		server_release(eng, srv);
 	if (--eng->nsessions == 0 && eng->stopping)
 		event_base_loopexit(eng->base, NULL);
 }

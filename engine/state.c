@@ -230,6 +230,7 @@ load_admins(struct engine *eng, json_t *arr, struct errs *e)
 	size_t i;
 	json_t *a;
 	const char *farm, *server, *st;
+	struct admin_entry *ad;
 	char words[64];
 	int k;
 
@@ -256,11 +257,10 @@ load_admins(struct engine *eng, json_t *arr, struct errs *e)
 		}
 		if (k == ADMIN_READY)
 			continue;
-		eng->admins = xreallocarray(eng->admins, eng->nadmins + 1,
-		    sizeof *eng->admins);
-		eng->admins[eng->nadmins].farm = xstrdup(farm);
-		eng->admins[eng->nadmins].server = xstrdup(server);
-		eng->admins[eng->nadmins++].state = (enum admin_state)k;
+		ad = ARRAY_PUSH(eng->admins, eng->nadmins);
+		ad->farm = xstrdup(farm);
+		ad->server = xstrdup(server);
+		ad->state = (enum admin_state)k;
 	}
 	return 0;
 }

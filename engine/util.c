@@ -207,18 +207,45 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+void *
+array_insert_(void *v, size_t *n, size_t size, size_t i)
+{
+	char *p = xreallocarray(v, *n + 1, size);
+
+	memmove(p + (i + 1) * size, p + i * size, (*n - i) * size);
+	(*n)++;
+	return p;
+}
+
+struct timeval
+ms_timeval(uint64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000),
+	    (suseconds_t)(ms % 1000 * 1000) };
+
+	return tv;
+}
+
+bool
+set_has(const void *v, size_t n, size_t size, const void *key,
+    bool (*match)(const void *, const void *))
+{
+	const char *p = v;
+
+	for (size_t i = 0; i < n; i++, p += size)
+		if (match != NULL ? match(p, key) : memcmp(p, key, size) == 0)
+			return true;
+	return false;
+}
+
 void
 errs_add(struct errs *e, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		die_oom();
+	*ARRAY_PUSH(e->v, e->n) = xvasprintf(fmt, ap);
 	va_end(ap);
-	e->v = xreallocarray(e->v, e->n + 1, sizeof *e->v);
-	e->v[e->n++] = s;
 }
 
 void

@@ -2,11 +2,28 @@
 #ifndef MXLB_UTIL_H
 #define MXLB_UTIL_H
 
+#include <sys/time.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define nitems(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * The one growable array: v holds n elements; ARRAY_PUSH(v, n) makes room
+ * for one more, counts it and yields its address, as in
+ * `*ARRAY_PUSH(l->v, l->n) = x;`.  v and n are evaluated more than once.
+ */
+#define ARRAY_PUSH(v, n) \
+	((v) = xreallocarray((v), (size_t)(n) + 1, sizeof *(v)), &(v)[(n)++])
+/* The same at index i (size_t n), the elements from i on moved up one. */
+#define ARRAY_INSERT(v, n, i) __extension__ ({				\
+	size_t at_ = (i);						\
+	(v) = array_insert_((v), &(n), sizeof *(v), at_);		\
+	&(v)[at_];							\
+})
+void	*array_insert_(void *, size_t *, size_t, size_t);
 
 void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
@@ -31,6 +48,16 @@ char	*str_escape(const char *src);
 
 /* Monotonic milliseconds, for durations and timers. */
 uint64_t now_ms(void);
+/* Milliseconds as libevent's timers take them. */
+struct timeval ms_timeval(uint64_t ms);
+
+/*
+ * Set membership over an array of n elements of size bytes: true if
+ * match(element, key) holds for one; a NULL match compares the element's
+ * bytes with key's (pointers, integers).
+ */
+bool	 set_has(const void *v, size_t n, size_t size, const void *key,
+	    bool (*match)(const void *elem, const void *key));
 
 /* A list of error messages; validation reports them all, not just the first. */
 struct errs {

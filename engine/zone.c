@@ -84,7 +84,7 @@ zone_restore(struct engine *eng, struct errs *e)
 		config_free(c);
 		return -1;
 	}
-	log_warn("restored zone=%s version=%llu", eng->zone,
+	log_info("restored zone=%s version=%llu", eng->zone,
 	    (unsigned long long)v->number);
 	return 0;
 }
@@ -192,7 +192,7 @@ import_commit(struct engine *eng, struct config *c, bool forced,
 		rc = IMPORT_FAILED;
 	} else {
 		eng->imported = t->running;
-		log_warn("import zone=%s version=%llu from %s (%s)", eng->zone,
+		log_info("import zone=%s version=%llu from %s (%s)", eng->zone,
 		    (unsigned long long)t->running, eng->conffile, why);
 		v = txn_find(t, t->running);
 		engine_event(eng, EV_COMMIT, json_pack("{s:I,s:s,s:s,s:b}",

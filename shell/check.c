@@ -90,8 +90,7 @@ check_zones(struct shell *sh, char ***names, size_t *n)
 	DIR *d;
 
 	for (size_t i = 0; i < sh->nzones; i++) {
-		*names = xreallocarray(*names, *n + 1, sizeof **names);
-		(*names)[(*n)++] = xstrdup(sh->zones[i]->name);
+		*ARRAY_PUSH(*names, *n) = xstrdup(sh->zones[i]->name);
 	}
 	if ((d = opendir(dir)) != NULL) {
 		while ((de = readdir(d)) != NULL) {
@@ -101,9 +100,7 @@ check_zones(struct shell *sh, char ***names, size_t *n)
 				continue;
 			path = xasprintf("%s/%s/state.json", dir, de->d_name);
 			if (stat(path, &st) == 0) {
-				*names = xreallocarray(*names, *n + 1,
-				    sizeof **names);
-				(*names)[(*n)++] = xstrdup(de->d_name);
+				*ARRAY_PUSH(*names, *n) = xstrdup(de->d_name);
 			}
 			free(path);
 		}
@@ -211,8 +208,7 @@ check_main(struct shell *sh, int argc, char **argv)
 	if (optind == argc)
 		check_zones(sh, &names, &nnames);
 	for (int k = optind; k < argc; k++) {
-		names = xreallocarray(names, nnames + 1, sizeof *names);
-		names[nnames++] = xstrdup(argv[k]);
+		*ARRAY_PUSH(names, nnames) = xstrdup(argv[k]);
 	}
 	for (size_t i = 0; i < nnames; i++) {
 		check_zone(sh, names[i], &t, &hung, problems, sizeof problems);

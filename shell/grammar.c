@@ -69,8 +69,7 @@ line_split(const char *line, char ***wordsp, int *np, bool *trailing,
 				w[len++] = *p++;
 		}
 		w[len] = '\0';
-		words = xreallocarray(words, (size_t)n + 1, sizeof *words);
-		words[n++] = w;
+		*ARRAY_PUSH(words, n) = w;
 	}
 	/* A line ending in a space asks about the next word, not this one. */
 	len = strlen(line);
@@ -92,14 +91,15 @@ static void
 cand_add(struct cands *c, const char *word, const char *meta,
     const char *help)
 {
+	struct cand *e;
+
 	for (size_t i = 0; word != NULL && i < c->n; i++)
 		if (c->v[i].word != NULL && strcmp(c->v[i].word, word) == 0)
 			return;
-	c->v = xreallocarray(c->v, c->n + 1, sizeof *c->v);
-	c->v[c->n].word = word ? xstrdup(word) : NULL;
-	c->v[c->n].meta = meta ? xstrdup(meta) : NULL;
-	c->v[c->n].help = xstrdup(help ? help : "");
-	c->n++;
+	e = ARRAY_PUSH(c->v, c->n);
+	e->word = word ? xstrdup(word) : NULL;
+	e->meta = meta ? xstrdup(meta) : NULL;
+	e->help = xstrdup(help ? help : "");
 }
 
 void

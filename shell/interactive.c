@@ -124,9 +124,7 @@ on_complete(EditLine *el, int ch)
 		rc = CC_ERROR;
 	for (size_t i = 0; i < c.n; i++)
 		if (c.v[i].word != NULL) {
-			words_only.v = xreallocarray(words_only.v,
-			    words_only.n + 1, sizeof *words_only.v);
-			words_only.v[words_only.n++] = c.v[i];
+			*ARRAY_PUSH(words_only.v, words_only.n) = c.v[i];
 		}
 	if (words_only.n == 1) {
 		el_insertstr(el, words_only.v[0].word + strlen(partial));

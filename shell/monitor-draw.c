@@ -240,8 +240,7 @@ struct rows {
 static void
 row_add(struct rows *r, struct row row)
 {
-	r->v = xreallocarray(r->v, r->n + 1, sizeof *r->v);
-	r->v[r->n++] = row;
+	*ARRAY_PUSH(r->v, r->n) = row;
 }
 
 static int

@@ -56,8 +56,7 @@ append_fields(char **line, const struct fieldset *fs, const void *obj)
 static void
 push(char ***v, size_t *n, char *line)
 {
-	*v = xreallocarray(*v, *n + 1, sizeof **v);
-	(*v)[(*n)++] = line;
+	*ARRAY_PUSH(*v, *n) = line;
 }
 
 char **

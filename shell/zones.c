@@ -35,8 +35,7 @@ zone_new(struct shell *sh, const char *name)
 	z->sock = zone_sock(sh->rundir, name);
 	z->running = config_new(name);
 	z->cand = config_new(name);
-	sh->zones = xreallocarray(sh->zones, sh->nzones + 1, sizeof *sh->zones);
-	sh->zones[sh->nzones++] = z;
+	*ARRAY_PUSH(sh->zones, sh->nzones) = z;
 	return z;
 }
 
@@ -226,8 +225,7 @@ shell_pending(const struct shell *sh)
 void
 zone_record(struct zone *z, const char *line)
 {
-	z->edits = xreallocarray(z->edits, z->nedits + 1, sizeof *z->edits);
-	z->edits[z->nedits++] = xstrdup(line);
+	*ARRAY_PUSH(z->edits, z->nedits) = xstrdup(line);
 }
 
 /* Applied or discarded: nothing left for `update` to replay. */

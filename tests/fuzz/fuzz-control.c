@@ -106,6 +106,32 @@ log_info(const char *fmt, ...)
 }
 
 void
+log_bulk(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_discard(fmt, ap);
+	va_end(ap);
+}
+
+void
+log_notice(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_discard(fmt, ap);
+	va_end(ap);
+}
+
+void
+log_timer(struct event_base *base)
+{
+	(void)base;
+}
+
+void
 log_warn(const char *fmt, ...)
 {
 	va_list ap;
@@ -242,6 +268,8 @@ run_start(struct run *r, unsigned flags)
 	r->ctl->admin_gid = r->ctl->read_gid = (gid_t)-1;
 	TAILQ_INIT(&r->ctl->clients);
 	TAILQ_INIT(&r->ctl->waiters);
+	r->ctl->tick = event_new(r->base, -1, EV_PERSIST, control_timer, r->ctl);
+	control_timers_open(r->ctl);
 	r->eng->ctl = r->ctl;
 
 	/* One peer, as control_accept takes it. */
@@ -433,8 +461,11 @@ run_end(struct run *r, const uint8_t *in, size_t inlen)
 	TAILQ_FOREACH(w, &r->ctl->waiters, entry)
 		if (w->deadline != 0)
 			w->deadline = 1;
+	control_confirm_run(r->ctl);
+	control_waits(r->ctl);
 	control_timer(-1, 0, r->ctl);
 	servers_set_busy(r->eng, false);
+	control_waits(r->ctl);
 	control_timer(-1, 0, r->ctl);
 	loop(r, 1);
 
@@ -451,6 +482,8 @@ run_end(struct run *r, const uint8_t *in, size_t inlen)
 		client_free(c);
 	bufferevent_free(r->peer);
 	r->eng->ctl = NULL;
+	event_free(r->ctl->tick);
+	control_timers_close(r->ctl);
 	free(r->ctl);
 	engine_free(r->eng);
 	txn_free(&r->txn);

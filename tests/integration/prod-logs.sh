@@ -19,10 +19,13 @@
 #  5. A private /dev/log (a datagram receiver made by the test, removed at
 #     exit; skipped when the machine has a /dev/log of its own): -f
 #     --syslog sends every line there with PRI mail*8+severity (info for
-#     sessions, warning for ready/stop, err for a refused reload), the tag
+#     sessions, ready and stop, err for a refused reload), the tag
 #     mxlbd-ZONE[PID], and no timestamp of the engine's own in the message;
 #     nothing is doubled on stderr; fail2ban-regex on those lines, as a
 #     syslog daemon writes them to mail.log, finds the same refusals.
+#  6. On stderr the level says what happened, as in Postfix's logs: routine
+#     lines (ready, sessions, a commit) have none, a server's admin state
+#     change starts "notice: ", a refused commit "err: ".
 . "$(dirname "$0")/../lib.sh"
 
 command -v fail2ban-regex >/dev/null || die "fail2ban-regex is not installed (share/install-deps)"
@@ -201,7 +204,22 @@ check_eq "fail2ban-regex on the stderr log: the source-maxconn and source-rate c
 	"$(printf '%s\n' 127.0.0.2 127.0.0.5 ::1 | sort)" "$(f2b_ips "$ENGINE_LOG")"
 check_eq "... and none of the other lines (no-server, normal ends)" 3 "$(f2b_matched "$ENGINE_LOG")"
 check "plain -f: no warning about syslog" eval '! log_has "$ENGINE_LOG" "syslog"'
+
+# --- 6. the level on stderr -------------------------------------------------
+TS='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} '
+CTL="$T_PY $T_PEERS/ctl.py"
+LSOCK=$MXLB_RUNDIR/lg.sock
+check "ready: info, no level" log_has "$ENGINE_LOG" "${TS}ready zone=lg "
+check "a session: info, no level" log_has "$ENGINE_LOG" "${TS}session client="
+$CTL "$LSOCK" '{"id":1,"cmd":"admin","farm":"q","server":"s1","state":"drain"}' >/dev/null
+check "a server drained: notice" wait_log "$ENGINE_LOG" "${TS}notice: admin farm=q server=s1 state=drain was=ready$" 3
+$CTL "$LSOCK" '{"id":2,"cmd":"admin","farm":"q","server":"s1","state":"ready"}' >/dev/null
+$CTL "$LSOCK" '{"id":3,"cmd":"commit","base":99,"config":{}}' >/dev/null
+check "a refused commit: err" wait_log "$ENGINE_LOG" "${TS}err: commit refused zone=lg " 3
+$CTL "$LSOCK" "{\"id\":4,\"cmd\":\"commit\",\"base\":1,\"config\":$(cat "$T_DIR/lg.json")}" >/dev/null
+check "a commit: info, no level" wait_log "$ENGINE_LOG" "${TS}commit zone=lg version=2 " 3
 stop_pid "$ENGINE_PID"
+check "stopped: info, no level" wait_log "$ENGINE_LOG" "${TS}stopped zone=lg$" 3
 
 # --- 4. no /dev/log: the warning before detaching ---------------------------
 
@@ -242,8 +260,8 @@ cp "$T_DIR/lg.json" "$T_DIR/lg2.json"
 spawn sys "$MXLBD" -z lg -c "$T_DIR/lg2.json" -f --syslog --hostname "$HOST"
 SPID=$SPAWNED_PID
 STAMP='[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2}'
-check "ready: PRI 20 (mail.warning), tag mxlbd-lg[$SPID]" \
-	wait_log "$S" "^<20>$STAMP mxlbd-lg\[$SPID\]: ready zone=lg " 10
+check "ready: PRI 22 (mail.info), tag mxlbd-lg[$SPID]" \
+	wait_log "$S" "^<22>$STAMP mxlbd-lg\[$SPID\]: ready zone=lg " 10
 check "a plain session" quit_session "$FE"
 check "the session line: PRI 22 (mail.info), the tag, the message as on stderr" \
 	wait_log "$S" "^<22>$STAMP mxlbd-lg\[$SPID\]: session client=127\.0\.0\.1:[0-9]+ frontend=in farm=q server=s1 frontend_addr=.* end=closed$" 3
@@ -260,7 +278,7 @@ kill -HUP "$SPID"
 check "a refused reload: PRI 19 (mail.err)" \
 	wait_log "$S" "^<19>$STAMP mxlbd-lg\[$SPID\]: reload: .*lg2\.json (refused|not imported)" 3
 kill -TERM "$SPID"
-check "stop: PRI 20 (mail.warning)" wait_log "$S" "^<20>$STAMP mxlbd-lg\[$SPID\]: stopped zone=lg" 5
+check "stop: PRI 22 (mail.info)" wait_log "$S" "^<22>$STAMP mxlbd-lg\[$SPID\]: stopped zone=lg" 5
 wait_until 5 t_gone "$SPID"
 
 # (Other programs of this machine may log here meanwhile: only the

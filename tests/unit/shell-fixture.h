@@ -66,8 +66,7 @@ fixture_zone(struct shell *sh, struct config *running)
 	z->base = 1;
 	z->running = running;
 	z->cand = config_dup(running);
-	sh->zones = xreallocarray(sh->zones, sh->nzones + 1, sizeof *sh->zones);
-	sh->zones[sh->nzones++] = z;
+	*ARRAY_PUSH(sh->zones, sh->nzones) = z;
 }
 
 static struct shell *
