@@ -402,7 +402,10 @@ conffile_set(struct engine *eng, const char *path, const char *dir,
 	free(eng->conffile);
 	eng->conffile_named = named;
 	if (path != NULL) {
-		eng->conffile = xstrdup(path);
+		/* Absolute: a reload, or a takeover by an engine started
+		 * elsewhere, reads the same file. */
+		char *abs = path[0] == '/' ? NULL : realpath(path, NULL);
+		eng->conffile = abs != NULL ? abs : xstrdup(path);
 		return;
 	}
 	confdir = zone_confdir(dir);

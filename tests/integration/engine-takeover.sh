@@ -117,9 +117,8 @@ check_eq "the metrics port (--metrics) passed over too: it answers" 200 \
 	"$("$T_PY" -c 'import sys, urllib.request; print(urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).status)' "$MP" 2>&1 | tail -1)"
 check_eq "the version carries over (mxlb show zones)" "$VERSION" "$(zone_version)"
 check_eq "the drain carries over (mxlb show servers)" drain "$(admin_of s2)"
-check "the new engine runs the version the old one ran (the file, older than the commit, not imported over it)" \
-	eval 'wait_log "$T_DIR/engine2.log" " ready zone=$ZONE .*running=$VERSION( |$)" 5 &&
-	      wait_log "$T_DIR/engine2.log" "err: reload: .* not imported: zone $ZONE runs version $VERSION, committed after" 5'
+check "the new engine runs the version the old one ran (a file older than the commit is not imported over it)" \
+	wait_log "$T_DIR/engine2.log" " ready zone=$ZONE .*running=$VERSION( |$)" 5
 
 touch "$T_DIR/holdgo"
 wait_log "$T_DIR/hold.log" '"id":2' 5
