@@ -10,15 +10,13 @@
 CC      ?= cc
 PKGS     = libevent jansson
 CFLAGS  ?= -O2 -g
-# The same with gcc and clang (make CC=clang).
-WARN     = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
-           -Wstrict-prototypes -Wpointer-arith -Wvla -Wwrite-strings \
-           -Wcast-qual -Wmissing-declarations -Wsign-compare -Werror
 # Fortified whenever optimised: glibc's checks need the optimiser, and
 # without it (-O0, or no -O at all) glibc ignores the flag or, in older
 # versions, warns, which -Werror makes fatal.  The sanitizer pass goes
 # without: ASan checks every access itself.
-FORTIFY  = $(if $(SAN_BUILD),,$(if $(filter-out -O0,$(filter -O%,$(CFLAGS))),-D_FORTIFY_SOURCE=2))
+# The last -O is the one the compiler takes.
+OPT      = $(filter-out -O0,$(lastword $(filter -O%,$(CFLAGS))))
+FORTIFY  = $(if $(SAN_BUILD),,$(if $(OPT),-D_FORTIFY_SOURCE=2))
 # += so a packager's CPPFLAGS (dpkg-buildflags: _FORTIFY_SOURCE) are kept;
 # every optimised build fortifies, so what the package's build would refuse
 # (an ignored chdir or write) fails here first.
@@ -30,10 +28,12 @@ CPPFLAGS += -std=gnu11 -D_GNU_SOURCE $(FORTIFY) -DMXLB_VERSION='"$(VERSION)"' -I
 PKG_CFLAGS   := $(shell pkg-config --cflags $(PKGS) libedit ncursesw)
 LIBS         := $(shell pkg-config --libs $(PKGS)) -lm
 SHELL_LIBS   := $(shell pkg-config --libs libedit ncursesw)
-CMOCKA_LIBS  := $(shell pkg-config --libs cmocka)
+# Only the units need cmocka: a build without it (nocheck) stays quiet.
+CMOCKA_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 B        = build
 
-# The source lists and the version, shared with tests/fuzz/fuzz.mk.
+# The source lists, the version and WARN (errors with gcc and clang alike),
+# shared with tests/fuzz/fuzz.mk.
 include sources.mk
 UNIT_SRCS   = $(wildcard tests/unit/test-*.c)
 
@@ -67,12 +67,14 @@ $(B)/mxlb: $(B)/shell/mxlb.o $(B)/libmxlbsh.a $(B)/libmxlb.a
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(SHELL_LIBS)
 
-# Its dependencies in tests/.deps, out of the way of tests/test-*.
+# Its dependencies in tests/.deps, out of the way of tests/test-*; the
+# headers they add to $^ are not the compiler's input.
 $(B)/tests/%: tests/unit/%.c $(B)/libmxlbsh.a $(B)/libmxlb.a
 	@mkdir -p $(dir $@).deps
 	$(if $(Q),@echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -MF $(dir $@).deps/$(notdir $@).d -MT $@ -o $@ $^ $(LIBS) \
-	    $(CMOCKA_LIBS) $(SHELL_LIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -MT $@ \
+	    -MF $(dir $@).deps/$(notdir $@).d -o $@ $(filter %.c %.a,$^) \
+	    $(LIBS) $(CMOCKA_LIBS) $(SHELL_LIBS)
 
 # The man page's reference comes from the shell's grammar: it cannot drift.
 $(B)/mxlb.1: share/man/mxlb.1.in $(B)/mxlb
@@ -178,7 +180,7 @@ SAN_SUITES = test-config test-balance test-proxy test-commit test-grammar test-t
 	test-agent engine-agent engine-slowstart
 
 sanitize:
-	@$(SANITIZE) build-asan/mxlbd build-asan/mxlb units
+	@+$(SANITIZE) build-asan/mxlbd build-asan/mxlb units
 
 # The programs and the units built by clang too, in build-clang, with the
 # same warnings as errors; make test runs those units as well.
