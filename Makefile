@@ -10,19 +10,30 @@
 CC      ?= cc
 PKGS     = libevent jansson
 CFLAGS  ?= -O2 -g
-WARN     = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
-           -Wstrict-prototypes -Wpointer-arith -Wvla -Werror
+# Fortified whenever optimised: glibc's checks need the optimiser, and
+# without it (-O0, or no -O at all) glibc ignores the flag or, in older
+# versions, warns, which -Werror makes fatal.  The sanitizer pass goes
+# without: ASan checks every access itself.
+# The last -O is the one the compiler takes.
+OPT      = $(filter-out -O0,$(lastword $(filter -O%,$(CFLAGS))))
+FORTIFY  = $(if $(SAN_BUILD),,$(if $(OPT),-D_FORTIFY_SOURCE=2))
 # += so a packager's CPPFLAGS (dpkg-buildflags: _FORTIFY_SOURCE) are kept;
-# every build fortifies, so what the package's build would refuse (an
-# ignored chdir or write) fails here first.
+# every optimised build fortifies, so what the package's build would refuse
+# (an ignored chdir or write) fails here first.
 # VERSION (sources.mk) is the one definition of the version: the programs get it
 # as MXLB_VERSION.
-CPPFLAGS += -std=gnu11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -DMXLB_VERSION='"$(VERSION)"' -Iengine -Ishell \
-            $(shell pkg-config --cflags $(PKGS) libedit ncursesw)
-LIBS     = $(shell pkg-config --libs $(PKGS)) -lm
+# pkg-config is asked once per make (:=), not once per use.
+CPPFLAGS += -std=gnu11 -D_GNU_SOURCE $(FORTIFY) -DMXLB_VERSION='"$(VERSION)"' -Iengine -Ishell \
+            $(PKG_CFLAGS)
+PKG_CFLAGS   := $(shell pkg-config --cflags $(PKGS) libedit ncursesw)
+LIBS         := $(shell pkg-config --libs $(PKGS)) -lm
+SHELL_LIBS   := $(shell pkg-config --libs libedit ncursesw)
+# Only the units need cmocka: a build without it (nocheck) stays quiet.
+CMOCKA_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 B        = build
 
-# The source lists and the version, shared with tests/fuzz/fuzz.mk.
+# The source lists, the version and WARN (errors with gcc and clang alike),
+# shared with tests/fuzz/fuzz.mk.
 include sources.mk
 UNIT_SRCS   = $(wildcard tests/unit/test-*.c)
 
@@ -54,13 +65,16 @@ $(B)/libmxlbsh.a: $(SHELL_OBJS)
 
 $(B)/mxlb: $(B)/shell/mxlb.o $(B)/libmxlbsh.a $(B)/libmxlb.a
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs libedit ncursesw)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(SHELL_LIBS)
 
+# Its dependencies in tests/.deps, out of the way of tests/test-*; the
+# headers they add to $^ are not the compiler's input.
 $(B)/tests/%: tests/unit/%.c $(B)/libmxlbsh.a $(B)/libmxlb.a
-	@mkdir -p $(dir $@)
+	@mkdir -p $(dir $@).deps
 	$(if $(Q),@echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $^ $(LIBS) \
-	    $(shell pkg-config --libs cmocka libedit ncursesw)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -MT $@ \
+	    -MF $(dir $@).deps/$(notdir $@).d -o $@ $(filter %.c %.a,$^) \
+	    $(LIBS) $(CMOCKA_LIBS) $(SHELL_LIBS)
 
 # The man page's reference comes from the shell's grammar: it cannot drift.
 $(B)/mxlb.1: share/man/mxlb.1.in $(B)/mxlb
@@ -154,10 +168,10 @@ units: $(UNIT_BINS)
 
 .PHONY: sanitize
 
-# Second pass: units and the engine suites under ASan and UBSan, in their
-# own build directory; any report fails.
+# Second pass: units and the engine suites under ASan and UBSan, built by
+# clang in their own build directory; any report fails.
 SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all
-SANITIZE = $(MAKE) --no-print-directory B=build-asan \
+SANITIZE = $(MAKE) --no-print-directory B=build-asan CC=clang SAN_BUILD=1 \
 	CFLAGS="-O1 -g -fno-omit-frame-pointer $(SAN)" LDFLAGS="$(SAN)"
 SAN_SUITES = test-config test-balance test-proxy test-commit test-grammar test-tables test-man \
 	test-monitor engine-split engine-hostile engine-unavailable \
@@ -166,11 +180,19 @@ SAN_SUITES = test-config test-balance test-proxy test-commit test-grammar test-t
 	test-agent engine-agent engine-slowstart
 
 sanitize:
-	@$(SANITIZE) build-asan/mxlbd build-asan/mxlb units
+	@+$(SANITIZE) build-asan/mxlbd build-asan/mxlb units
+
+# The programs and the units built by clang too, in build-clang, with the
+# same warnings as errors; make test runs those units as well.
+units-clang:
+	@$(MAKE) --no-print-directory B=build-clang CC=clang all units
+	@set -e; for t in build-clang/tests/test-*; do echo "=== $$t"; $$t; done
 
 test: deps
 	@$(MAKE) --no-print-directory all units
 	@tests/run
+	@echo "=== units built by clang"
+	@$(MAKE) --no-print-directory units-clang
 	@echo "=== fuzz regressions (every input kept in tests/fuzz)"
 	@tests/fuzz/regress
 	@$(MAKE) --no-print-directory sanitize
@@ -200,5 +222,5 @@ run: deps
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps units test bench run clean man install uninstall fuzz deb schema
+.PHONY: all deps units units-clang test bench run clean man install uninstall fuzz deb schema
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

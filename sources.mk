@@ -1,7 +1,13 @@
-# What the programs are made of, and their version: the one list of each,
-# included by the Makefile and by tests/fuzz/fuzz.mk.
+# What the programs are made of, their version and the warnings they are
+# built with: the one list of each, included by the Makefile and by
+# tests/fuzz/fuzz.mk.
 
 VERSION     = 0.1.0
+
+# Errors with gcc and clang alike.
+WARN        = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
+              -Wstrict-prototypes -Wpointer-arith -Wvla -Wwrite-strings \
+              -Wcast-qual -Wmissing-declarations -Wsign-compare -Werror
 
 # The model: linked by the engine, the shell and the unit tests.
 MODEL_SRCS  = engine/field.c engine/addr.c engine/config.c engine/config-validate.c \

@@ -337,9 +337,9 @@ stick_get(struct rt_farm *f, const struct mxaddr *a, uint64_t now)
 }
 
 static bool
-stick_expired(void *e, void *now)
+stick_expired(void *e, const void *now)
 {
-	return ((struct stick_entry *)e)->expire <= *(uint64_t *)now;
+	return ((struct stick_entry *)e)->expire <= *(const uint64_t *)now;
 }
 
 static void
@@ -366,7 +366,7 @@ stick_put(struct rt_farm *f, const struct mxaddr *a, struct rt_server *s,
 }
 
 static bool
-stick_of(void *e, void *srv)
+stick_of(void *e, const void *srv)
 {
 	return ((struct stick_entry *)e)->srv == srv;
 }
@@ -376,7 +376,7 @@ void
 stick_forget(struct rt_farm *f, const struct rt_server *s)
 {
 	if (f->stick != NULL)
-		(void)htable_expire(&f->stick->t, stick_of, (void *)s);
+		(void)htable_expire(&f->stick->t, stick_of, s);
 }
 
 void

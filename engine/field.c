@@ -12,6 +12,7 @@
 #include "util.h"
 
 #define SETBITS(obj)	(*(uint64_t *)(obj))
+#define SETBITS_OF(obj)	(*(const uint64_t *)(obj))
 
 const struct field *
 fieldset_find(const struct fieldset *fs, const char *key)
@@ -31,7 +32,7 @@ field_index(const struct fieldset *fs, const struct field *f)
 bool
 field_isset(const struct fieldset *fs, const void *obj, const struct field *f)
 {
-	return (SETBITS(obj) >> field_index(fs, f)) & 1;
+	return (SETBITS_OF(obj) >> field_index(fs, f)) & 1;
 }
 
 bool
@@ -162,7 +163,7 @@ object_free(const struct fieldset *fs, void *obj)
 static void
 value_copy(const struct field *f, void *dst, const void *src)
 {
-	const void *s = FIELD_PTR(src, f);
+	const void *s = FIELD_CPTR(src, f);
 	void *d = FIELD_PTR(dst, f);
 	size_t n;
 
@@ -218,7 +219,7 @@ object_dup(const struct fieldset *fs, const void *src)
 {
 	void *obj = xcalloc(1, fs->size);
 
-	SETBITS(obj) = SETBITS(src);
+	SETBITS(obj) = SETBITS_OF(src);
 	for (size_t i = 0; i < fs->n; i++)
 		value_copy(&fs->f[i], obj, src);
 	return obj;
@@ -227,7 +228,7 @@ object_dup(const struct fieldset *fs, const void *src)
 bool
 object_equal(const struct fieldset *fs, const void *a, const void *b)
 {
-	if (SETBITS(a) != SETBITS(b))
+	if (SETBITS_OF(a) != SETBITS_OF(b))
 		return false;
 	for (size_t i = 0; i < fs->n; i++)
 		if (!field_equal(&fs->f[i], a, b))
@@ -248,7 +249,7 @@ str_equal(const char *a, const char *b)
 bool
 field_equal(const struct field *f, const void *a, const void *b)
 {
-	const void *x = FIELD_PTR(a, f), *y = FIELD_PTR(b, f);
+	const void *x = FIELD_CPTR(a, f), *y = FIELD_CPTR(b, f);
 	size_t n;
 
 	switch (f->type) {
@@ -531,7 +532,7 @@ list_format(const struct field *f, const void *p)
 char *
 field_format(const struct field *f, const void *obj)
 {
-	const void *p = FIELD_PTR(obj, f);
+	const void *p = FIELD_CPTR(obj, f);
 	char buf[ADDR_STRLEN];
 
 	switch (f->type) {
@@ -580,7 +581,7 @@ list_to_json(const struct field *f, const void *obj)
 json_t *
 field_to_json(const struct field *f, const void *obj)
 {
-	const long *v = (const long *)FIELD_PTR(obj, f);
+	const long *v = (const long *)FIELD_CPTR(obj, f);
 	char *s;
 	json_t *j;
 

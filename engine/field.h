@@ -103,7 +103,9 @@ bool	 name_valid(const char *);
 })
 #define FIELD_ISSET(fs, obj, key)	field_isset((fs), (obj), FIELD((fs), (key)))
 
-/* Typed access for the engine: the storage of a field at its offset. */
+/* Typed access for the engine: the storage of a field at its offset;
+ * FIELD_CPTR for reading a const object. */
 #define FIELD_PTR(obj, f)	((char *)(obj) + (f)->off)
+#define FIELD_CPTR(obj, f)	((const char *)(obj) + (f)->off)
 
 #endif

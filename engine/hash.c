@@ -37,7 +37,7 @@ htable_init(struct htable *t, size_t size, size_t max)
 }
 
 static bool
-all_dead(void *e, void *arg)
+all_dead(void *e, const void *arg)
 {
 	(void)e;
 	(void)arg;
@@ -125,7 +125,8 @@ htable_remove(struct htable *t, void *entry)
 }
 
 size_t
-htable_expire(struct htable *t, bool (*dead)(void *, void *), void *arg)
+htable_expire(struct htable *t, bool (*dead)(void *, const void *),
+    const void *arg)
 {
 	size_t gone = 0;
 

@@ -34,8 +34,8 @@ void	*htable_find(const struct htable *, const struct mxaddr *);
 void	*htable_add(struct htable *, const struct mxaddr *);
 void	 htable_remove(struct htable *, void *);
 /* Frees the entries dead(entry, arg) says are over; returns how many. */
-size_t	 htable_expire(struct htable *, bool (*dead)(void *, void *),
-	    void *arg);
+size_t	 htable_expire(struct htable *, bool (*dead)(void *, const void *),
+	    const void *arg);
 
 /* FNV-1a with a final mix, so close inputs land far apart. */
 uint64_t hash_bytes(const void *, size_t, uint64_t seed);

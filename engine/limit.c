@@ -100,11 +100,11 @@ srctable_release(struct srctable *t, const struct mxaddr *a)
 }
 
 static bool
-src_idle(void *entry, void *now)
+src_idle(void *entry, const void *now)
 {
 	struct src *e = entry;
 
-	src_roll(e, *(uint64_t *)now);
+	src_roll(e, *(const uint64_t *)now);
 	return e->conns == 0 && e->cur == 0 && e->prev == 0;
 }
 

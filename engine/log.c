@@ -80,6 +80,9 @@ log_syslog_missing(void)
 
 /* The line, with every control character as \xNN, into buf or, if it
  * does not fit, a new string; NULL if out of memory. */
+static char *log_format(char *, size_t, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
 static char *
 log_format(char *buf, size_t size, const char *fmt, va_list ap)
 {
@@ -147,6 +150,9 @@ log_level(int prio)
 		return "err: ";
 	}
 }
+
+static void log_vwrite(int, bool, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
 
 static void
 log_vwrite(int prio, bool bulk, const char *fmt, va_list ap)

@@ -29,7 +29,10 @@ bprintf(struct buf *b, const char *fmt, ...)
 
 	for (;;) {
 		va_start(ap, fmt);
-		n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+		/* Before the first allocation s is NULL and cap 0: vsnprintf
+		 * only measures (NULL + 0 is undefined, clang's UBSan says). */
+		n = vsnprintf(b->s == NULL ? NULL : b->s + b->len,
+		    b->cap - b->len, fmt, ap);
 		va_end(ap);
 		if (n >= 0 && (size_t)n < b->cap - b->len) {
 			b->len += (size_t)n;

@@ -13,7 +13,7 @@ static const char *const add_required[] = { "zone", "bind", "farm", NULL };
 
 /* The farm in the same zone, and no address and port twice. */
 static int
-frontend_check(struct shell *sh, struct zone *z, const struct frontend *fe,
+frontend_check(struct shell *sh, struct zone *z, struct frontend *fe,
     const struct frontend *self)
 {
 	struct config tmp = *z->cand;
@@ -39,7 +39,7 @@ frontend_check(struct shell *sh, struct zone *z, const struct frontend *fe,
 			continue;
 		/* The engine's own check, on this pair. */
 		v[0] = z->cand->frontends[i];
-		v[1] = (struct frontend *)fe;
+		v[1] = fe;
 		tmp.frontends = v;
 		tmp.nfrontends = 2;
 		tmp.nfarms = 0;

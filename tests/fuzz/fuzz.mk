@@ -1,5 +1,6 @@
 # The fuzz harnesses, built by tests/fuzz/run and tests/fuzz/regress (not by
-# the top Makefile, which builds with -Werror and the system compiler):
+# the top Makefile: they need clang, libFuzzer and the sanitizers), with the
+# programs' warnings (WARN, sources.mk):
 #
 #   make -f tests/fuzz/fuzz.mk MODE=fuzz      libFuzzer binaries
 #   make -f tests/fuzz/fuzz.mk MODE=regress   same harnesses, driver.c main
@@ -18,12 +19,14 @@ SAN_regress = -fsanitize=address,undefined
 SAN_cov     = -fprofile-instr-generate -fcoverage-mapping
 CFLAGS   = -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all \
            $(SAN_$(MODE))
-WARN     = -Wall -Wextra -Wformat=2 -Wshadow -Wno-unused-parameter
 CPPFLAGS = -std=gnu11 -D_GNU_SOURCE -DMXLB_VERSION='"$(VERSION)"' \
            -Iengine -Ishell -Itests/fuzz \
-           $(shell pkg-config --cflags $(PKGS))
-LIBS     = $(shell pkg-config --libs $(PKGS)) -lm
+           $(PKG_CFLAGS)
+# pkg-config once per make.
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+LIBS     := $(shell pkg-config --libs $(PKGS)) -lm
 
+# WARN too: the harnesses are held to the programs' warnings.
 include sources.mk
 MODEL    = $(MODEL_SRCS)
 # The engine without main(), logging (the harness discards it) and

@@ -768,7 +768,7 @@ duration_ms(const char *key, const char *text)
 	long v;
 
 	set_ok(&farm_fields, f, key, text);
-	v = *(long *)FIELD_PTR(f, fd);
+	v = *(const long *)FIELD_CPTR(f, fd);
 	farm_free(f);
 	return v;
 }

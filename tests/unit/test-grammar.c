@@ -698,7 +698,10 @@ test_path_help(void **state)
 
 	for (size_t i = 0; cmd_table[i] != NULL; i++) {
 		const struct cmd_entry *c = cmd_table[i];
-		char **words = (char **)c->words;
+		/* Words as line_split makes them: the shell's own copies. */
+		char *words[3] = { NULL, NULL, NULL };
+		for (int d = 0; d < 3 && c->words[d] != NULL; d++)
+			assert_non_null(words[d] = strdup(c->words[d]));
 		for (int d = 0; d < 3 && c->words[d] != NULL; d++) {
 			struct cands cs = { NULL, 0 };
 			const struct cand *k;
@@ -718,6 +721,8 @@ test_path_help(void **state)
 				    path_of(c), k->help);
 			cands_free(&cs);
 		}
+		for (int d = 0; d < 3; d++)
+			free(words[d]);
 	}
 }
 
@@ -738,16 +743,18 @@ sample_arg(enum argtype t)
 	}
 }
 
-/* The words of a command up to its options: path and arguments. */
+/* The words of a command up to its options, path and arguments, as
+ * line_split makes them: the shell's own copies. */
 static int
 cmd_prefix(const struct cmd_entry *c, char **words)
 {
 	int n = 0;
 
 	for (int d = 0; d < 3 && c->words[d] != NULL; d++)
-		words[n++] = (char *)c->words[d];
+		assert_non_null(words[n++] = strdup(c->words[d]));
 	for (int a = 0; a < CMD_ARGS_MAX && c->args[a].type; a++)
-		words[n++] = (char *)sample_arg(c->args[a].type);
+		assert_non_null(words[n++] =
+		    strdup(sample_arg(c->args[a].type)));
 	return n;
 }
 
@@ -805,14 +812,16 @@ test_attr_help(void **state)
 					fail_msg("%s: ? lacks option %s: %s",
 					    path_of(c), o->kw, cands_list(&cs));
 			cands_free(&cs);
-			continue;
+		} else {
+			expect_fields(sh, c, words, n, false);
+			checked++;
+			if (c->flags & CMD_ATTR_NO) {
+				assert_non_null(words[n++] = strdup("no"));
+				expect_fields(sh, c, words, n, true);
+			}
 		}
-		expect_fields(sh, c, words, n, false);
-		checked++;
-		if (c->flags & CMD_ATTR_NO) {
-			words[n] = "no";
-			expect_fields(sh, c, words, n + 1, true);
-		}
+		while (n > 0)
+			free(words[--n]);
 	}
 	/* farm add/set, server add/set, frontend add/set */
 	assert_int_equal(checked, 6);

@@ -168,7 +168,7 @@ test_hash_basic(void **state)
 }
 
 static bool
-is_odd(void *e, void *arg)
+is_odd(void *e, const void *arg)
 {
 	(void)arg;
 	return ((struct entry *)e)->value % 2 == 1;
