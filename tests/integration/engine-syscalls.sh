@@ -6,7 +6,8 @@
 # re-registration between the handshake and the relay), no
 # getsockopt(SO_ERROR), no shutdown, no read that returns EAGAIN.  A
 # refused server is still found out at once (the session goes to the other
-# one).  Skipped when strace is not installed (share/install-deps has it).
+# one), and a connect that never completes is caught by connect-timeout.
+# Skipped when strace is not installed (share/install-deps has it).
 . "$(dirname "$0")/../lib.sh"
 
 if ! command -v strace >/dev/null; then
@@ -15,7 +16,7 @@ if ! command -v strace >/dev/null; then
 fi
 
 N=200
-free_ports FE SINK DEAD
+free_ports FE SINK DEAD HOLE
 
 start_sink "$SINK" || die "smtp-sink on $SINK did not start"
 zone_config "$T_DIR/sys.json" sys \
@@ -71,6 +72,39 @@ check_eq "with a refused server, smtp-source sent its 4 messages (exit 0)" 0 $?
 check "the refused connect is logged" \
 	wait_log "$ENGINE_LOG" 'connect farm=mx server=dead error="Connection refused"' 5
 check "sessions went to the sink after the refusal (redispatch=1)" \
+	wait_log "$ENGINE_LOG" ' session .* server=sink .*redispatch=1 .*end=closed$' 5
+stop_pid "$ENGINE_PID"
+
+# A connect that never completes: a listener whose accept queue is full
+# (never accepting) drops the SYNs.
+spawn hole "$T_PY" -c '
+import socket, sys, time
+port = int(sys.argv[1])
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", port))
+l.listen(0)
+held = []
+for _ in range(3):
+    c = socket.socket()
+    c.setblocking(False)
+    c.connect_ex(("127.0.0.1", port))
+    held.append(c)
+time.sleep(120)
+' "$HOLE"
+wait_port 127.0.0.1 "$HOLE" 5 || die "the full listener did not start"
+zone_config "$T_DIR/hole.json" sys3 \
+	farm mx probe=none connect-timeout=1 balance=roundrobin \
+		server hole "$HOLE" \
+		server sink "$SINK" \
+	frontend in "$FE"
+start_engine "$T_DIR/hole.json" engine3 || die "engine did not start"
+timeout 20 smtp-source -s 2 -m 2 -f a@example.com -t b@example.com \
+	127.0.0.1:"$FE" >"$T_DIR/source3.log" 2>&1
+check_eq "with a server that never answers the SYN, smtp-source sent its 2 messages (exit 0)" 0 $?
+check "the connect timeout is logged" \
+	wait_log "$ENGINE_LOG" 'connect farm=mx server=hole error="connect timeout"' 5
+check "that session went to the sink (redispatch=1)" \
 	wait_log "$ENGINE_LOG" ' session .* server=sink .*redispatch=1 .*end=closed$' 5
 
 finish
