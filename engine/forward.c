@@ -23,7 +23,6 @@
 
 #define FLOW_READ	16384	/* bytes moved per read */
 
-static void flow_read(evutil_socket_t, short, void *);
 static void flow_write(evutil_socket_t, short, void *);
 
 static uint16_t
@@ -38,24 +37,41 @@ server_port(const struct session *s, const struct rt_server *srv)
 	return s->lport;
 }
 
-/* The header goes alone in the first write on a fresh socket. */
-static void
+/* addr_socket_out's socket, with IP_BIND_ADDRESS_NO_PORT only when a
+ * source is bound (it means nothing otherwise): one system call less per
+ * session. */
+static int
+server_socket(const struct farm *f, int family)
+{
+	int fd, one = 1;
+
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (FIELD_ISSET(&farm_fields, f, "source"))
+		(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+		    sizeof one);
+	return fd;
+}
+
+/* The header goes alone in the first write on a fresh socket: its
+ * failure is the connect's (0), or -1 with errno. */
+static int
 send_proxy_header(struct session *s)
 {
-	struct sockaddr_storage local;
-	socklen_t len = sizeof local;
+	const struct sockaddr *local = session_local(s);
 	uint8_t hdr[PROXY_HDR_MAX];
 	ssize_t n;
 
-	if (s->srv->conf->proxyprotocol == PROXY_NONE)
-		return;
-	if (getsockname(s->cfd, (struct sockaddr *)&local, &len) == -1)
-		return;
+	if (local == NULL)
+		return 0;
 	n = proxy_header((enum proxy_version)s->srv->conf->proxyprotocol,
-	    (struct sockaddr *)&s->client, (struct sockaddr *)&local, hdr,
-	    sizeof hdr);
-	if (n > 0)
-		(void)send(s->sfd, hdr, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	    (struct sockaddr *)&s->client, local, hdr, sizeof hdr);
+	if (n > 0 && send(s->sfd, hdr, (size_t)n, MSG_NOSIGNAL |
+	    MSG_DONTWAIT) == -1 && errno != EAGAIN && errno != EINTR)
+		return -1;
+	return 0;
 }
 
 /* The server failed the session before the client saw anything of it:
@@ -67,6 +83,7 @@ forward_retry(struct session *s)
 
 	event_del(&s->s_wr);
 	event_del(&s->s_rd);
+	evtimer_del(&s->timer);
 	handshake_free(s);
 	close(s->sfd);
 	s->sfd = -1;
@@ -79,8 +96,8 @@ forward_retry(struct session *s)
 	session_dispatch(s);
 }
 
-static void
-connect_failed(struct session *s, const char *why)
+void
+forward_connect_failed(struct session *s, const char *why)
 {
 	struct rt_server *srv = s->srv;
 
@@ -110,19 +127,20 @@ idle_check(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(&s->timer, &tv);
 }
 
+/* rd has watched src since the accept or the connect (one registration
+ * per socket); it was paused only if a client spoke out of turn. */
 static void
 flow_init(struct session *s, struct flow *f, evutil_socket_t src,
     evutil_socket_t dst, struct event *rd, struct event *wr)
 {
-	struct event_base *base = s->eng->base;
-
 	f->src = src;
 	f->dst = dst;
 	f->rd = rd;
 	f->wr = wr;
-	event_assign(rd, base, src, EV_READ | EV_PERSIST, flow_read, s);
-	event_assign(wr, base, dst, EV_WRITE | EV_PERSIST, flow_write, s);
-	event_add(rd, NULL);
+	event_assign(wr, s->eng->base, dst, EV_WRITE | EV_PERSIST, flow_write,
+	    s);
+	if (!event_pending(rd, EV_READ, NULL))
+		event_add(rd, NULL);
 }
 
 static void count(struct session *, struct flow *, size_t);
@@ -138,7 +156,6 @@ forward_start(struct session *s, const char *greeting, size_t n)
 	ssize_t w;
 
 	s->state = S_FORWARDING;
-	event_del(&s->c_rd);	/* it watched the client in the queue */
 	flow_init(s, &s->up, s->cfd, s->sfd, &s->c_rd, &s->s_wr);
 	flow_init(s, &s->down, s->sfd, s->cfd, &s->s_rd, &s->c_wr);
 	s->last = now_ms();
@@ -162,27 +179,38 @@ forward_start(struct session *s, const char *greeting, size_t n)
 	event_add(f->wr, NULL);
 }
 
+/* A PROXY server waits for the header: the engine speaks first, so it
+ * waits for the connect to be writable (the only server that needs it). */
 static void
 connect_done(evutil_socket_t fd, short what, void *arg)
 {
 	struct session *s = arg;
-	int err = 0;
-	socklen_t len = sizeof err;
 
+	(void)fd;
 	if (what & EV_TIMEOUT) {
-		connect_failed(s, "connect timeout");
+		forward_connect_failed(s, "connect timeout");
 		return;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-		err = errno;
-	if (err != 0) {
-		connect_failed(s, strerror(err));
+	/* A failed connect fails the header's send, with its error. */
+	if (send_proxy_header(s) == -1) {
+		forward_connect_failed(s, strerror(errno));
 		return;
 	}
-	event_del(&s->s_wr);
 	s->connected = now_ms();
-	send_proxy_header(s);
 	handshake_start(s);
+}
+
+/* The server's socket, watched for reading from the connect to the
+ * close: the handshake reads it, then the relay. */
+static void
+server_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	if (s->state == S_FORWARDING)
+		forward_read(fd, what, s);
+	else
+		handshake_read(fd, what, s);
 }
 
 void
@@ -205,7 +233,7 @@ forward_connect(struct session *s, struct rt_server *srv)
 	s->sport = server_port(s, srv);
 	s->connecting = now_ms();
 	len = addr_to_sockaddr(&srv->conf->address, s->sport, &ss);
-	s->sfd = addr_socket_out(ss.ss_family);
+	s->sfd = server_socket(s->farm->conf, ss.ss_family);
 	if (s->sfd == -1 && (errno == EMFILE || errno == ENFILE)) {
 		/* Our shortage, not the server's: no connect failure to
 		 * charge it, and no other server would do better. */
@@ -217,24 +245,34 @@ forward_connect(struct session *s, struct rt_server *srv)
 		return;
 	}
 	if (s->sfd == -1) {
-		connect_failed(s, strerror(errno));
+		forward_connect_failed(s, strerror(errno));
 		return;
 	}
 	if (source_bind(s->sfd, s->farm->conf, ss.ss_family, &s->caddr,
 	    sockaddr_port((struct sockaddr *)&s->client), why,
 	    sizeof why) == -1) {
-		connect_failed(s, why);
+		forward_connect_failed(s, why);
 		return;
 	}
 	/* SMTP is a dialogue of small lines: never hold one back. */
 	(void)setsockopt(s->sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	event_assign(&s->s_wr, s->eng->base, s->sfd, EV_WRITE, connect_done, s);
+	event_assign(&s->s_rd, s->eng->base, s->sfd, EV_READ | EV_PERSIST,
+	    server_read, s);
 	if (connect(s->sfd, (struct sockaddr *)&ss, len) == -1 &&
 	    errno != EINPROGRESS) {
-		connect_failed(s, strerror(errno));
+		forward_connect_failed(s, strerror(errno));
 		return;
 	}
-	event_add(&s->s_wr, &tv);
+	/* Watched only after the connect: a socket not yet connecting
+	 * reports a hang-up. */
+	if (srv->conf->proxyprotocol != PROXY_NONE) {
+		event_assign(&s->s_wr, s->eng->base, s->sfd, EV_WRITE,
+		    connect_done, s);
+		event_add(&s->s_wr, &tv);
+		return;
+	}
+	s->connected = 0;
+	handshake_start(s);
 }
 
 static void
@@ -310,6 +348,13 @@ static void
 flow_eof(struct session *s, struct flow *f)
 {
 	f->eof = true;
+	/* After the 221 the dialogue is over: once all is written, the
+	 * first side to close ends the session (no half-close to pass on,
+	 * no shutdown on a socket whose peer may be gone). */
+	if (s->bye && s->up.len == 0 && s->down.len == 0) {
+		session_end(s, end_names[END_CLOSED]);
+		return;
+	}
 	event_del(f->rd);
 	if (f->len == 0) {
 		shutdown(f->dst, SHUT_WR);
@@ -319,8 +364,8 @@ flow_eof(struct session *s, struct flow *f)
 	}
 }
 
-static void
-flow_read(evutil_socket_t fd, short what, void *arg)
+void
+forward_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct session *s = arg;
 	struct flow *f = fd == s->cfd ? &s->up : &s->down;

@@ -71,12 +71,43 @@ hs_count(struct counters *c, enum hs_fail kind)
 	}
 }
 
+/* The sockets stay watched (forward.c goes on with them, or
+ * forward_retry closes the server's): only the timer stops. */
 static void
 hs_stop(struct session *s)
 {
-	event_del(&s->s_rd);
-	event_del(&s->c_rd);
 	evtimer_del(&s->timer);
+}
+
+/*
+ * Until the server's first bytes prove the connect (s->connected 0), the
+ * timer runs to the connect-timeout or the greeting-timeout, whichever
+ * comes first after the connect began; after, to the greeting-timeout
+ * after the connect.
+ */
+static void
+hs_arm(struct session *s)
+{
+	uint64_t ct = (uint64_t)s->farm->conf->connect_timeout;
+	uint64_t gt = (uint64_t)s->farm->conf->greeting_timeout;
+	uint64_t at, now = now_ms();
+	struct timeval tv;
+
+	if (s->connected != 0)
+		at = s->connected + gt;
+	else
+		at = s->connecting + (ct < gt ? ct : gt);
+	tv = ms_timeval(at > now ? at - now : 0);
+	evtimer_add(&s->timer, &tv);
+}
+
+/* The connect is known to be done: the greeting-timeout counts from now. */
+static void
+hs_connected(struct session *s)
+{
+	s->connected = now_ms();
+	s->state = S_GREETING;
+	hs_arm(s);
 }
 
 static void
@@ -147,8 +178,7 @@ static bool
 hs_ehlo_done(struct session *s, int code, const char *l, int n)
 {
 	struct handshake *h = s->hs;
-	struct sockaddr_storage local;
-	socklen_t llen = sizeof local;
+	const struct sockaddr *local = session_local(s);
 	char cmd[XCLIENT_LINE_MAX];
 	int m;
 
@@ -159,11 +189,8 @@ hs_ehlo_done(struct session *s, int code, const char *l, int n)
 	h->unoffered = !(h->offer & XC_OFFERED);
 	if (h->unoffered)
 		h->offer = XCLIENT_ASK;
-	if (getsockname(s->cfd, (struct sockaddr *)&local, &llen) == -1)
-		local.ss_family = AF_UNSPEC;
 	m = xclient_command(cmd, sizeof cmd, h->offer,
-	    (struct sockaddr *)&s->client, local.ss_family == AF_UNSPEC ?
-	    NULL : (struct sockaddr *)&local);
+	    (struct sockaddr *)&s->client, local);
 	if (m < 0) {
 		hs_fail(s, HF_XCLIENT, code, "XCLIENT offered without ADDR");
 		return false;
@@ -258,24 +285,43 @@ hs_parse(struct session *s)
 		    step_names[h->step]);
 }
 
-static void
-hs_read(evutil_socket_t fd, short what, void *arg)
+/*
+ * The server's socket is readable.  Watching it only for reading from the
+ * connect on is enough: a refused or reset connect reports itself as an
+ * error here (EPOLLERR, EPOLLHUP), and the greeting arriving proves the
+ * connect.
+ */
+void
+handshake_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct session *s = arg;
 	struct handshake *h = s->hs;
 	ssize_t n;
+	int err;
 
 	(void)what;
 	n = recv(fd, h->buf + h->len, sizeof h->buf - h->len, MSG_DONTWAIT);
+	err = n == -1 ? errno : 0;
+	if (err == EAGAIN || err == EINTR)
+		return;
+	if (s->connected == 0) {
+		/* A reset comes from a connected server (a refused connect
+		 * is ECONNREFUSED): it failed the greeting, not the
+		 * connect. */
+		if (err != 0 && err != ECONNRESET && err != EPIPE) {
+			forward_connect_failed(s, strerror(err));
+			return;
+		}
+		hs_connected(s);
+	}
 	if (n == 0) {
 		hs_fail(s, HF_CLOSED, 0, "closed during %s",
 		    step_names[h->step]);
 		return;
 	}
 	if (n == -1) {
-		if (errno != EAGAIN && errno != EINTR)
-			hs_fail(s, HF_CLOSED, 0, "%s during %s",
-			    strerror(errno), step_names[h->step]);
+		hs_fail(s, HF_CLOSED, 0, "%s during %s", strerror(err),
+		    step_names[h->step]);
 		return;
 	}
 	h->len += (size_t)n;
@@ -287,9 +333,34 @@ hs_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct session *s = arg;
 	long ms = s->farm->conf->greeting_timeout;
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof peer;
+	uint64_t now = now_ms();
 
 	(void)fd;
 	(void)what;
+	if (s->connected == 0) {
+		/* Connected but silent, or still connecting?  Only a
+		 * connected socket has a peer (ENOTCONN in SYN-SENT). */
+		if (getpeername(s->sfd, (struct sockaddr *)&peer, &len) == -1) {
+			if (now - s->connecting >=
+			    (uint64_t)s->farm->conf->connect_timeout) {
+				hs_stop(s);
+				forward_connect_failed(s, "connect timeout");
+				return;
+			}
+			hs_arm(s);	/* the connect-timeout is later */
+			return;
+		}
+		/* The connect is done, but when is not known: the
+		 * greeting-timeout counts from the connect's start. */
+		s->connected = s->connecting;
+		s->state = S_GREETING;
+		if (now - s->connecting < (uint64_t)ms) {
+			hs_arm(s);
+			return;
+		}
+	}
 	if (s->hs->step == H_GREETING)
 		hs_fail(s, HF_TIMEOUT, 0, "no greeting within %ld.%03ld s",
 		    ms / 1000, ms % 1000);
@@ -300,43 +371,35 @@ hs_timeout(evutil_socket_t fd, short what, void *arg)
 
 /* An SMTP client says nothing before the greeting: readable means it left
  * (or talks out of turn, which the server will judge). */
-static void
-hs_client(evutil_socket_t fd, short what, void *arg)
+void
+handshake_client_read(struct session *s)
 {
-	struct session *s = arg;
 	char c;
 	ssize_t n;
 
-	(void)what;
-	n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	n = recv(s->cfd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
 		session_end(s, end_names[END_CLIENT_GONE_GREETING]);
 	else if (n > 0)
 		event_del(&s->c_rd);
 }
 
+/* s->s_rd is assigned (forward.c); s->connected is 0 while the connect
+ * is not known to be done. */
 void
 handshake_start(struct session *s)
 {
-	long ms = s->farm->conf->greeting_timeout;
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-	struct event_base *base = s->eng->base;
-
 	if (s->hs == NULL)
 		s->hs = xmalloc(sizeof *s->hs);
 	s->hs->step = H_GREETING;
 	s->hs->offer = 0;
 	s->hs->unoffered = false;
 	s->hs->len = s->hs->line = 0;
-	s->state = S_GREETING;
-	event_del(&s->c_rd);
-	event_assign(&s->s_rd, base, s->sfd, EV_READ | EV_PERSIST, hs_read, s);
-	event_assign(&s->c_rd, base, s->cfd, EV_READ | EV_PERSIST, hs_client,
-	    s);
-	evtimer_assign(&s->timer, base, hs_timeout, s);
-	event_add(&s->s_rd, NULL);
-	event_add(&s->c_rd, NULL);
-	evtimer_add(&s->timer, &tv);
+	s->state = s->connected != 0 ? S_GREETING : S_CONNECTING;
+	evtimer_assign(&s->timer, s->eng->base, hs_timeout, s);
+	if (!event_pending(&s->s_rd, EV_READ, NULL))
+		event_add(&s->s_rd, NULL);
+	hs_arm(s);
 }
 
 void

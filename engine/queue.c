@@ -19,15 +19,13 @@ queue_timeout(evutil_socket_t fd, short what, void *arg)
 
 /* An SMTP client says nothing before the greeting: readable means it left
  * (or is talking out of turn, which the server will judge later). */
-static void
-queue_watch(evutil_socket_t fd, short what, void *arg)
+void
+queue_client_read(struct session *s)
 {
-	struct session *s = arg;
 	char c;
 	ssize_t n;
 
-	(void)what;
-	n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	n = recv(s->cfd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
 		session_end(s, end_names[END_CLIENT_GONE_QUEUED]);
 	else if (n > 0)
@@ -59,9 +57,6 @@ queue_add(struct session *s, struct rt_server *srv)
 	evtimer_assign(&s->timer, s->eng->base, queue_timeout, s);
 	tv = ms_timeval(wait - now);
 	evtimer_add(&s->timer, &tv);
-	event_assign(&s->c_rd, s->eng->base, s->cfd, EV_READ | EV_PERSIST,
-	    queue_watch, s);
-	event_add(&s->c_rd, NULL);
 }
 
 /* Out of the queue; the caller decides what comes next. */
@@ -74,7 +69,6 @@ queue_remove(struct session *s)
 	srv->st.qcur--;
 	s->farm->st.qcur--;
 	evtimer_del(&s->timer);
-	event_del(&s->c_rd);
 	s->unqueued = now_ms();
 	s->srv = NULL;
 	s->state = S_NEW;

@@ -3,6 +3,7 @@
  * of a server, the SMTP-correct refusal, and the one log line at the end.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "handshake.h"
 #include "proto.h"
 #include "session.h"
 #include "source.h"
@@ -80,19 +82,18 @@ log_accept_time(const struct timeval *tv, char *buf, size_t len)
  * HAProxy's tcplog adds comes before the bytes.
  */
 static void
-log_session(const struct session *s, const char *end)
+log_session(struct session *s, const char *end)
 {
 	char caddr[ADDR_STRLEN + 10], faddr[ADDR_STRLEN + 10];
 	char saddr[ADDR_STRLEN + 10], host[ADDR_STRLEN], when[96];
 	char queue[32], conn[32], dur[32], src[ADDR_STRLEN];
-	struct sockaddr_storage local;
-	socklen_t llen = sizeof local;
+	const struct sockaddr *local = session_local(s);
 	uint64_t now = now_ms();
 
 	sockaddr_format((const struct sockaddr *)&s->client, caddr,
 	    sizeof caddr);
-	if (getsockname(s->cfd, (struct sockaddr *)&local, &llen) == 0)
-		sockaddr_format((struct sockaddr *)&local, faddr, sizeof faddr);
+	if (local != NULL)
+		sockaddr_format(local, faddr, sizeof faddr);
 	else
 		strlcpy_(faddr, "-", sizeof faddr);
 	if (s->srv != NULL) {
@@ -167,13 +168,63 @@ admit(struct engine *eng, struct rt_frontend *fe, const struct mxaddr *a,
 	return srctable_admit(fe->sources, c, a, now_ms(), counted);
 }
 
+/*
+ * The client's socket is watched for reading once, from the accept to the
+ * close (one registration): what a readable client means depends on where
+ * the session is.
+ */
+static void
+session_client_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	switch (s->state) {
+	case S_QUEUED:
+		queue_client_read(s);
+		break;
+	case S_FORWARDING:
+		forward_read(fd, what, s);
+		break;
+	default:
+		handshake_client_read(s);
+		break;
+	}
+}
+
+/* The address the client reached: a listener bound to one address knows
+ * it; on a wildcard listener, getsockname once. */
+const struct sockaddr *
+session_local(struct session *s)
+{
+	socklen_t len = sizeof s->local;
+
+	if (s->local_len == 0) {
+		if (getsockname(s->cfd, (struct sockaddr *)&s->local, &len) ==
+		    -1)
+			return NULL;
+		s->local_len = len;
+	}
+	return (const struct sockaddr *)&s->local;
+}
+
+static bool
+listener_specific(const struct listener *l)
+{
+	const struct mxaddr *a = &l->addr;
+
+	if (a->family == AF_INET)
+		return a->v4.s_addr != htonl(INADDR_ANY);
+	return a->family == AF_INET6 && !IN6_IS_ADDR_UNSPECIFIED(&a->v6);
+}
+
 /* Every embedded event is assigned once, so any may be deleted later. */
 static void
 session_events_init(struct session *s)
 {
 	struct event_base *base = s->eng->base;
 
-	event_assign(&s->c_rd, base, s->cfd, EV_READ, NULL, s);
+	event_assign(&s->c_rd, base, s->cfd, EV_READ | EV_PERSIST,
+	    session_client_read, s);
 	event_assign(&s->c_wr, base, s->cfd, EV_WRITE, NULL, s);
 	event_assign(&s->s_rd, base, -1, EV_READ, NULL, s);
 	event_assign(&s->s_wr, base, -1, EV_WRITE, NULL, s);
@@ -212,10 +263,13 @@ session_accept(struct listener *l, evutil_socket_t fd,
 	s->start = s->last = now_ms();
 	gettimeofday(&s->accepted, NULL);
 	s->src_counted = counted;
+	if (listener_specific(l))
+		s->local_len = addr_to_sockaddr(&l->addr, l->port, &s->local);
 	TAILQ_INSERT_TAIL(&sessions_all, s, aentry);
 	counters_open(&fe->st);
 	counters_open(&s->farm->st);
 	eng->nsessions++;
+	event_add(&s->c_rd, NULL);
 	session_dispatch(s);
 }
 
@@ -287,11 +341,20 @@ session_end(struct session *s, const char *why)
 }
 
 static const char *
-state_name(enum sstate st)
+state_name(const struct session *s)
 {
-	switch (st) {
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof peer;
+
+	switch (s->state) {
 	case S_QUEUED: return session_state_names[SESSION_QUEUED];
-	case S_CONNECTING: return session_state_names[SESSION_CONNECTING];
+	case S_CONNECTING:
+		/* A connect is known done when the greeting comes; until
+		 * then, only the socket knows (ENOTCONN while connecting). */
+		if (s->hs != NULL && s->sfd != -1 && getpeername(s->sfd,
+		    (struct sockaddr *)&peer, &len) == 0)
+			return session_state_names[SESSION_GREETING];
+		return session_state_names[SESSION_CONNECTING];
 	case S_GREETING: return session_state_names[SESSION_GREETING];
 	case S_FORWARDING: return session_state_names[SESSION_CONNECTED];
 	default: return session_state_names[SESSION_DISPATCHING];
@@ -311,7 +374,7 @@ session_json(const struct session *s, uint64_t now)
 	    K_SERVER, s->srv ? server_name(s->srv->conf) : "-", K_TRANSPORT,
 	    s->srv ? transport_names[server_transport(s->srv->conf)] : "-",
 	    K_STATE,
-	    state_name(s->state), K_AGE, (double)(now - s->start) / 1000.0,
+	    state_name(s), K_AGE, (double)(now - s->start) / 1000.0,
 	    K_WAIT, s->state == S_QUEUED ? (double)(now - s->queued) / 1000.0 :
 	    0.0, K_BYTES_IN, (json_int_t)s->up.bytes, K_BYTES_OUT,
 	    (json_int_t)s->down.bytes);

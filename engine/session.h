@@ -55,20 +55,28 @@ struct session {
 	uint8_t			 nhead;
 	bool			 bye;		/* the server said 221 */
 	struct handshake	*hs;		/* S_GREETING: the server's replies */
+	/* The frontend address the client reached (local_len 0: not known
+	 * yet; a listener on one address knows it without a system call). */
+	struct sockaddr_storage	 local;
+	socklen_t		 local_len;
 };
 
 void	session_end(struct session *, const char *);
 void	session_dispatch(struct session *);
 void	session_refuse(struct session *, enum refusal);
+const struct sockaddr *session_local(struct session *);
 
 /* queue.c */
 void	queue_add(struct session *, struct rt_server *);
 void	queue_remove(struct session *);
+void	queue_client_read(struct session *);
 
 /* forward.c */
 void	forward_connect(struct session *, struct rt_server *);
 void	forward_free(struct session *);
 void	forward_start(struct session *, const char *, size_t);
 void	forward_retry(struct session *);
+void	forward_connect_failed(struct session *, const char *);
+void	forward_read(evutil_socket_t, short, void *);
 
 #endif

@@ -32,6 +32,13 @@
 #   BENCH_HAPROXY_THREADS  HAProxy's nbthread (1: both balancers single-threaded)
 #   BENCH_HAPROXY_LOG   1 (default): HAProxy logs each session to stderr like
 #                       mxlbd does; 0: no logs
+#   BENCH_STRACE_MSGS   sessions of the system-call count (3000; 0 to skip)
+#   BENCH_STRACE_CONC   its concurrency (16)
+#
+# System calls per session: a separate short run per balancer (1 KiB, one
+# message per connection) under `strace -c -f`, so the timed runs are not
+# traced; printed beside the CPU per message of the timed case at the same
+# concurrency, with the ratio, and per system call.
 . "$(dirname "$0")/../lib.sh"
 
 MSGS=${BENCH_MSGS:-20000}
@@ -40,6 +47,8 @@ CASES=${BENCH_CASES:-"1:1024 16:1024 64:1024 64:1024 64:1024 256:1024 16:102400"
 [ "$CASES" = none ] && CASES=""
 HA_THREADS=${BENCH_HAPROXY_THREADS:-1}
 HA_LOG=${BENCH_HAPROXY_LOG:-1}
+ST_MSGS=${BENCH_STRACE_MSGS:-3000}
+ST_CONC=${BENCH_STRACE_CONC:-16}
 INTERVAL=2
 TICK=$(getconf CLK_TCK)
 
@@ -231,6 +240,91 @@ done
 	echo
 	echo "ratio = mxlbd / haproxy: above 1 is better for msg/s, worse for CPU and RSS."
 } >&3
+
+# --- system calls per session ----------------------------------------------
+# strace_run BALANCER: a fresh balancer, strace attached to it (-f: every
+# thread), ST_MSGS one-message sessions; the summary in
+# $T_DIR/strace-BALANCER.out.
+strace_run() {
+	local b=$1 out=$T_DIR/strace-$1.out spid rc
+	RUN=$((RUN + 1))
+	start_balancer "$b" || { fail "$b started (strace run)" "see $T_DIR"; return; }
+	spawn "strace-$b" strace -c -f -o "$out" -p "$BPID"
+	spid=$SPAWNED_PID
+	if ! wait_log "$T_DIR/strace-$b.log" "attached" 10; then
+		fail "strace attached to $b" "$(tail -1 "$T_DIR/strace-$b.log")"
+		stop_pid "$spid"; stop_pid "$BPID"
+		return
+	fi
+	timeout 900 smtp-source -s "$ST_CONC" -m "$ST_MSGS" -l 1024 \
+		-f bench@mxlb.test -t sink@mxlb.test "127.0.0.1:$BPORT" \
+		>"$T_DIR/source-strace-$b.out" 2>&1
+	rc=$?
+	# strace writes its summary when it detaches (SIGINT).
+	stop_pid "$spid" INT 10
+	stop_pid "$BPID"
+	check "$b under strace: $ST_MSGS sessions at concurrency $ST_CONC" [ "$rc" = 0 ]
+	check "strace summary of $b" grep -q ' total$' "$out"
+}
+
+# strace_calls FILE: "SYSCALL CALLS" lines of a strace -c summary (the
+# errors column may be empty: the count is the fourth field, the name the
+# last).
+strace_calls() {
+	awk '$NF != "syscall" && $1 !~ /^-/ && NF >= 5 { print $NF, $4 }' "$1"
+}
+
+if [ "$ST_MSGS" -gt 0 ] && ! command -v strace >/dev/null; then
+	note "system calls per session skipped: strace is not installed (share/install-deps)"
+elif [ "$ST_MSGS" -gt 0 ]; then
+	strace_run mxlbd
+	strace_run haproxy
+	if [ -s "$T_DIR/strace-mxlbd.out" ] && [ -s "$T_DIR/strace-haproxy.out" ]; then
+		strace_calls "$T_DIR/strace-mxlbd.out" | sed 's/^/mxlbd /' >"$T_DIR/strace.calls"
+		strace_calls "$T_DIR/strace-haproxy.out" | sed 's/^/haproxy /' >>"$T_DIR/strace.calls"
+		awk -v tick="$TICK" -v n="$ST_MSGS" -v conc="$ST_CONC" '
+		function ratio(a, b) { return (b > 0 && a != "") ? sprintf("%.2f", a / b) : "-" }
+		FILENAME == ARGV[1] {
+			# A timed 1 KiB case at the same concurrency: its CPU per
+			# message (the median over runs).
+			if ($3 == conc && $4 == 1024 && $9 == 0)
+				cpu[$2, ++ncpu[$2]] = $7 * 1e6 / tick / $5
+			next
+		}
+		{
+			if ($2 == "total") { tot[$1] = $3; next }
+			if (!($2 in seen)) { order[++nk] = $2; seen[$2] = 1 }
+			calls[$2, $1] = $3
+		}
+		function med(b,   i, j, t, m) {
+			m = ncpu[b]
+			if (m == 0) return ""
+			for (i = 1; i <= m; i++) a[i] = cpu[b, i]
+			for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++)
+				if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+			return sprintf("%.1f", a[int((m + 1) / 2)])
+		}
+		END {
+			mc = med("mxlbd"); hc = med("haproxy")
+			printf "\nSystem calls per session: strace -c -f, %d one-message sessions at concurrency %d (a separate run, not timed); CPU from the timed c=%d, 1 KiB case\n\n", n, conc, conc
+			print "| | mxlbd | haproxy | ratio |"
+			print "|---|---:|---:|---:|"
+			m = tot["mxlbd"] / n; h = tot["haproxy"] / n
+			printf "| system calls per session | %.1f | %.1f | %s |\n", m, h, ratio(m, h)
+			printf "| CPU us/msg | %s | %s | %s |\n", mc == "" ? "-" : mc,
+			    hc == "" ? "-" : hc, ratio(mc, hc)
+			print ""
+			print "| system call | mxlbd per session | haproxy per session |"
+			print "|---|---:|---:|"
+			for (k = 1; k <= nk; k++) {
+				sc = order[k]
+				m = calls[sc, "mxlbd"] / n; h = calls[sc, "haproxy"] / n
+				if (m < 0.005 && h < 0.005) continue
+				printf "| %s | %.2f | %.2f |\n", sc, m, h
+			}
+		}' "$T_DIR/results" "$T_DIR/strace.calls" >&3
+	fi
+fi
 
 # --- XCLIENT beside plain forwarding ----------------------------------------
 # The same Postfix smtpd behind the engine twice: a port without PROXY, and
