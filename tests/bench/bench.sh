@@ -25,8 +25,8 @@
 #   BENCH_CASES         "CONC:SIZE ..." to run other cases
 #                       (default "1:1024 16:1024 64:1024 64:1024 64:1024 256:1024 16:102400")
 #                       ("none": only the xclient case)
-#   BENCH_XCLIENT_CASE  "CONC:SIZE" of the xclient case (16:1024; "none" to
-#                       skip it): mxlbd forwarding plain, then with XCLIENT,
+#   BENCH_XCLIENT_CASE  "CONC:SIZE" of the transport case (16:1024; "none" to
+#                       skip it): mxlbd forwarding plain, with PROXY v2, then with XCLIENT,
 #                       to a private Postfix smtpd (tests/peers/postfix.sh)
 #   BENCH_XCLIENT_MSGS  messages per run of that case (BENCH_MSGS / 10)
 #   BENCH_HAPROXY_THREADS  HAProxy's nbthread (1: both balancers single-threaded)
@@ -326,14 +326,17 @@ elif [ "$ST_MSGS" -gt 0 ]; then
 	fi
 fi
 
-# --- XCLIENT beside plain forwarding ----------------------------------------
-# The same Postfix smtpd behind the engine twice: a port without PROXY, and
-# one that authorises XCLIENT for 127.0.0.1.  What XCLIENT costs the engine
-# (reading the greeting, EHLO, XCLIENT, the new 220) per message.
+# --- PROXY v2 and XCLIENT beside plain forwarding ---------------------------
+# The same Postfix smtpd behind the engine three times: a port without
+# PROXY, one that reads PROXY (v2 here), and one that authorises XCLIENT
+# for 127.0.0.1.  What each way of telling the client's address costs the
+# engine per message: the header in the first write, or reading the
+# greeting, EHLO, XCLIENT and the new 220.  (source client, the third way,
+# needs network namespaces: tests/bench/transparent.sh.)
 XC_CASE=${BENCH_XCLIENT_CASE:-16:1024}
 XC_MSGS=${BENCH_XCLIENT_MSGS:-$((MSGS / 10))}
 
-# xc_run plain|xclient FRONTEND: one smtp-source run through a fresh engine;
+# xc_run plain|proxy-v2|xclient FRONTEND: one smtp-source run through a fresh engine;
 # appends "TRANSPORT COUNT MICROSECONDS TICKS HWM-KB RC" to $T_DIR/xc.results.
 xc_run() {
 	local t=$1 fe=$2 conc=${XC_CASE%%:*} size=${XC_CASE#*:} t0 t1 c0 c1 rc hwm
@@ -363,13 +366,18 @@ elif [ "$XC_CASE" != none ]; then
 	free_port; PF_XC=$PORT
 	free_port; FE_PLAIN=$PORT
 	free_port; FE_XC=$PORT
+	free_port; FE_V2=$PORT
 	cat >"$T_DIR/xc.json" <<EOF
 { "zone": "benchxc",
   "farms": [ { "name": "plain", "probe": "smtp", "probe-interval": $INTERVAL,
                "servers": [ { "address": "127.0.0.1", "port": $PF_PLAIN, "name": "pf" } ] },
+             { "name": "v2", "probe": "smtp", "probe-interval": $INTERVAL,
+               "servers": [ { "address": "127.0.0.1", "port": $PF_PROXY, "name": "pf", "proxyprotocol": "v2" } ] },
              { "name": "xclient", "probe": "smtp", "probe-interval": $INTERVAL,
                "servers": [ { "address": "127.0.0.1", "port": $PF_XC, "name": "pf", "xclient": true } ] } ],
   "frontends": [ { "name": "plain", "bind": "$FE_PLAIN", "address": ["127.0.0.1"], "farm": "plain",
+                   "maxconn": 4096, "source-maxconn": 4096, "source-rate": 1000000 },
+                 { "name": "v2", "bind": "$FE_V2", "address": ["127.0.0.1"], "farm": "v2",
                    "maxconn": 4096, "source-maxconn": 4096, "source-rate": 1000000 },
                  { "name": "xclient", "bind": "$FE_XC", "address": ["127.0.0.1"], "farm": "xclient",
                    "maxconn": 4096, "source-maxconn": 4096, "source-rate": 1000000 } ] }
@@ -380,10 +388,11 @@ EOF
 	    wait_port 127.0.0.1 "$PF_XC" 5; then
 		: >"$T_DIR/xc.results"
 		xc_run plain "$FE_PLAIN"
+		xc_run proxy-v2 "$FE_V2"
 		xc_run xclient "$FE_XC"
 		{
 			echo
-			echo "XCLIENT beside plain forwarding: mxlbd to a private Postfix smtpd, c=${XC_CASE%%:*}, ${XC_CASE#*:} B"
+			echo "PROXY v2 and XCLIENT beside plain forwarding: mxlbd to a private Postfix smtpd, c=${XC_CASE%%:*}, ${XC_CASE#*:} B"
 			echo
 			echo "| transport | msgs | msg/s | mxlbd CPU us/msg | mxlbd peak RSS KiB |"
 			echo "|---|---:|---:|---:|---:|"
