@@ -669,7 +669,8 @@ jstr(json_t *o, const char *key)
 
 /*
  * The selected server's sessions (the engine's `sessions` reply) over the
- * table: client, frontend, state, age, queue wait, bytes.  What does not
+ * table: how the server learns the client's address (transport, source),
+ * then client, frontend, state, age, queue wait, bytes.  What does not
  * fit is counted on the last row.
  */
 void
@@ -684,9 +685,16 @@ mon_render_sessions(struct mon_screen *s, const struct mon_target *t,
 
 	for (int r = 1; r < s->h - 1; r++)
 		put(s, r, 0, -1, AT_NORMAL, "%s", "");
-	put(s, y++, 0, -1, AT_TITLE, "sessions of %s/%s in zone %s: %lld now  "
-	    "(l: back to the table)", t->farm, t->server, t->zone,
-	    res ? total : 0LL);
+	json_t *first = json_array_get(list, 0);
+	char how[96] = "";
+
+	/* How the server learns the client's address: its sessions say. */
+	if (first != NULL)
+		snprintf(how, sizeof how, ", transport %s, source %s",
+		    jstr(first, K_TRANSPORT), jstr(first, K_SOURCE));
+	put(s, y++, 0, -1, AT_TITLE, "sessions of %s/%s in zone %s: %lld now%s"
+	    "  (l: back to the table)", t->farm, t->server, t->zone,
+	    res ? total : 0LL, how);
 	if (res == NULL) {
 		put(s, y, 0, -1, AT_BAD, "%s", err && err[0] ? err :
 		    "no answer from the engine");

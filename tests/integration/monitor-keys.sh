@@ -55,6 +55,8 @@ check "LAST CHECK whole at 160 columns: the reply and its latency" \
 tm send-keys -t mon l
 check "l: the sessions of mx/s1, 2 now" \
 	wait_until 4 tm_has mon '^sessions of mx/s1 in zone mk: 2 now'
+check "l: the title says how s1 learns the client's address (transport plain, source -)" \
+	tm_has mon '^sessions of mx/s1 in zone mk: 2 now, transport plain, source - '
 check "the client from 127.0.0.3 is listed as queued" \
 	tm_has mon '^127\.0\.0\.3:[0-9]+ +in +queued '
 check "the client from 127.0.0.2 is listed as connected" \
