@@ -125,18 +125,18 @@ emit(struct buf *b, const char *kind, unsigned obj, struct sample *v,
 	}
 }
 
-/* A limit as a gauge, for the objects whose config sets it. */
+/* One value of each object as a gauge NAME, for the objects that have
+ * it (a limit their config sets, a queue their agent reported). */
 static void
-limit_gauge(struct buf *b, const char *kind, const char *key,
-    const char *help, const struct sample *v, size_t n)
+gauge(struct buf *b, const char *name, const char *key, const char *help,
+    const struct sample *v, size_t n)
 {
-	bprintf(b, "# HELP mxlb_%s_%s %s\n# TYPE mxlb_%s_%s gauge\n", kind,
-	    key, help, kind, key);
+	bprintf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
 	for (size_t i = 0; i < n; i++) {
 		json_t *x = json_object_get(v[i].obj, key);
 		if (!json_is_integer(x))
 			continue;
-		bprintf(b, "mxlb_%s_%s", kind, key);
+		bprintf(b, "%s", name);
 		labels(b, &v[i]);
 		bprintf(b, "} %lld\n", (long long)json_integer_value(x));
 	}
@@ -196,14 +196,8 @@ server_states(struct buf *b, const struct samples *srv)
 			bprintf(b, "} %d\n", !strcmp(t, transport_names[k]));
 		}
 	}
-	bprintf(b, "# HELP mxlb_server_weight Configured weight.\n"
-	    "# TYPE mxlb_server_weight gauge\n");
-	for (size_t i = 0; i < srv->n; i++) {
-		bprintf(b, "mxlb_server_weight");
-		labels(b, &srv->v[i]);
-		bprintf(b, "} %lld\n", (long long)json_integer_value(
-		    json_object_get(srv->v[i].obj, K_WEIGHT)));
-	}
+	gauge(b, "mxlb_server_weight", K_WEIGHT, "Configured weight.", srv->v,
+	    srv->n);
 	bprintf(b, "# HELP mxlb_server_check_seconds Duration of the last "
 	    "probe.\n# TYPE mxlb_server_check_seconds gauge\n");
 	for (size_t i = 0; i < srv->n; i++) {
@@ -246,33 +240,6 @@ zone_gauges(struct buf *b, json_t *zones)
 		    json_object_get(z, K_UPTIME)));
 }
 
-/* Slow start and the agent check: the weight in use, and the queue of
- * each MX whose agent reports one (mxlb agent's #queue=N). */
-static void
-server_agent_metrics(struct buf *b, const struct samples *srv)
-{
-	bprintf(b, "# HELP mxlb_server_effective_weight Weight balancing uses "
-	    "now (slow start, agent); 0 when the server takes no new "
-	    "sessions.\n# TYPE mxlb_server_effective_weight gauge\n");
-	for (size_t i = 0; i < srv->n; i++) {
-		bprintf(b, "mxlb_server_effective_weight");
-		labels(b, &srv->v[i]);
-		bprintf(b, "} %lld\n", (long long)json_integer_value(
-		    json_object_get(srv->v[i].obj, K_EFF_WEIGHT)));
-	}
-	bprintf(b, "# HELP mxlb_server_mx_queue_messages Messages in the "
-	    "server's mail queue (active and deferred), as its agent last "
-	    "said.\n# TYPE mxlb_server_mx_queue_messages gauge\n");
-	for (size_t i = 0; i < srv->n; i++) {
-		json_t *q = json_object_get(srv->v[i].obj, K_MX_QUEUE);
-		if (!json_is_integer(q))
-			continue;
-		bprintf(b, "mxlb_server_mx_queue_messages");
-		labels(b, &srv->v[i]);
-		bprintf(b, "} %lld\n", (long long)json_integer_value(q));
-	}
-}
-
 char *
 metrics_text(json_t *zones)
 {
@@ -303,12 +270,19 @@ metrics_text(json_t *zones)
 	emit(&b, K_FRONTEND, OBJ_FRONTEND, fe.v, fe.n);
 	emit(&b, K_FARM, OBJ_FARM, fa.v, fa.n);
 	emit(&b, K_SERVER, OBJ_SERVER, sv.v, sv.n);
-	limit_gauge(&b, K_FRONTEND, K_MAXCONN, "Sessions the frontend takes "
-	    "at once (its maxconn).", fe.v, fe.n);
-	limit_gauge(&b, K_SERVER, K_MAXCONN, "Sessions the server takes at "
-	    "once (its maxconn); more wait in its queue.", sv.v, sv.n);
+	gauge(&b, "mxlb_frontend_maxconn", K_MAXCONN, "Sessions the frontend "
+	    "takes at once (its maxconn).", fe.v, fe.n);
+	gauge(&b, "mxlb_server_maxconn", K_MAXCONN, "Sessions the server takes "
+	    "at once (its maxconn); more wait in its queue.", sv.v, sv.n);
 	server_states(&b, &sv);
-	server_agent_metrics(&b, &sv);
+	/* Slow start and the agent check: the weight in use, and the queue
+	 * of each MX whose agent reports one (mxlb agent's #queue=N). */
+	gauge(&b, "mxlb_server_effective_weight", K_EFF_WEIGHT, "Weight "
+	    "balancing uses now (slow start, agent); 0 when the server takes "
+	    "no new sessions.", sv.v, sv.n);
+	gauge(&b, "mxlb_server_mx_queue_messages", K_MX_QUEUE, "Messages in the "
+	    "server's mail queue (active and deferred), as its agent last "
+	    "said.", sv.v, sv.n);
 	free(fe.v);
 	free(fa.v);
 	free(sv.v);
