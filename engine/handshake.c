@@ -32,6 +32,11 @@
 #include "session.h"
 
 #define HS_BUF_MAX	8192	/* a whole greeting or EHLO reply */
+/* What a greeting or an EHLO reply needs: the buffer only grows for a
+ * longer one.  A small buffer matters at scale: many sessions wait for
+ * their greeting at once, and their freed buffers are the holes the heap
+ * keeps between long-lived sessions (scale.sh, memory per idle session). */
+#define HS_BUF_START	512
 #define HS_LINE_MAX	1024	/* a longer reply line is garbage */
 
 enum hs_step { H_GREETING, H_EHLO, H_XCLIENT };
@@ -43,7 +48,8 @@ struct handshake {
 	bool		 unoffered;	/* XCLIENT sent only to hear why not */
 	size_t		 len;		/* bytes in buf */
 	size_t		 line;		/* where the unread line starts */
-	char		 buf[HS_BUF_MAX];
+	size_t		 cap;		/* of buf: HS_BUF_START to HS_BUF_MAX */
+	char		 buf[];
 };
 
 static const char *const step_names[] = {
@@ -280,7 +286,7 @@ hs_parse(struct session *s)
 		if (!hs_reply(s, atoi(l), l, (int)n))
 			return;
 	}
-	if (h->len - h->line > HS_LINE_MAX || h->len == sizeof h->buf)
+	if (h->len - h->line > HS_LINE_MAX || h->len == HS_BUF_MAX)
 		hs_fail(s, HF_CLOSED, 0, "%s reply too long",
 		    step_names[h->step]);
 }
@@ -300,7 +306,11 @@ handshake_read(evutil_socket_t fd, short what, void *arg)
 	int err;
 
 	(void)what;
-	n = recv(fd, h->buf + h->len, sizeof h->buf - h->len, MSG_DONTWAIT);
+	if (h->len == h->cap && h->cap < HS_BUF_MAX) {
+		h->cap = h->cap * 2 < HS_BUF_MAX ? h->cap * 2 : HS_BUF_MAX;
+		s->hs = h = xreallocarray(h, 1, sizeof *h + h->cap);
+	}
+	n = recv(fd, h->buf + h->len, h->cap - h->len, MSG_DONTWAIT);
 	err = n == -1 ? errno : 0;
 	if (err == EAGAIN || err == EINTR)
 		return;
@@ -389,8 +399,10 @@ handshake_client_read(struct session *s)
 void
 handshake_start(struct session *s)
 {
-	if (s->hs == NULL)
-		s->hs = xmalloc(sizeof *s->hs);
+	if (s->hs == NULL) {
+		s->hs = xmalloc(sizeof *s->hs + HS_BUF_START);
+		s->hs->cap = HS_BUF_START;
+	}
 	s->hs->step = H_GREETING;
 	s->hs->offer = 0;
 	s->hs->unoffered = false;
