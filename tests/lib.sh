@@ -377,6 +377,16 @@ vm() {
 	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null
 }
 
+# mxlbd_lowfd LIMIT: from now on MXLBD is a wrapper that runs the engine
+# with a soft and hard limit of LIMIT descriptors; exec keeps the PID that
+# start_engine sees.
+mxlbd_lowfd() {
+	printf '#!/bin/sh\nulimit -Sn %s && ulimit -Hn %s || exit 1\nexec "%s" "$@"\n' \
+		"$1" "$1" "$MXLBD" >"$T_DIR/mxlbd-lowfd"
+	chmod +x "$T_DIR/mxlbd-lowfd"
+	MXLBD=$T_DIR/mxlbd-lowfd
+}
+
 # --- smtp-sink --------------------------------------------------------------
 
 # Every message a sink accepts ("." answered 250) is appended to its dump

@@ -38,15 +38,7 @@ TICK=$(getconf CLK_TCK)
 
 two_sink_config fds "$T_DIR/fds.json"
 
-# The engine under a low hard limit; exec keeps the PID start_engine sees.
-REAL_MXLBD=$MXLBD
-cat >"$T_DIR/mxlbd-lowfd" <<EOF
-#!/bin/sh
-ulimit -Sn $LIMIT && ulimit -Hn $LIMIT || exit 1
-exec "$REAL_MXLBD" "\$@"
-EOF
-chmod +x "$T_DIR/mxlbd-lowfd"
-MXLBD=$T_DIR/mxlbd-lowfd
+mxlbd_lowfd "$LIMIT"
 
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
 start_sink "$P2" || die "smtp-sink on $P2 did not start"

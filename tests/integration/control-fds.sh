@@ -26,14 +26,7 @@ TICK=$(getconf CLK_TCK)
 two_sink_config cfds "$T_DIR/cfds.json"
 SOCK=$MXLB_RUNDIR/cfds.sock
 
-REAL_MXLBD=$MXLBD
-cat >"$T_DIR/mxlbd-lowfd" <<EOF
-#!/bin/sh
-ulimit -Sn $LIMIT && ulimit -Hn $LIMIT || exit 1
-exec "$REAL_MXLBD" "\$@"
-EOF
-chmod +x "$T_DIR/mxlbd-lowfd"
-MXLBD=$T_DIR/mxlbd-lowfd
+mxlbd_lowfd "$LIMIT"
 
 start_sink "$P1" || die "smtp-sink on $P1 did not start"
 start_sink "$P2" || die "smtp-sink on $P2 did not start"
