@@ -26,7 +26,7 @@ FORTIFY  = $(if $(SAN_BUILD),,$(if $(OPT),-D_FORTIFY_SOURCE=2))
 CPPFLAGS += -std=gnu11 -D_GNU_SOURCE $(FORTIFY) -DMXLB_VERSION='"$(VERSION)"' -Iengine -Ishell \
             $(PKG_CFLAGS)
 PKG_CFLAGS   := $(shell pkg-config --cflags $(PKGS) libedit ncursesw)
-LIBS         := $(shell pkg-config --libs $(PKGS)) -lm
+LIBS         := $(shell pkg-config --libs $(PKGS) libevent_pthreads) -lm -pthread
 SHELL_LIBS   := $(shell pkg-config --libs libedit ncursesw)
 # Only the units need cmocka: a build without it (nocheck) stays quiet.
 CMOCKA_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -177,7 +177,11 @@ SAN_SUITES = test-config test-balance test-proxy test-commit test-grammar test-t
 	test-monitor engine-split engine-hostile engine-unavailable \
 	control-commits control-confirm control-persist conf-reload \
 	engine-source engine-transparent \
-	test-agent engine-agent engine-slowstart
+	test-agent engine-agent engine-slowstart engine-workers
+# Suites run a second time with two workers (mxlbd --workers 2).
+WORKER_SUITES = engine-postfix engine-failover engine-greeting engine-passive \
+	engine-quit engine-unavailable engine-takeover attack-flood \
+	attack-backends control-commits shell-sessions prod-metrics
 
 sanitize:
 	@+$(SANITIZE) build-asan/mxlbd build-asan/mxlb units
@@ -191,6 +195,8 @@ units-clang:
 test: deps
 	@$(MAKE) --no-print-directory all units
 	@tests/run
+	@echo "=== engine suites again, with two workers (MXLBD_WORKERS=2)"
+	@MXLBD_WORKERS=2 tests/run $(WORKER_SUITES)
 	@echo "=== units built by clang"
 	@$(MAKE) --no-print-directory units-clang
 	@echo "=== fuzz regressions (every input kept in tests/fuzz)"

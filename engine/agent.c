@@ -17,6 +17,7 @@
 #include "agent.h"
 #include "engine.h"
 #include "proto.h"
+#include "worker.h"
 
 #define AGENT_TIMEOUT_MS	2000
 
@@ -30,6 +31,7 @@ struct agent {
 };
 
 static void agent_run(evutil_socket_t, short, void *);
+static void agent_run_locked(evutil_socket_t, short, void *);
 
 static void
 schedule(struct agent *a, long ms)
@@ -47,7 +49,7 @@ end_run(struct agent *a)
 		a->bev = NULL;
 	}
 	evtimer_del(a->timer);
-	event_assign(a->timer, a->eng->base, -1, 0, agent_run, a);
+	event_assign(a->timer, a->eng->base, -1, 0, agent_run_locked, a);
 	schedule(a, a->interval);
 }
 
@@ -147,6 +149,7 @@ agent_read(struct bufferevent *bev, void *arg)
 	n = evbuffer_remove(in, buf, (size_t)eol.pos + 1);
 	got_line(a, buf, n > 0 ? (size_t)n : 0);
 }
+LOCKED_BEV_CB(agent_read)
 
 static void
 agent_event(struct bufferevent *bev, short what, void *arg)
@@ -170,6 +173,7 @@ agent_event(struct bufferevent *bev, short what, void *arg)
 	else
 		no_reply(a, "no reply", strerror(EVUTIL_SOCKET_ERROR()));
 }
+LOCKED_BEV_EVENT_CB(agent_event)
 
 static void
 agent_timeout(evutil_socket_t fd, short what, void *arg)
@@ -178,6 +182,7 @@ agent_timeout(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	no_reply(arg, "no reply", "timeout");
 }
+LOCKED_EVENT_CB(agent_timeout)
 
 static void
 agent_run(evutil_socket_t fd, short what, void *arg)
@@ -191,14 +196,16 @@ agent_run(evutil_socket_t fd, short what, void *arg)
 	len = addr_to_sockaddr(&a->addr, (uint16_t)a->port, &ss);
 	a->bev = bufferevent_socket_new(a->eng->base,
 	    addr_socket_out(ss.ss_family), BEV_OPT_CLOSE_ON_FREE);
-	bufferevent_setcb(a->bev, agent_read, NULL, agent_event, a);
-	event_assign(a->timer, a->eng->base, -1, 0, agent_timeout, a);
+	bufferevent_setcb(a->bev, agent_read_locked, NULL, agent_event_locked,
+	    a);
+	event_assign(a->timer, a->eng->base, -1, 0, agent_timeout_locked, a);
 	schedule(a, a->interval < AGENT_TIMEOUT_MS ? a->interval :
 	    AGENT_TIMEOUT_MS);
 	if (bufferevent_socket_connect(a->bev, (struct sockaddr *)&ss,
 	    (int)len) == -1)
 		no_reply(a, "no reply", strerror(EVUTIL_SOCKET_ERROR()));
 }
+LOCKED_EVENT_CB(agent_run)
 
 /* What the agent said no longer holds once it is gone from the config. */
 static void
@@ -238,7 +245,7 @@ agent_restart(struct engine *eng, struct rt_server *s)
 	a->addr = c->address;
 	a->port = c->agent_port;
 	a->interval = c->agent_interval;
-	a->timer = evtimer_new(eng->base, agent_run, a);
+	a->timer = evtimer_new(eng->base, agent_run_locked, a);
 	s->agent = a;
 	schedule(a, random() % (a->interval < 1000 ? a->interval + 1 : 1001));
 }

@@ -14,6 +14,7 @@
 #include "control.h"
 #include "zone.h"
 #include "notify.h"
+#include "worker.h"
 
 struct command {
 	const char	*name;
@@ -348,14 +349,18 @@ takeover_list(struct engine *eng, int *fds, size_t *nfds)
 	char host[ADDR_STRLEN];
 
 	*nfds = 0;
+	/* Every worker's socket: none is closed with clients in its queue. */
 	for (size_t i = 0; i < eng->nls; i++) {
 		const struct listener *l = eng->ls[i];
 		if (l->addr.family != 0)
 			addr_format(&l->addr, host, sizeof host);
-		json_array_append_new(a, json_pack("{s:s?,s:i,s:s?}", "address",
-		    l->addr.family != 0 ? host : NULL, "port", (int)l->port,
-		    "frontend", l->fe != NULL ? l->fe->conf->name : NULL));
-		fds[(*nfds)++] = l->fd;
+		for (size_t j = 0; j < l->nsocks; j++) {
+			json_array_append_new(a, json_pack("{s:s?,s:i,s:s?}",
+			    "address", l->addr.family != 0 ? host : NULL,
+			    "port", (int)l->port, "frontend", l->fe != NULL ?
+			    l->fe->conf->name : NULL));
+			fds[(*nfds)++] = l->socks[j]->fd;
+		}
 	}
 	if (eng->metrics_fd != -1)
 		fds[(*nfds)++] = eng->metrics_fd;
@@ -369,8 +374,12 @@ static void
 takeover_give(struct client *c, json_t *id)
 {
 	struct engine *eng = c->ctl->eng;
-	int *fds = xreallocarray(NULL, eng->nls + 2, sizeof *fds);
-	size_t nfds;
+	size_t nfds = 2;
+	int *fds;
+
+	for (size_t i = 0; i < eng->nls; i++)
+		nfds += eng->ls[i]->nsocks;
+	fds = xreallocarray(NULL, nfds, sizeof *fds);
 	json_t *msg;
 
 	if (eng->stopping || eng->ctl->handed_over) {
@@ -571,6 +580,7 @@ waits_expire(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	control_waits(arg);
 }
+LOCKED_EVENT_CB(waits_expire)
 
 static void
 cmd_wait(struct client *c, json_t *req, json_t *id)
@@ -683,6 +693,7 @@ confirm_expire(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	control_confirm_run(arg);
 }
+LOCKED_EVENT_CB(confirm_expire)
 
 /* The timers of waits and of the confirmed commit; the latter fires at
  * once, to take up a commit restored pending from the state. */
@@ -691,8 +702,8 @@ control_timers_open(struct control *ctl)
 {
 	struct timeval now = { 0, 0 };
 
-	ctl->wait_timer = evtimer_new(ctl->eng->base, waits_expire, ctl);
-	ctl->confirm = evtimer_new(ctl->eng->base, confirm_expire, ctl);
+	ctl->wait_timer = evtimer_new(ctl->eng->base, waits_expire_locked, ctl);
+	ctl->confirm = evtimer_new(ctl->eng->base, confirm_expire_locked, ctl);
 	evtimer_add(ctl->confirm, &now);
 }
 

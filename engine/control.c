@@ -23,6 +23,7 @@
 #include <event2/buffer.h>
 
 #include "control.h"
+#include "worker.h"
 
 static void client_free(struct client *);
 
@@ -240,6 +241,7 @@ client_read(struct bufferevent *bev, void *arg)
 	else if (!c->paused)
 		client_process(c);
 }
+LOCKED_BEV_CB(client_read)
 
 /* The output drained below the low watermark: serve the client again. */
 static void
@@ -254,6 +256,7 @@ client_write(struct bufferevent *bev, void *arg)
 	bufferevent_enable(c->bev, EV_READ);
 	client_process(c);
 }
+LOCKED_BEV_CB(client_write)
 
 static void
 client_resume(evutil_socket_t fd, short what, void *arg)
@@ -265,6 +268,7 @@ client_resume(evutil_socket_t fd, short what, void *arg)
 	if (!c->paused)
 		client_process(c);
 }
+LOCKED_EVENT_CB(client_resume)
 
 static void
 client_event(struct bufferevent *bev, short what, void *arg)
@@ -273,6 +277,7 @@ client_event(struct bufferevent *bev, short what, void *arg)
 	(void)what;
 	client_free(arg);
 }
+LOCKED_BEV_EVENT_CB(client_event)
 
 static void
 client_free(struct client *c)
@@ -313,12 +318,13 @@ client_attach(struct control *ctl, struct bufferevent *bev, uid_t uid,
 	str_escape_buf(c->user, sizeof c->user, user);
 	c->bev = bev;
 	c->resume = event_new(bufferevent_get_base(bev), -1, 0,
-	    client_resume, c);
+	    client_resume_locked, c);
 	/* Reading stops past one line's limit; client_process then refuses;
 	 * client_write runs when a paused client's replies are half read. */
 	bufferevent_setwatermark(bev, EV_READ, 0, c->line_max + 1);
 	bufferevent_setwatermark(bev, EV_WRITE, PROTO_OUTPUT_PAUSE / 2, 0);
-	bufferevent_setcb(bev, client_read, client_write, client_event, c);
+	bufferevent_setcb(bev, client_read_locked, client_write_locked,
+	    client_event_locked, c);
 	bufferevent_enable(bev, EV_READ);
 	TAILQ_INSERT_TAIL(&ctl->clients, c, entry);
 	ctl->nclients++;
@@ -413,6 +419,7 @@ control_timer(evutil_socket_t fd, short what, void *arg)
 	    ctl->reserve == RESERVE_FDS)
 		evtimer_del(ctl->tick);
 }
+LOCKED_EVENT_CB(control_timer)
 
 /* The upkeep timer runs while there are clients, refusals not logged yet
  * or reserve descriptors to take back. */
@@ -641,6 +648,7 @@ control_retry(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	event_add(ctl->ev, NULL);
 }
+LOCKED_EVENT_CB(control_retry)
 
 /* Out of descriptors, and the reserve is in use: pause accepting instead
  * of spinning on the error, as the frontends do. */
@@ -700,6 +708,7 @@ control_accept(evutil_socket_t lfd, short what, void *arg)
 		}
 	}
 }
+LOCKED_EVENT_CB(control_accept)
 
 /* Another engine answers on the socket: this zone is already running. */
 static bool
@@ -820,10 +829,11 @@ control_open(struct engine *eng, const char *path, gid_t admin_gid,
 	}
 	(void)reserve_open(ctl);
 	ctl->ev = event_new(eng->base, ctl->fd, EV_READ | EV_PERSIST,
-	    control_accept, ctl);
+	    control_accept_locked, ctl);
 	event_add(ctl->ev, NULL);
-	ctl->retry = evtimer_new(eng->base, control_retry, ctl);
-	ctl->tick = event_new(eng->base, -1, EV_PERSIST, control_timer, ctl);
+	ctl->retry = evtimer_new(eng->base, control_retry_locked, ctl);
+	ctl->tick = event_new(eng->base, -1, EV_PERSIST, control_timer_locked,
+	    ctl);
 	control_upkeep(ctl);
 	control_timers_open(ctl);
 	return ctl;

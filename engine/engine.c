@@ -13,6 +13,30 @@
 #include "engine.h"
 #include "proto.h"
 #include "source.h"
+#include "worker.h"
+
+/* What workers left for the main thread: the events for control clients,
+ * and the waits a server's last session may have ended. */
+static void
+engine_deferred(evutil_socket_t fd, short what, void *arg)
+{
+	struct engine *eng = arg;
+	json_t *ev;
+	size_t i;
+
+	(void)fd;
+	(void)what;
+	if (eng->deferred != NULL) {
+		json_array_foreach(eng->deferred, i, ev)
+			if (eng->ctl != NULL)
+				control_broadcast(eng->ctl, ev);
+		json_array_clear(eng->deferred);
+	}
+	if (eng->waits_due && eng->ctl != NULL)
+		control_waits(eng->ctl);
+	eng->waits_due = false;
+}
+LOCKED_EVENT_CB(engine_deferred)
 
 struct engine *
 engine_new(struct event_base *base, const char *zone)
@@ -25,6 +49,8 @@ engine_new(struct event_base *base, const char *zone)
 		strlcpy_(eng->hostname, "localhost", sizeof eng->hostname);
 	eng->started = (uint64_t)time(NULL);
 	eng->metrics_fd = eng->adopt_metrics = -1;
+	eng->deferred_ev = event_new(base, -1, 0, engine_deferred_locked, eng);
+	eng->deferred = json_array();
 	return eng;
 }
 
@@ -523,9 +549,27 @@ engine_event(struct engine *eng, const char *name, json_t *fields)
 		json_object_set_new(fields, K_ZONE, json_string(eng->zone));
 		json_object_set_new(fields, K_TIME,
 		    json_integer((json_int_t)time(NULL)));
-		control_broadcast(eng->ctl, fields);
+		/* Control clients belong to the main thread. */
+		if (!worker_main(eng)) {
+			json_array_append(eng->deferred, fields);
+			event_active(eng->deferred_ev, EV_TIMEOUT, 1);
+		} else
+			control_broadcast(eng->ctl, fields);
 	}
 	json_decref(fields);
+}
+
+void
+engine_waits(struct engine *eng)
+{
+	if (eng->ctl == NULL)
+		return;
+	if (worker_main(eng))
+		control_waits(eng->ctl);
+	else {
+		eng->waits_due = true;
+		event_active(eng->deferred_ev, EV_TIMEOUT, 1);
+	}
 }
 
 /* Stop listening and refuse whoever waits; sessions in flight go on. */
@@ -578,5 +622,8 @@ engine_free(struct engine *eng)
 		close(eng->adopt_metrics);
 	free(eng->statedir);
 	free(eng->zone);
+	event_free(eng->deferred_ev);
+	json_decref(eng->deferred);
+	workers_free(eng);	/* after the listeners: it closes theirs */
 	free(eng);
 }

@@ -11,14 +11,26 @@
 
 /* MXLB_VERSION: from the Makefile's VERSION (-DMXLB_VERSION). */
 
+struct worker;
+struct listener;
+
+/* One worker's socket of a listener (SO_REUSEPORT with workers). */
+struct lsock {
+	struct listener		*l;	/* NULL: closing */
+	struct worker		*w;
+	evutil_socket_t		 fd;
+	struct event		*ev;	/* readable: clients to accept */
+	struct event		*retry;	/* re-enable after EMFILE */
+};
+
 struct listener {
 	struct engine		*eng;
 	struct mxaddr		 addr;	/* family 0: every address */
 	uint16_t		 port;
-	evutil_socket_t		 fd;
-	struct event		*ev;	/* readable: clients to accept */
+	evutil_socket_t		 fd;	/* worker 0's: what a takeover gets */
+	struct lsock		**socks;	/* one per worker */
+	size_t			 nsocks;
 	struct rt_frontend	*fe;
-	struct event		*retry;	/* re-enable after EMFILE */
 	bool			 keep;
 };
 
@@ -82,6 +94,12 @@ struct engine {
 	enum handover		  handover;	/* the zone given to a new engine */
 	int			  successor;	/* its pid */
 	struct event		 *stop_ev;	/* mxlbd.c: stop, with the grace */
+	struct worker		**workers;	/* [0]: the main thread */
+	size_t			  nworkers;
+	/* What workers left for the main thread (worker.h). */
+	struct event		 *deferred_ev;
+	json_t			 *deferred;	/* events to broadcast */
+	bool			  waits_due;	/* control_waits to run */
 };
 
 /* engine.c */
@@ -103,6 +121,8 @@ struct rt_server *engine_server(struct engine *, const char *, const char *);
 int		 engine_admin(struct engine *, const char *, const char *,
 		    enum admin_state, char *, size_t);
 void		 engine_event(struct engine *, const char *, json_t *);
+/* A server's last session ended: control waits may be over. */
+void		 engine_waits(struct engine *);
 
 /* state.c: the zone's durable state */
 int		 state_save(void *, const struct txn *, struct errs *);
@@ -127,7 +147,7 @@ int		 listener_adopt(struct engine *, int, const struct mxaddr *,
 void		 listener_adopt_end(struct engine *);
 
 /* session.c */
-void		 session_accept(struct listener *, evutil_socket_t,
+void		 session_accept(struct listener *, struct worker *, evutil_socket_t,
 		    const struct sockaddr *, int);
 void		 server_slot_free(struct rt_server *);
 void		 server_release(struct engine *, struct rt_server *);

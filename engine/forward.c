@@ -25,6 +25,15 @@
 
 static void flow_write(evutil_socket_t, short, void *);
 
+/* The relay runs unlocked (worker.h): its end takes the lock. */
+static void
+relay_end(struct session *s, const char *why)
+{
+	engine_lock();
+	session_end(s, why);
+	engine_unlock();
+}
+
 static uint16_t
 server_port(const struct session *s, const struct rt_server *srv)
 {
@@ -119,7 +128,7 @@ idle_check(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (now - s->last >= idle) {
-		session_end(s, end_names[END_IDLE_TIMEOUT]);
+		relay_end(s, end_names[END_IDLE_TIMEOUT]);
 		return;
 	}
 	/* Re-armed here rather than on every read: far cheaper. */
@@ -137,7 +146,7 @@ flow_init(struct session *s, struct flow *f, evutil_socket_t src,
 	f->dst = dst;
 	f->rd = rd;
 	f->wr = wr;
-	event_assign(wr, s->eng->base, dst, EV_WRITE | EV_PERSIST, flow_write,
+	event_assign(wr, s->w->base, dst, EV_WRITE | EV_PERSIST, flow_write,
 	    s);
 	if (!event_pending(rd, EV_READ, NULL))
 		event_add(rd, NULL);
@@ -159,7 +168,7 @@ forward_start(struct session *s, const char *greeting, size_t n)
 	flow_init(s, &s->up, s->cfd, s->sfd, &s->c_rd, &s->s_wr);
 	flow_init(s, &s->down, s->sfd, s->cfd, &s->s_rd, &s->c_wr);
 	s->last = now_ms();
-	event_assign(&s->timer, s->eng->base, -1, 0, idle_check, s);
+	event_assign(&s->timer, s->w->base, -1, 0, idle_check, s);
 	evtimer_add(&s->timer, &tv);
 	if (n == 0)
 		return;
@@ -187,17 +196,17 @@ connect_done(evutil_socket_t fd, short what, void *arg)
 	struct session *s = arg;
 
 	(void)fd;
-	if (what & EV_TIMEOUT) {
+	engine_lock();
+	if (what & EV_TIMEOUT)
 		forward_connect_failed(s, "connect timeout");
-		return;
-	}
 	/* A failed connect fails the header's send, with its error. */
-	if (send_proxy_header(s) == -1) {
+	else if (send_proxy_header(s) == -1)
 		forward_connect_failed(s, strerror(errno));
-		return;
+	else {
+		s->connected = now_ms();
+		handshake_start(s);
 	}
-	s->connected = now_ms();
-	handshake_start(s);
+	engine_unlock();
 }
 
 /* The server's socket, watched for reading from the connect to the
@@ -207,21 +216,20 @@ server_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct session *s = arg;
 
-	if (s->state == S_FORWARDING)
+	/* Only this worker leaves S_FORWARDING: no lock to look. */
+	if (s->state == S_FORWARDING) {
 		forward_read(fd, what, s);
-	else
-		handshake_read(fd, what, s);
+		return;
+	}
+	engine_lock();
+	handshake_read(fd, what, s);
+	engine_unlock();
 }
 
+/* srv's slot is the session's from now; its worker connects. */
 void
 forward_connect(struct session *s, struct rt_server *srv)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
-	struct timeval tv = ms_timeval((uint64_t)s->farm->conf->connect_timeout);
-	int one = 1;
-	char why[SOURCE_ERRLEN];
-
 	s->srv = srv;
 	srv->refs++;
 	srv->nsess++;
@@ -232,6 +240,24 @@ forward_connect(struct session *s, struct rt_server *srv)
 	s->state = S_CONNECTING;
 	s->sport = server_port(s, srv);
 	s->connecting = now_ms();
+	if (!worker_owns(s->w)) {
+		s->mail = MAIL_CONNECT;
+		worker_post(s);
+		return;
+	}
+	forward_connect_socket(s);
+}
+
+void
+forward_connect_socket(struct session *s)
+{
+	struct rt_server *srv = s->srv;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct timeval tv = ms_timeval((uint64_t)s->farm->conf->connect_timeout);
+	int one = 1;
+	char why[SOURCE_ERRLEN];
+
 	len = addr_to_sockaddr(&srv->conf->address, s->sport, &ss);
 	s->sfd = server_socket(s->farm->conf, ss.ss_family);
 	if (s->sfd == -1 && (errno == EMFILE || errno == ENFILE)) {
@@ -256,7 +282,7 @@ forward_connect(struct session *s, struct rt_server *srv)
 	}
 	/* SMTP is a dialogue of small lines: never hold one back. */
 	(void)setsockopt(s->sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	event_assign(&s->s_rd, s->eng->base, s->sfd, EV_READ | EV_PERSIST,
+	event_assign(&s->s_rd, s->w->base, s->sfd, EV_READ | EV_PERSIST,
 	    server_read, s);
 	if (connect(s->sfd, (struct sockaddr *)&ss, len) == -1 &&
 	    errno != EINPROGRESS) {
@@ -266,7 +292,7 @@ forward_connect(struct session *s, struct rt_server *srv)
 	/* Watched only after the connect: a socket not yet connecting
 	 * reports a hang-up. */
 	if (srv->conf->proxyprotocol != PROXY_NONE) {
-		event_assign(&s->s_wr, s->eng->base, s->sfd, EV_WRITE,
+		event_assign(&s->s_wr, s->w->base, s->sfd, EV_WRITE,
 		    connect_done, s);
 		event_add(&s->s_wr, &tv);
 		return;
@@ -275,18 +301,17 @@ forward_connect(struct session *s, struct rt_server *srv)
 	handshake_start(s);
 }
 
+/* Atomic: the relay runs unlocked, beside other workers' relays and the
+ * main thread's reads of the counters. */
 static void
 count(struct session *s, struct flow *f, size_t n)
 {
 	struct counters *c[3] = { &s->fe->st, &s->farm->st, &s->srv->st };
 
-	f->bytes += n;
-	for (size_t i = 0; i < nitems(c); i++) {
-		if (f == &s->up)
-			c[i]->bytes_in += n;
-		else
-			c[i]->bytes_out += n;
-	}
+	__atomic_store_n(&f->bytes, f->bytes + n, __ATOMIC_RELAXED);
+	for (size_t i = 0; i < nitems(c); i++)
+		__atomic_fetch_add(f == &s->up ? &c[i]->bytes_in :
+		    &c[i]->bytes_out, n, __ATOMIC_RELAXED);
 }
 
 static bool
@@ -338,9 +363,9 @@ flow_error(struct session *s, evutil_socket_t fd)
 
 	if (s->bye || (client ? s->down.shut || server_finished(s) :
 	    s->up.shut))
-		session_end(s, end_names[END_CLOSED]);
+		relay_end(s, end_names[END_CLOSED]);
 	else
-		session_end(s, end_names[client ? END_CLIENT_ERROR :
+		relay_end(s, end_names[client ? END_CLIENT_ERROR :
 		    END_SERVER_ERROR]);
 }
 
@@ -352,7 +377,7 @@ flow_eof(struct session *s, struct flow *f)
 	 * first side to close ends the session (no half-close to pass on,
 	 * no shutdown on a socket whose peer may be gone). */
 	if (s->bye && s->up.len == 0 && s->down.len == 0) {
-		session_end(s, end_names[END_CLOSED]);
+		relay_end(s, end_names[END_CLOSED]);
 		return;
 	}
 	event_del(f->rd);
@@ -360,7 +385,7 @@ flow_eof(struct session *s, struct flow *f)
 		shutdown(f->dst, SHUT_WR);
 		f->shut = true;
 		if (both_done(s))
-			session_end(s, end_names[END_CLOSED]);
+			relay_end(s, end_names[END_CLOSED]);
 	}
 }
 
@@ -433,7 +458,7 @@ flow_write(evutil_socket_t fd, short what, void *arg)
 		shutdown(f->dst, SHUT_WR);
 		f->shut = true;
 		if (both_done(s))
-			session_end(s, end_names[END_CLOSED]);
+			relay_end(s, end_names[END_CLOSED]);
 	}
 }
 

@@ -378,6 +378,7 @@ hs_timeout(evutil_socket_t fd, short what, void *arg)
 		hs_fail(s, HF_TIMEOUT, 0, "no %s reply within %ld.%03ld s",
 		    step_names[s->hs->step], ms / 1000, ms % 1000);
 }
+LOCKED_EVENT_CB(hs_timeout)
 
 /* An SMTP client says nothing before the greeting: readable means it left
  * (or talks out of turn, which the server will judge). */
@@ -408,7 +409,7 @@ handshake_start(struct session *s)
 	s->hs->unoffered = false;
 	s->hs->len = s->hs->line = 0;
 	s->state = s->connected != 0 ? S_GREETING : S_CONNECTING;
-	evtimer_assign(&s->timer, s->eng->base, hs_timeout, s);
+	evtimer_assign(&s->timer, s->w->base, hs_timeout_locked, s);
 	if (!event_pending(&s->s_rd, EV_READ, NULL))
 		event_add(&s->s_rd, NULL);
 	hs_arm(s);

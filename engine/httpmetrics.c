@@ -8,6 +8,7 @@
 
 #include "engine.h"
 #include "metrics.h"
+#include "worker.h"
 
 static void
 serve(struct evhttp_request *req, void *arg)
@@ -22,7 +23,9 @@ serve(struct evhttp_request *req, void *arg)
 		return;
 	}
 	zones = json_array();
+	engine_lock();
 	json_array_append_new(zones, stats_json(eng));
+	engine_unlock();
 	text = metrics_text(zones);
 	json_decref(zones);
 	out = evbuffer_new();

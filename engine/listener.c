@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "worker.h"
 
 #define LISTEN_BACKLOG	1024
 
@@ -22,29 +23,31 @@
 static void
 listener_retry(evutil_socket_t fd, short what, void *arg)
 {
-	struct listener *l = arg;
+	struct lsock *ls = arg;
 
 	(void)fd;
 	(void)what;
-	event_add(l->ev, NULL);
+	event_add(ls->ev, NULL);
 }
 
 /* Out of descriptors: pause accepting instead of spinning on the error;
  * sessions in flight go on and free descriptors as they end. */
 static void
-listener_pause(struct listener *l, int err)
+listener_pause(struct lsock *ls, int err)
 {
 	struct timeval tv = { 0, 250 * 1000 };
 
 	log_err("accept: %s: pausing for 250 ms", strerror(err));
-	event_del(l->ev);
-	evtimer_add(l->retry, &tv);
+	event_del(ls->ev);
+	evtimer_add(ls->retry, &tv);
 }
 
+/* In the socket's worker; a listener being closed (ls->l NULL, under the
+ * lock) takes no more sessions. */
 static void
 listener_accept(evutil_socket_t lfd, short what, void *arg)
 {
-	struct listener *l = arg;
+	struct lsock *ls = arg;
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int fd;
@@ -57,10 +60,16 @@ listener_accept(evutil_socket_t lfd, short what, void *arg)
 		if (fd == -1) {
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM)
-				listener_pause(l, errno);
+				listener_pause(ls, errno);
 			return;		/* EAGAIN: all taken */
 		}
-		session_accept(l, fd, (struct sockaddr *)&ss, (int)len);
+		engine_lock();
+		if (ls->l != NULL)
+			session_accept(ls->l, ls->w, fd, (struct sockaddr *)&ss,
+			    (int)len);
+		else
+			close(fd);
+		engine_unlock();
 	}
 }
 
@@ -76,6 +85,11 @@ socket_setup(int fd, const struct mxaddr *a)
 	int one = 1, zero = 0;
 
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == -1)
+		return -1;
+	/* One socket per worker on the same address; only then, so that
+	 * a second engine on a port in use still fails to start. */
+	if (engine_threaded && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
+	    sizeof one) == -1)
 		return -1;
 	/* Accepted sockets inherit it: no call per session. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -125,19 +139,105 @@ socket_listen(const struct mxaddr *a, uint16_t port, char *what, size_t len)
 	return fd;
 }
 
+static struct lsock *
+lsock_new(struct listener *l, struct worker *w, int fd)
+{
+	struct lsock *ls = xcalloc(1, sizeof *ls);
+
+	ls->l = l;
+	ls->w = w;
+	ls->fd = fd;
+	ls->ev = event_new(w->base, fd, EV_READ | EV_PERSIST, listener_accept,
+	    ls);
+	ls->retry = evtimer_new(w->base, listener_retry, ls);
+	event_add(ls->ev, NULL);
+	return ls;
+}
+
+/* In the socket's worker, under the lock. */
+static void
+lsock_free(void *arg)
+{
+	struct lsock *ls = arg;
+
+	event_free(ls->ev);
+	event_free(ls->retry);
+	close(ls->fd);
+	free(ls);
+}
+
+static void
+lsock_close(struct lsock *ls)
+{
+	ls->l = NULL;
+	if (worker_owns(ls->w))
+		lsock_free(ls);
+	else
+		worker_call(ls->w, lsock_free, ls);
+}
+
+/*
+ * fd is worker 0's socket; each other worker gets its own on the same
+ * address (SO_REUSEPORT: the kernel spreads the connections).  One it
+ * cannot have (a socket received at a takeover from an engine without
+ * workers is alone on its port) leaves that address to the others.
+ */
+/* A socket received at a takeover for this address, -1 if none is left. */
+static int
+adopted_take(struct engine *eng, const struct mxaddr *a, uint16_t port)
+{
+	int fd;
+
+	for (size_t i = 0; i < eng->nadopt; i++) {
+		struct adopted *ad = &eng->adopt[i];
+		if (ad->fd == -1 || ad->port != port || ad->addr.family !=
+		    a->family || (a->family != 0 && addr_cmp(&ad->addr, a) != 0))
+			continue;
+		fd = ad->fd;
+		ad->fd = -1;	/* the listener owns it now */
+		/* From an engine without workers: the workers' sockets can
+		 * join it only if it allows them. */
+		if (engine_threaded)
+			(void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &(int){ 1 },
+			    sizeof(int));
+		return fd;
+	}
+	return -1;
+}
+
+/*
+ * fd is worker 0's socket; each other worker gets its own on the same
+ * address (SO_REUSEPORT: the kernel spreads the connections): one the old
+ * engine had, at a takeover, or a new one.  The old engine's sockets are
+ * all kept, even more than there are workers: closing one would reset
+ * the clients in its queue.  One a worker cannot have (the port is
+ * another's) leaves that address to the others.
+ */
 static struct listener *
 listener_wrap(struct engine *eng, const struct mxaddr *a, uint16_t port, int fd)
 {
 	struct listener *l = xcalloc(1, sizeof *l);
+	char what[128];
+	int wfd;
 
 	l->eng = eng;
 	l->addr = *a;
 	l->port = port;
 	l->fd = fd;
-	l->ev = event_new(eng->base, fd, EV_READ | EV_PERSIST, listener_accept,
-	    l);
-	event_add(l->ev, NULL);
-	l->retry = evtimer_new(eng->base, listener_retry, l);
+	*ARRAY_PUSH(l->socks, l->nsocks) = lsock_new(l, eng->workers[0], fd);
+	while ((wfd = adopted_take(eng, a, port)) != -1) {
+		struct worker *w = eng->workers[l->nsocks % eng->nworkers];
+		*ARRAY_PUSH(l->socks, l->nsocks) = lsock_new(l, w, wfd);
+	}
+	for (size_t i = l->nsocks; i < eng->nworkers; i++) {
+		if ((wfd = socket_listen(a, port, what, sizeof what)) == -1) {
+			log_warn("listen: port %u: worker %zu: %s: the other "
+			    "workers serve it", port, i, what);
+			continue;
+		}
+		*ARRAY_PUSH(l->socks, l->nsocks) = lsock_new(l,
+		    eng->workers[i], wfd);
+	}
 	return l;
 }
 
@@ -148,15 +248,8 @@ listener_open(struct engine *eng, const struct mxaddr *a, uint16_t port,
 	char what[128], host[ADDR_STRLEN] = "*";
 	int fd;
 
-	for (size_t i = 0; i < eng->nadopt; i++) {
-		struct adopted *ad = &eng->adopt[i];
-		if (ad->fd == -1 || ad->port != port || ad->addr.family !=
-		    a->family || (a->family != 0 && addr_cmp(&ad->addr, a) != 0))
-			continue;
-		fd = ad->fd;
-		ad->fd = -1;	/* the listener owns it now */
+	if ((fd = adopted_take(eng, a, port)) != -1)
 		return listener_wrap(eng, a, port, fd);
-	}
 	if (a->family != 0)
 		addr_format(a, host, sizeof host);
 	if ((fd = socket_listen(a, port, what, sizeof what)) == -1) {
@@ -245,8 +338,8 @@ listener_adopt_end(struct engine *eng)
 void
 listener_close(struct listener *l)
 {
-	event_free(l->ev);
-	event_free(l->retry);
-	close(l->fd);
+	for (size_t i = 0; i < l->nsocks; i++)
+		lsock_close(l->socks[i]);
+	free(l->socks);
 	free(l);
 }

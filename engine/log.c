@@ -15,6 +15,7 @@
  * around, err for what failed.  On stderr, as in Postfix's logs, a line
  * above info starts with its level.
  */
+#include <pthread.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@ static bool	log_foreground = true;
 static bool	log_attached = true;	/* stderr still reaches someone */
 static char	log_buf[64 * 1024];
 static struct event *log_flusher;	/* set while stderr holds lines */
+static pthread_mutex_t log_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 void
 log_init(const char *zone, bool foreground)
@@ -162,6 +164,8 @@ log_vwrite(int prio, bool bulk, const char *fmt, va_list ap)
 
 	if ((line = log_format(buf, sizeof buf, fmt, ap)) == NULL)
 		return;
+	/* Workers log too: a line is written whole, its stamp with it. */
+	pthread_mutex_lock(&log_mutex);
 	if (!log_foreground) {
 		/* Until the engine detaches, start-up errors also go to the
 		 * terminal: whoever started it must see why it did not. */
@@ -177,6 +181,7 @@ log_vwrite(int prio, bool bulk, const char *fmt, va_list ap)
 		    !evtimer_pending(log_flusher, NULL))
 			evtimer_add(log_flusher, &tv);
 	}
+	pthread_mutex_unlock(&log_mutex);
 	if (line != buf)
 		free(line);
 }

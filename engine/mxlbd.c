@@ -20,6 +20,7 @@
 #include "schema.h"
 #include "config-man.h"
 #include "source.h"
+#include "worker.h"
 #include "zone.h"
 
 #define STOP_GRACE_S	60	/* sessions get this long to end at SIGTERM */
@@ -42,7 +43,7 @@ usage(FILE *f, int status)
 	    "usage: mxlbd -z ZONE [-c FILE.json | --confdir DIR] [-f] "
 	    "[--rundir DIR]\n"
 	    "             [--statedir DIR] [--group GROUP] [--read-group GROUP]\n"
-	    "             [--takeover]\n"
+	    "             [--takeover] [--workers N|auto]\n"
 	    "       mxlbd -n -c FILE.json | mxlbd -n -z ZONE [--confdir DIR]\n"
 	    "  -z ZONE          the zone this engine runs\n"
 	    "  -c FILE          the zone's config file (must exist): imported "
@@ -67,6 +68,8 @@ usage(FILE *f, int status)
 	    "engine of ZONE,\n"
 	    "                   which finishes its sessions and ends "
 	    "(restarts, upgrades)\n"
+	    "  --workers N|auto event loops (threads), auto: one per CPU "
+	    "(MXLBD_WORKERS, 1)\n"
 	    "  -V, --version    mxlbd's version\n"
 	    "  -h, --help       this text\n");
 	exit(status);
@@ -157,6 +160,7 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	 * serving, as it was. */
 	notify_ready(d->eng, false);
 }
+LOCKED_EVENT_CB(on_reload)
 
 static void
 on_deadline(evutil_socket_t fd, short what, void *arg)
@@ -169,6 +173,7 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 	    (unsigned long long)d->eng->nsessions, STOP_GRACE_S);
 	event_base_loopexit(d->eng->base, NULL);
 }
+LOCKED_EVENT_CB(on_deadline)
 
 static void
 stop_begin(struct mxlbd *d, const char *why)
@@ -179,7 +184,7 @@ stop_begin(struct mxlbd *d, const char *why)
 		return;
 	log_info("stop: %s, no new sessions, %llu open", why,
 	    (unsigned long long)d->eng->nsessions);
-	d->deadline = evtimer_new(d->eng->base, on_deadline, d);
+	d->deadline = evtimer_new(d->eng->base, on_deadline_locked, d);
 	evtimer_add(d->deadline, &tv);
 	engine_stop(d->eng);
 	/* Handed over, the service goes on in the new engine: systemd must
@@ -197,6 +202,7 @@ on_stop(evutil_socket_t sig, short what, void *arg)
 	snprintf(why, sizeof why, "signal %d", (int)sig);
 	stop_begin(arg, why);
 }
+LOCKED_EVENT_CB(on_stop)
 
 /* The zone was handed over (cmd_takeover): as a stop, but the listening
  * sockets live on in the new engine. */
@@ -207,6 +213,7 @@ on_handed_over(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	stop_begin(arg, "handed over");
 }
+LOCKED_EVENT_CB(on_handed_over)
 
 static void
 on_stats(evutil_socket_t sig, short what, void *arg)
@@ -222,6 +229,7 @@ on_stats(evutil_socket_t sig, short what, void *arg)
 	json_decref(j);
 	log_flush();
 }
+LOCKED_EVENT_CB(on_stats)
 
 #define SWEEP_MS	10000	/* per-source entries that count no more go */
 
@@ -241,6 +249,7 @@ on_housekeeping(evutil_socket_t fd, short what, void *arg)
 	}
 	notify_status(d->eng);
 }
+LOCKED_EVENT_CB(on_housekeeping)
 
 /* Sessions need two descriptors each: take all the system allows. */
 static void
@@ -296,6 +305,7 @@ struct options {
 	long		 control_idle;	/* -1: the default */
 	bool		 foreground, check, syslog, takeover;
 	bool		 takeover_die;	/* tests: die holding the sockets */
+	int		 workers;	/* event loops (threads) */
 };
 
 /* A DNS name: it goes into the 421 line and EHLO as it is. */
@@ -631,8 +641,10 @@ run(const struct options *o)
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 	srandom((unsigned)(time(NULL) ^ getpid()));
+	workers_init((unsigned)o->workers);
 	base = event_base_new();
 	d.eng = engine_new(base, o->zone);
+	workers_new(d.eng, base, (unsigned)o->workers);
 	set_hostname(d.eng, o->hostname);
 	if (setup(&d, o, &e) == -1) {
 		for (size_t i = 0; i < e.n; i++)
@@ -654,12 +666,12 @@ run(const struct options *o)
 		log_detach();
 	event_reinit(base);
 	log_timer(base);
-	sigs[0] = evsignal_new(base, SIGTERM, on_stop, &d);
-	sigs[1] = evsignal_new(base, SIGINT, on_stop, &d);
-	sigs[2] = evsignal_new(base, SIGHUP, on_reload, &d);
-	sigs[3] = evsignal_new(base, SIGUSR1, on_stats, &d);
-	sigs[4] = event_new(base, -1, EV_PERSIST, on_housekeeping, &d);
-	d.eng->stop_ev = event_new(base, -1, 0, on_handed_over, &d);
+	sigs[0] = evsignal_new(base, SIGTERM, on_stop_locked, &d);
+	sigs[1] = evsignal_new(base, SIGINT, on_stop_locked, &d);
+	sigs[2] = evsignal_new(base, SIGHUP, on_reload_locked, &d);
+	sigs[3] = evsignal_new(base, SIGUSR1, on_stats_locked, &d);
+	sigs[4] = event_new(base, -1, EV_PERSIST, on_housekeeping_locked, &d);
+	d.eng->stop_ev = event_new(base, -1, 0, on_handed_over_locked, &d);
 	for (size_t i = 0; i < 4; i++)
 		evsignal_add(sigs[i], NULL);
 	evtimer_add(sigs[4], &hk);
@@ -669,7 +681,11 @@ run(const struct options *o)
 	    (unsigned long long)d.txn.running, d.eng->hostname);
 	/* Listeners are bound and the config runs. */
 	notify_ready(d.eng, !o->foreground);
-	event_base_dispatch(base);
+	if (workers_start(d.eng) == 0)
+		event_base_dispatch(base);
+	else
+		rc = 1;
+	workers_stop(d.eng);
 	log_info("stopped zone=%s", o->zone);
 	for (size_t i = 0; i < nitems(sigs); i++)
 		event_free(sigs[i]);
@@ -678,6 +694,7 @@ run(const struct options *o)
 	event_free(d.eng->stop_ev);
 	d.eng->stop_ev = NULL;
 out:
+	workers_stop(d.eng);
 	if (d.report != -1) {
 		/* The parent exits with our status (detach_wait). */
 		char b = (char)rc;
@@ -717,6 +734,7 @@ main(int argc, char **argv)
 		{ "syslog", no_argument, NULL, 'L' },
 		{ "takeover", no_argument, NULL, 'T' },
 		{ "takeover-die", no_argument, NULL, 'D' },
+		{ "workers", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "schema", no_argument, NULL, 'J' },
 		{ "man-config", no_argument, NULL, 'K' },	/* hidden */
@@ -724,10 +742,18 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct options o;
+	const char *env;
 	int ch;
 
 	memset(&o, 0, sizeof o);
 	o.control_idle = -1;
+	o.workers = 1;
+	if ((env = getenv("MXLBD_WORKERS")) != NULL && *env != '\0' &&
+	    (o.workers = workers_parse(env)) == -1) {
+		fprintf(stderr, "mxlbd: MXLBD_WORKERS: a number of workers is "
+		    "1-%d, or auto\n", WORKERS_MAX);
+		return 2;
+	}
 	while ((ch = getopt_long(argc, argv, "c:fhnVz:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': o.path = optarg; break;
@@ -746,6 +772,14 @@ main(int argc, char **argv)
 		case 'L': o.syslog = true; break;
 		case 'T': o.takeover = true; break;
 		case 'D': o.takeover_die = true; break;
+		case 'w':
+			if ((o.workers = workers_parse(optarg)) == -1) {
+				fprintf(stderr, "mxlbd: --workers %s: a number "
+				    "of workers is 1-%d, or auto\n", optarg,
+				    WORKERS_MAX);
+				return 2;
+			}
+			break;
 		case 'J': return print_schema();
 		case 'K': return config_man(stdout) == 0 ? 0 : 1;
 		case 'V': printf("mxlbd %s\n", MXLB_VERSION); return 0;

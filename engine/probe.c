@@ -23,6 +23,7 @@
 #include "engine.h"
 #include "proto.h"
 #include "source.h"
+#include "worker.h"
 
 #define PROBE_LINE_MAX	1024	/* longer reply lines are garbage */
 
@@ -47,6 +48,7 @@ struct probe {
 };
 
 static void probe_run(evutil_socket_t, short, void *);
+static void probe_run_locked(evutil_socket_t, short, void *);
 
 static uint16_t
 probe_port(struct engine *eng, const struct rt_server *s)
@@ -156,7 +158,7 @@ probe_end_run(struct probe *p)
 		p->bev = NULL;
 	}
 	evtimer_del(p->timer);
-	event_assign(p->timer, p->eng->base, -1, 0, probe_run, p);
+	event_assign(p->timer, p->eng->base, -1, 0, probe_run_locked, p);
 	p->step = P_IDLE;
 }
 
@@ -293,6 +295,7 @@ probe_read(struct bufferevent *bev, void *arg)
 		free(line);
 	}
 }
+LOCKED_BEV_CB(probe_read)
 
 static const char *
 step_name(enum probe_step st)
@@ -364,6 +367,7 @@ probe_event(struct bufferevent *bev, short what, void *arg)
 		probe_done(p, R_FAIL, 0, "%s during %s", strerror(err),
 		    step_name(p->step));
 }
+LOCKED_BEV_EVENT_CB(probe_event)
 
 static void
 probe_timeout(evutil_socket_t fd, short what, void *arg)
@@ -375,6 +379,7 @@ probe_timeout(evutil_socket_t fd, short what, void *arg)
 	probe_done(p, R_FAIL, 0, "timeout during %s after %ld ms",
 	    step_name(p->step), p->srv->farm->conf->probe_timeout);
 }
+LOCKED_EVENT_CB(probe_timeout)
 
 static void
 probe_run(evutil_socket_t fd, short what, void *arg)
@@ -405,8 +410,9 @@ probe_run(evutil_socket_t fd, short what, void *arg)
 	/* On -1 libevent makes the socket in connect, and reports why not. */
 	p->bev = bufferevent_socket_new(p->eng->base, sfd,
 	    BEV_OPT_CLOSE_ON_FREE);
-	bufferevent_setcb(p->bev, probe_read, NULL, probe_event, p);
-	event_assign(p->timer, p->eng->base, -1, 0, probe_timeout, p);
+	bufferevent_setcb(p->bev, probe_read_locked, NULL, probe_event_locked,
+	    p);
+	event_assign(p->timer, p->eng->base, -1, 0, probe_timeout_locked, p);
 	schedule(p, s->farm->conf->probe_timeout);
 	if (srcerr == -1) {
 		probe_done(p, R_FAIL, 0, "%s", why);
@@ -417,6 +423,7 @@ probe_run(evutil_socket_t fd, short what, void *arg)
 		probe_done(p, R_FAIL, 0, "connect: %s",
 		    strerror(EVUTIL_SOCKET_ERROR()));
 }
+LOCKED_EVENT_CB(probe_run)
 
 /* Servers of a farm without probe, and inactive ones, are taken as up. */
 void
@@ -439,7 +446,7 @@ probe_start(struct engine *eng, struct rt_server *s)
 	p->fresh = s->check_text[0] == '\0';
 	p->eng = eng;
 	p->srv = s;
-	p->timer = evtimer_new(eng->base, probe_run, p);
+	p->timer = evtimer_new(eng->base, probe_run_locked, p);
 	s->probe = p;
 	/* The first probe comes soon, spread over a second at most. */
 	first = s->farm->conf->probe_interval < 1000 ?

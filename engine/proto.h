@@ -115,6 +115,8 @@
  * counters (their keys are in counters.h). */
 #define K_UPTIME	"uptime"
 #define K_STARTED	"started"	/* the engine's start, Unix time */
+#define K_WORKERS	"workers"	/* per worker: accepted, sessions */
+#define K_ACCEPTED	"accepted"
 #define K_MAXCONN	"maxconn"	/* only where the config sets one */
 #define K_FRONTENDS	"frontends"
 #define K_FARMS		"farms"

@@ -12,9 +12,15 @@
 static void
 queue_timeout(evutil_socket_t fd, short what, void *arg)
 {
+	struct session *s = arg;
+
 	(void)fd;
 	(void)what;
-	session_refuse(arg, REFUSE_QUEUE_TIMEOUT);
+	engine_lock();
+	/* Another thread may have taken it out of the queue meanwhile. */
+	if (s->state == S_QUEUED && !s->mailed)
+		session_refuse(s, REFUSE_QUEUE_TIMEOUT);
+	engine_unlock();
 }
 
 /* An SMTP client says nothing before the greeting: readable means it left
@@ -54,7 +60,7 @@ queue_add(struct session *s, struct rt_server *srv)
 		sc->qmax = sc->qcur;
 	if (++fc->qcur > fc->qmax)
 		fc->qmax = fc->qcur;
-	evtimer_assign(&s->timer, s->eng->base, queue_timeout, s);
+	evtimer_assign(&s->timer, s->w->base, queue_timeout, s);
 	tv = ms_timeval(wait - now);
 	evtimer_add(&s->timer, &tv);
 }
@@ -68,11 +74,27 @@ queue_remove(struct session *s)
 	TAILQ_REMOVE(&srv->queue, s, qentry);
 	srv->st.qcur--;
 	s->farm->st.qcur--;
-	evtimer_del(&s->timer);
+	/* Another worker's timer is stopped by that worker (session_mail). */
+	if (worker_owns(s->w))
+		evtimer_del(&s->timer);
 	s->unqueued = now_ms();
 	s->srv = NULL;
 	s->state = S_NEW;
 	rt_server_unref(srv);
+}
+
+/* Out of the queue, the next step runs in the session's worker: now if
+ * that is this thread, else when its mailbox runs. */
+static void
+queue_hand(struct session *s, enum smail step)
+{
+	if (!worker_owns(s->w)) {
+		s->mail = (uint8_t)step;
+		worker_post(s);
+	} else if (step == MAIL_DISPATCH)
+		session_dispatch(s);
+	else
+		session_refuse(s, REFUSE_SHUTDOWN);
 }
 
 /* A session left srv: the head of its queue may go in. */
@@ -101,8 +123,8 @@ server_release(struct engine *eng, struct rt_server *srv)
 	srv->nsess--;
 	srv->st.cur--;
 	server_slot_free(srv);
-	if (srv->nsess == 0 && eng->ctl != NULL)
-		control_waits(eng->ctl);
+	if (srv->nsess == 0)
+		engine_waits(eng);
 	rt_server_unref(srv);
 }
 
@@ -115,7 +137,7 @@ server_requeue(struct rt_server *srv)
 	srv->refs++;
 	while ((s = TAILQ_FIRST(&srv->queue)) != NULL) {
 		queue_remove(s);
-		session_dispatch(s);
+		queue_hand(s, MAIL_DISPATCH);
 	}
 	rt_server_unref(srv);
 }
@@ -129,7 +151,10 @@ session_shutdown_queued(struct engine *eng)
 	for (size_t i = 0; i < eng->nfarms; i++) {
 		struct rt_farm *f = eng->farms[i];
 		for (size_t j = 0; j < f->nservers; j++)
-			while ((s = TAILQ_FIRST(&f->servers[j]->queue)) != NULL)
-				session_refuse(s, REFUSE_SHUTDOWN);
+			while ((s = TAILQ_FIRST(&f->servers[j]->queue)) !=
+			    NULL) {
+				queue_remove(s);
+				queue_hand(s, MAIL_SHUTDOWN);
+			}
 	}
 }

@@ -178,15 +178,37 @@ session_client_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct session *s = arg;
 
-	switch (s->state) {
-	case S_QUEUED:
-		queue_client_read(s);
-		break;
-	case S_FORWARDING:
+	/* Relaying runs unlocked; only this worker leaves S_FORWARDING. */
+	if (s->state == S_FORWARDING) {
 		forward_read(fd, what, s);
-		break;
-	default:
+		return;
+	}
+	engine_lock();
+	/* A step another thread posted comes first (worker_post). */
+	if (s->mailed)
+		;
+	else if (s->state == S_QUEUED)
+		queue_client_read(s);
+	else
 		handshake_client_read(s);
+	engine_unlock();
+}
+
+/* Under the lock, in the session's worker: what another thread posted.
+ * The queue's timer is stopped here, by the thread it belongs to. */
+void
+session_mail(struct session *s)
+{
+	evtimer_del(&s->timer);
+	switch ((enum smail)s->mail) {
+	case MAIL_CONNECT:
+		forward_connect_socket(s);
+		break;
+	case MAIL_DISPATCH:
+		session_dispatch(s);
+		break;
+	case MAIL_SHUTDOWN:
+		session_refuse(s, REFUSE_SHUTDOWN);
 		break;
 	}
 }
@@ -221,7 +243,7 @@ listener_specific(const struct listener *l)
 static void
 session_events_init(struct session *s)
 {
-	struct event_base *base = s->eng->base;
+	struct event_base *base = s->w->base;
 
 	event_assign(&s->c_rd, base, s->cfd, EV_READ | EV_PERSIST,
 	    session_client_read, s);
@@ -232,7 +254,7 @@ session_events_init(struct session *s)
 }
 
 void
-session_accept(struct listener *l, evutil_socket_t fd,
+session_accept(struct listener *l, struct worker *w, evutil_socket_t fd,
     const struct sockaddr *sa, int salen)
 {
 	struct engine *eng = l->eng;
@@ -242,6 +264,7 @@ session_accept(struct listener *l, evutil_socket_t fd,
 	enum refusal why;
 	bool counted = false;
 
+	w->accepted++;
 	addr_from_sockaddr(&a, sa);
 	if ((why = admit(eng, fe, &a, &counted)) != REFUSE_MAX) {
 		refuse_fd(eng, fe, fd, sa, (size_t)salen, why);
@@ -249,6 +272,8 @@ session_accept(struct listener *l, evutil_socket_t fd,
 	}
 	s = xcalloc(1, sizeof *s);
 	s->eng = eng;
+	s->w = w;
+	w->nsessions++;
 	s->fe = fe;
 	s->farm = fe->farm;
 	fe->refs++;
@@ -325,6 +350,11 @@ session_end(struct session *s, const char *why)
 	/* A queued session holds no slot: leaving the queue is all. */
 	if (s->state == S_QUEUED)
 		queue_remove(s);
+	if (s->mailed) {
+		TAILQ_REMOVE(&s->w->mail, s, qentry);
+		s->mailed = false;
+	}
+	s->w->nsessions--;
 	srv = s->srv;
 	log_session(s, why);
 	s->fe->st.cur--;
@@ -376,8 +406,9 @@ session_json(const struct session *s, uint64_t now)
 	    K_STATE,
 	    state_name(s), K_AGE, (double)(now - s->start) / 1000.0,
 	    K_WAIT, s->state == S_QUEUED ? (double)(now - s->queued) / 1000.0 :
-	    0.0, K_BYTES_IN, (json_int_t)s->up.bytes, K_BYTES_OUT,
-	    (json_int_t)s->down.bytes);
+	    0.0, K_BYTES_IN, (json_int_t)__atomic_load_n(&s->up.bytes,
+	    __ATOMIC_RELAXED), K_BYTES_OUT, (json_int_t)__atomic_load_n(
+	    &s->down.bytes, __ATOMIC_RELAXED));
 	source_name(s->farm->conf, src, sizeof src);
 	json_object_set_new(j, K_SOURCE, json_string(src));
 	return j;

@@ -8,8 +8,12 @@
 #include <event2/event_struct.h>
 
 #include "engine.h"
+#include "worker.h"
 
 enum sstate { S_NEW, S_QUEUED, S_CONNECTING, S_GREETING, S_FORWARDING };
+
+/* What another thread posted for a session (worker_post). */
+enum smail { MAIL_CONNECT, MAIL_DISPATCH, MAIL_SHUTDOWN };
 
 /* One direction of the byte stream.  Bytes normally go straight from a
  * read to a write; only what the reader could not take waits in `pend`. */
@@ -25,6 +29,7 @@ struct flow {
 
 struct session {
 	struct engine		*eng;
+	struct worker		*w;		/* its events' loop */
 	struct rt_frontend	*fe;
 	struct rt_farm		*farm;
 	struct rt_server	*srv;
@@ -50,6 +55,8 @@ struct session {
 	TAILQ_ENTRY(session)	 qentry;
 	TAILQ_ENTRY(session)	 aentry;	/* every session, for listing */
 	bool			 src_counted;
+	bool			 mailed;	/* in w->mail, by qentry */
+	uint8_t			 mail;		/* enum smail */
 	/* The start of the server's current reply line, to see its 221. */
 	char			 head[4];
 	uint8_t			 nhead;
@@ -65,6 +72,7 @@ void	session_end(struct session *, const char *);
 void	session_dispatch(struct session *);
 void	session_refuse(struct session *, enum refusal);
 const struct sockaddr *session_local(struct session *);
+void	session_mail(struct session *);
 
 /* queue.c */
 void	queue_add(struct session *, struct rt_server *);
@@ -73,6 +81,7 @@ void	queue_client_read(struct session *);
 
 /* forward.c */
 void	forward_connect(struct session *, struct rt_server *);
+void	forward_connect_socket(struct session *);
 void	forward_free(struct session *);
 void	forward_start(struct session *, const char *, size_t);
 void	forward_retry(struct session *);

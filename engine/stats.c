@@ -123,6 +123,19 @@ frontend_json(const struct rt_frontend *f)
 	return o;
 }
 
+/* The counters above are the sums; here is how the workers share them. */
+static json_t *
+workers_json(const struct engine *eng)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < eng->nworkers; i++)
+		json_array_append_new(a, json_pack("{s:I,s:I}", K_ACCEPTED,
+		    (json_int_t)eng->workers[i]->accepted, K_SESSIONS,
+		    (json_int_t)eng->workers[i]->nsessions));
+	return a;
+}
+
 json_t *
 stats_json(const struct engine *eng)
 {
@@ -142,5 +155,6 @@ stats_json(const struct engine *eng)
 		json_array_append_new(farms, farm_json(eng, eng->farms[i], now));
 	json_object_set_new(o, K_FRONTENDS, fes);
 	json_object_set_new(o, K_FARMS, farms);
+	json_object_set_new(o, K_WORKERS, workers_json(eng));
 	return o;
 }

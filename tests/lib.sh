@@ -83,9 +83,9 @@ t_sanitizer_reports() {
 	local f
 	for f in "$T_DIR"/*.log; do
 		[ -f "$f" ] || continue
-		if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f"; then
+		if grep -qE 'ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|runtime error:' "$f"; then
 			fail sanitizer "report in $(basename "$f"):"
-			grep -E -A8 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+			grep -E -A8 'ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|runtime error:' \
 			    "$f" | head -20 | sed 's/^/#   /'
 		fi
 	done
