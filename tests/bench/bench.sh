@@ -32,6 +32,10 @@
 #   BENCH_HAPROXY_THREADS  HAProxy's nbthread (1: both balancers single-threaded)
 #   BENCH_HAPROXY_LOG   1 (default): HAProxy logs each session to stderr like
 #                       mxlbd does; 0: no logs
+#   BENCH_WORKERS_CASE  "CONC:SIZE" of the workers case (256:1024; "none" to
+#                       skip it): mxlbd with 1 and 2 workers beside HAProxy
+#                       with nbthread 1 and 2
+#   BENCH_WORKERS_MSGS  messages per run of that case (BENCH_MSGS)
 #   BENCH_STRACE_MSGS   sessions of the system-call count (3000; 0 to skip)
 #   BENCH_STRACE_CONC   its concurrency (16)
 #
@@ -116,16 +120,19 @@ vmhwm() {
 	awk '$1 == "VmHWM:" { print $2 }' "/proc/$1/status"
 }
 
-# start_balancer mxlbd|haproxy: sets BPID and BPORT.
+# start_balancer mxlbd|haproxy: sets BPID and BPORT.  MX_WORKERS and
+# HA_CFG choose the workers and HAProxy's config (the workers case).
+MX_WORKERS=1
+HA_CFG=$T_DIR/haproxy.cfg
 start_balancer() {
 	case $1 in
 	mxlbd)
-		start_engine "$T_DIR/bench.json" "mxlbd-$RUN" || return 1
+		start_engine "$T_DIR/bench.json" "mxlbd-$RUN" --workers "$MX_WORKERS" || return 1
 		BPID=$ENGINE_PID
 		BPORT=$FE_M
 		;;
 	haproxy)
-		spawn "haproxy-$RUN" haproxy -db -f "$T_DIR/haproxy.cfg" -p "$T_DIR/haproxy.pid"
+		spawn "haproxy-$RUN" haproxy -db -f "$HA_CFG" -p "$T_DIR/haproxy.pid"
 		BPID=$SPAWNED_PID
 		BPORT=$FE_H
 		wait_port 127.0.0.1 "$FE_H" 10 || return 1
@@ -324,6 +331,39 @@ elif [ "$ST_MSGS" -gt 0 ]; then
 			}
 		}' "$T_DIR/results" "$T_DIR/strace.calls" >&3
 	fi
+fi
+
+# --- workers -----------------------------------------------------------------
+# mxlbd --workers 1 and 2, HAProxy nbthread 1 and 2, one case each: the
+# messages a second and the CPU per message of each (the CPU of every
+# thread: utime+stime of the process).
+WK_CASE=${BENCH_WORKERS_CASE:-256:1024}
+WK_MSGS=${BENCH_WORKERS_MSGS:-$MSGS}
+if [ "$WK_CASE" != none ]; then
+	sed "s/^    nbthread .*/    nbthread 2/" "$T_DIR/haproxy.cfg" >"$T_DIR/haproxy-nbt2.cfg"
+	mv "$T_DIR/results" "$T_DIR/results.main"
+	for setup in "mxlbd 1" "mxlbd 2" "haproxy 1" "haproxy 2"; do
+		set -- $setup
+		MX_WORKERS=$2
+		HA_CFG=$T_DIR/haproxy.cfg
+		[ "$1" = haproxy ] && [ "$2" = 2 ] && HA_CFG=$T_DIR/haproxy-nbt2.cfg
+		[ "$1" = haproxy ] && [ "$2" = 1 ] && [ "$HA_THREADS" != 1 ] &&
+			sed "s/^    nbthread .*/    nbthread 1/" "$T_DIR/haproxy.cfg" >"$T_DIR/haproxy-nbt1.cfg" &&
+			HA_CFG=$T_DIR/haproxy-nbt1.cfg
+		CASE=w$2 run_case "$1" "${WK_CASE%%:*}" "${WK_CASE#*:}" "$WK_MSGS"
+	done
+	mv "$T_DIR/results" "$T_DIR/workers.results"
+	mv "$T_DIR/results.main" "$T_DIR/results"
+	MX_WORKERS=1 HA_CFG=$T_DIR/haproxy.cfg
+	{
+		echo
+		echo "Workers: c=${WK_CASE%%:*}, ${WK_CASE#*:} B, $WK_MSGS msgs; mxlbd --workers N, HAProxy nbthread N; $(nproc) CPUs shared with smtp-source and the sinks"
+		echo
+		echo "| balancer | threads | msg/s | CPU us/msg | peak RSS KiB |"
+		echo "|---|---:|---:|---:|---:|"
+		awk -v tick="$TICK" '$9 == 0 { printf "| %s | %s | %.0f | %.1f | %s |\n", $2,
+		    substr($1, 2), $5 * 1e6 / $6, $7 * 1e6 / tick / $5, $8 }' "$T_DIR/workers.results"
+	} >&3
 fi
 
 # --- PROXY v2 and XCLIENT beside plain forwarding ---------------------------
