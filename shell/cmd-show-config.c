@@ -223,13 +223,18 @@ static void
 stats_human(struct shell *sh, json_t *st)
 {
 	json_t *f, *s, *c;
-	size_t i, j;
+	size_t i, j, nw;
 
 	char *zn = str_escape(json_string_value(json_object_get(st, K_ZONE)));
 
-	fprintf(sh->out, "zone %s  pid %lld  up %llds\n", zn,
+	nw = json_array_size(json_object_get(st, K_WORKERS));
+	fprintf(sh->out, "zone %s  pid %lld  up %llds", zn,
 	    (long long)json_integer_value(json_object_get(st, K_PID)),
 	    (long long)json_integer_value(json_object_get(st, K_UPTIME)));
+	/* One event loop is the rule: only more are worth a word. */
+	if (nw > 1)
+		fprintf(sh->out, "  workers %zu", nw);
+	fputc('\n', sh->out);
 	free(zn);
 	json_array_foreach(json_object_get(st, K_FARMS), i, f) {
 		char *fn = str_escape(json_string_value(json_object_get(f,

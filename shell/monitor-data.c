@@ -230,6 +230,7 @@ zone_from_stats(struct mon_zone *z, json_t *st, const struct mon_snapshot *p,
 	cp(z->version, sizeof z->version, st, K_VERSION);
 	z->uptime = (int64_t)ju(st, K_UPTIME);
 	z->pid = (int64_t)ju(st, K_PID);
+	z->workers = json_array_size(json_object_get(st, K_WORKERS));
 	z->nfes = json_array_size(json_object_get(st, K_FRONTENDS));
 	z->fes = xcalloc(z->nfes + 1, sizeof *z->fes);
 	json_array_foreach(json_object_get(st, K_FRONTENDS), i, j) {

@@ -483,10 +483,13 @@ draw_row(struct mon_screen *s, int y, const bool on[C_COUNT],
 
 	switch (r->kind) {
 	case R_ZONE:
+		/* One event loop is the rule: only more are worth a word. */
+		snprintf(b, sizeof b, "  workers %zu", r->zone->workers);
 		if (r->zone->up)
 			put(s, y, 0, -1, AT_TITLE, "zone %s  engine %s  pid %lld  "
-			    "up %llds", r->zone->name, r->zone->version,
-			    (long long)r->zone->pid, (long long)r->zone->uptime);
+			    "up %llds%s", r->zone->name, r->zone->version,
+			    (long long)r->zone->pid, (long long)r->zone->uptime,
+			    r->zone->workers > 1 ? b : "");
 		else
 			put(s, y, 0, -1, AT_BAD, "zone %s  ENGINE NOT REACHED: "
 			    "retrying", r->zone->name);

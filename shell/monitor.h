@@ -56,6 +56,7 @@ struct mon_zone {
 	bool		 up;
 	char		 version[16];
 	int64_t		 uptime, pid;
+	size_t		 workers;	/* the engine's event loops */
 	struct mon_frontend *fes;
 	size_t		 nfes;
 	struct mon_farm	*farms;

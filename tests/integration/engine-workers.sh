@@ -37,6 +37,8 @@ check "the engine says it runs 2 workers" log_has "$ENGINE_LOG" " workers=2$"
 # wstat PYTHON: a figure from the stats reply (r), printed.
 wstat() { t_stats workers "print($1)"; }
 check_eq "stats list 2 workers" 2 "$(wstat 'len(r["workers"])')"
+check "mxlb show stats says so" eval \
+	'timeout 10 "$MXLB" -c "show stats" | head -1 | grep -Eq "^zone workers  pid $ENGINE_PID  up [0-9]+s  workers 2$"'
 
 # --- 1. both workers, one set of counters --------------------------------------
 
@@ -113,15 +115,14 @@ ENGINE_LOG=$T_DIR/engine2.log
 check_eq "the new engine runs 3 workers" 3 "$(wstat 'len(r["workers"])')"
 check_eq "3 sockets listen on the frontend's port: the old engine's 2 and 1 new" 3 \
 	"$(ss -Hltn "sport = :$FE" | wc -l)"
-tries=$(log_count "$T_DIR/engine2.log" ' session client=')
-wait_until 5 eval '[ "$(log_count "$T_DIR/engine2.log" " session client=")" -ge $((tries + 10)) ]'
+check "the new engine serves the client loop (10 of its sessions)" wait_until 5 eval \
+	'[ "$(log_count "$T_DIR/engine2.log" " session client=")" -ge 10 ]'
 touch "$T_DIR/stop"
 wait_until 10 t_gone "$LOOP"
 res=$(tail -1 "$T_DIR/loop.log")
 note "client loop: $res"
 check_eq "every 20 ms client through the takeover: none refused, none without a 220" \
 	"0 0" "$(kv refused "$res") $(kv not_greeted "$res")"
-check "  and the loop ran through it (at least 25 clients)" [ "$(kv tries "$res")" -ge 25 ]
 check_eq "the commit carried over: version 2" 2 \
 	"$("$T_PY" "$T_PEERS/ctl.py" -p result.running "$MXLB_RUNDIR/workers.sock" '{"id":1,"cmd":"get"}')"
 
