@@ -240,6 +240,31 @@ zone_gauges(struct buf *b, json_t *zones)
 		    json_object_get(z, K_UPTIME)));
 }
 
+/* Per worker of each zone (mxlbd --workers): how the sessions spread. */
+static void
+worker_series(struct buf *b, json_t *zones)
+{
+	static const struct { const char *name, *key, *type, *help; } ws[] = {
+		{ "mxlb_worker_accepted_total", K_ACCEPTED, "counter",
+		    "Connections the worker accepted." },
+		{ "mxlb_worker_sessions", K_SESSIONS, "gauge",
+		    "Sessions open in the worker now." },
+	};
+	json_t *z, *w;
+	size_t i, j;
+
+	for (size_t k = 0; k < nitems(ws); k++) {
+		bprintf(b, "# HELP %s %s\n# TYPE %s %s\n", ws[k].name,
+		    ws[k].help, ws[k].name, ws[k].type);
+		json_array_foreach(zones, i, z)
+			json_array_foreach(json_object_get(z, K_WORKERS), j, w)
+				bprintf(b, "%s{zone=\"%s\",worker=\"%zu\"} "
+				    "%lld\n", ws[k].name, str(z, K_ZONE), j,
+				    (long long)json_integer_value(
+				    json_object_get(w, ws[k].key)));
+	}
+}
+
 char *
 metrics_text(json_t *zones)
 {
@@ -267,6 +292,7 @@ metrics_text(json_t *zones)
 		}
 	}
 	zone_gauges(&b, zones);
+	worker_series(&b, zones);
 	emit(&b, K_FRONTEND, OBJ_FRONTEND, fe.v, fe.n);
 	emit(&b, K_FARM, OBJ_FARM, fa.v, fa.n);
 	emit(&b, K_SERVER, OBJ_SERVER, sv.v, sv.n);

@@ -53,6 +53,10 @@ check "each worker accepted sessions" eval '[ "${acc% *}" -gt 0 ] && [ "${acc#* 
 check_eq "the frontend's sessions_total is the workers' sum" \
 	"$(wstat 'sum(w["accepted"] for w in r["workers"])')" \
 	"$(wstat '[f for f in r["frontends"] if f["name"] == "in"][0]["counters"]["sessions_total"]')"
+check "the metrics have each worker's series (mxlb show stats prometheus)" eval \
+	'timeout 10 "$MXLB" -c "show stats prometheus" >"$T_DIR/prom" &&
+	grep -Eq "^mxlb_worker_accepted_total\{zone=\"workers\",worker=\"1\"\} [1-9]" "$T_DIR/prom" &&
+	grep -Eq "^mxlb_worker_sessions\{zone=\"workers\",worker=\"0\"\} 0$" "$T_DIR/prom"'
 check_eq "the farm's servers took all 200 (s1 + s2 sessions_total)" 200 \
 	"$(wstat 'sum(s["counters"]["sessions_total"] for f in r["farms"] if f["name"] == "mx" for s in f["servers"])')"
 wait_until 5 eval '[ "$(log_count "$ENGINE_LOG" " session client=127\.0\.0\.3:")" -ge 200 ]'
