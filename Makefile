@@ -181,7 +181,7 @@ SAN_SUITES = test-config test-balance test-proxy test-commit test-grammar test-t
 # Suites run a second time with two workers (mxlbd --workers 2).
 WORKER_SUITES = engine-postfix engine-failover engine-greeting engine-passive \
 	engine-quit engine-unavailable engine-takeover attack-flood \
-	attack-backends control-commits shell-sessions prod-metrics
+	attack-backends shell-sessions prod-metrics
 
 sanitize:
 	@+$(SANITIZE) build-asan/mxlbd build-asan/mxlb units
