@@ -13,7 +13,7 @@ CC       = clang
 MODE    ?= fuzz
 B        = build/fuzz
 O        = $(B)/obj-$(MODE)
-PKGS     = libevent jansson libedit ncursesw
+PKGS     = libevent libevent_pthreads jansson libedit ncursesw
 SAN_fuzz    = -fsanitize=fuzzer,address,undefined
 SAN_regress = -fsanitize=address,undefined
 SAN_cov     = -fprofile-instr-generate -fcoverage-mapping
@@ -24,7 +24,7 @@ CPPFLAGS = -std=gnu11 -D_GNU_SOURCE -DMXLB_VERSION='"$(VERSION)"' \
            $(PKG_CFLAGS)
 # pkg-config once per make.
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-LIBS     := $(shell pkg-config --libs $(PKGS)) -lm
+LIBS     := $(shell pkg-config --libs $(PKGS)) -lm -pthread
 
 # WARN too: the harnesses are held to the programs' warnings.
 include sources.mk
