@@ -15,6 +15,7 @@
 #include "handshake.h"
 #include "proto.h"
 #include "session.h"
+#include "sockmap.h"
 #include "source.h"
 
 /* Every open session, oldest first: `show sessions` lists them. */
@@ -326,6 +327,7 @@ session_end(struct session *s, const char *why)
 	if (s->state == S_QUEUED)
 		queue_remove(s);
 	srv = s->srv;
+	sockmap_end(s);		/* the kernel's count, for the log line */
 	log_session(s, why);
 	s->fe->st.cur--;
 	s->farm->st.cur--;
