@@ -8,7 +8,8 @@
 #  2. the session log's bytes and the farm's counters are those of the
 #     user-space path for the same message;
 #  3. 1 MiB of random bytes arrive exactly, and the client's half-close
-#     reaches the server after them (its answer comes back);
+#     reaches the server after them (its answer comes back), also when the
+#     server is slow to read;
 #  4. show sessions lists a kernel-relayed session with its bytes;
 #  5. a client that sends a byte every 0.5 s outlives idle-timeout 2 (the
 #     kernel's last-activity time counts), a silent one is ended by it;
@@ -29,21 +30,25 @@ relay() {
 	"$T_PY" "$T_PEERS/relaycheck.py" "$@"
 }
 
-free_ports FEU FEK FER SINK RC
+free_ports FEU FEK FER FES SINK RC RCS
 start_sink "$SINK" || die "smtp-sink on $SINK did not start"
 spawn relaycheck "$T_PY" "$T_PEERS/relaycheck.py" server "$RC"
 wait_port 127.0.0.1 "$RC" 5 || die "relaycheck server on $RC did not start"
+spawn relayslow "$T_PY" "$T_PEERS/relaycheck.py" server "$RCS" --delay 1
+wait_port 127.0.0.1 "$RCS" 5 || die "relaycheck server on $RCS did not start"
 zone_config "$T_DIR/zk.json" zk \
 	farm user probe=none forward=user server u1 "$SINK" \
 	farm kern probe=none forward=kernel server k1 "$SINK" \
 	farm raw probe=none forward=kernel server r1 "$RC" \
+	farm slow probe=none forward=kernel server r2 "$RCS" \
 	frontend fu "$FEU" farm=user \
 	frontend fk "$FEK" farm=kern \
-	frontend fr "$FER" farm=raw idle-timeout=2
+	frontend fr "$FER" farm=raw idle-timeout=2 \
+	frontend fs "$FES" farm=slow
 start_engine "$T_DIR/zk.json" || die "engine not ready"
 
 check "show running lists forward kernel for the kernel farms" \
-	eval '[ "$(mxc "show running zk" | grep -c "forward kernel")" = 2 ]'
+	eval '[ "$(mxc "show running zk" | grep -c "forward kernel")" = 3 ]'
 
 # --- 1. real mail, 100 KiB intact --------------------------------------------
 {
@@ -93,6 +98,13 @@ printf '%s\n' "$out" | sed 's/^/#   /'
 wait_log "$ENGINE_LOG" "session .* frontend=fr .*end=closed" 5
 check_eq "its log line: bytes_in 1048576, end closed" "1048576 closed" \
 	"$(grep -a "session .* frontend=fr " "$ENGINE_LOG" | head -1 | { read -r l; echo "$(kv bytes_in "$l") $(kv end "$l")"; })"
+
+# A server that reads nothing for a second: the client's 4 MiB and its FIN
+# are all in before the server takes any, and the FIN must wait for them.
+out=$(relay client "$FES" 4194304)
+check "4 MiB to a server slow to read: all of it arrives before the client's half-close" \
+	[ $? = 0 ]
+printf '%s\n' "$out" | sed 's/^/#   /'
 
 # --- 4. show sessions --------------------------------------------------------------
 spawn trickle "$T_PY" "$T_PEERS/relaycheck.py" client "$FER" 10 --every 0.5

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Both ends of a byte-exact relay check (tests/integration/engine-sockmap.sh).
 
-  relaycheck.py server PORT
+  relaycheck.py server PORT [--delay SECS]
       On 127.0.0.1:PORT, one connection after another: greet ("220
-      relaycheck ESMTP"), read everything the client sends until its
+      relaycheck ESMTP"), (with --delay: wait SECS, reading nothing, so
+      that what the client sends piles up on the way), read everything the client sends until its
       half-close, then answer "250 BYTES SHA256" and close.  It says nothing
       before the client's EOF, so only the client's bytes show activity.
 
@@ -23,7 +24,7 @@ import sys
 import time
 
 
-def serve(port):
+def serve(port, delay):
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(("127.0.0.1", port))
@@ -35,6 +36,7 @@ def serve(port):
         h, n = hashlib.sha256(), 0
         try:
             c.sendall(b"220 relaycheck ESMTP\r\n")
+            time.sleep(delay)
             while True:
                 b = c.recv(65536)
                 if not b:
@@ -99,10 +101,11 @@ def main():
     p.add_argument("port", type=int)
     p.add_argument("size", type=int, nargs="?", default=0)
     p.add_argument("--every", type=float, default=0)
+    p.add_argument("--delay", type=float, default=0)
     p.add_argument("--silent", action="store_true")
     a = p.parse_args()
     if a.mode == "server":
-        serve(a.port)
+        serve(a.port, a.delay)
         return 0
     return client(a)
 
