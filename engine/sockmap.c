@@ -52,6 +52,9 @@ struct relay {
 	struct event	 tick, drain;
 };
 
+static int bpf_print(enum libbpf_print_level, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
+
 static int
 bpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
