@@ -378,7 +378,7 @@ session_json(const struct session *s, uint64_t now)
 	    K_STATE,
 	    state_name(s), K_AGE, (double)(now - s->start) / 1000.0,
 	    K_WAIT, s->state == S_QUEUED ? (double)(now - s->queued) / 1000.0 :
-	    0.0, K_BYTES_IN, (json_int_t)s->up.bytes, K_BYTES_OUT,
+	    0.0, K_BYTES_IN, (json_int_t)sockmap_bytes_in(s), K_BYTES_OUT,
 	    (json_int_t)s->down.bytes);
 	source_name(s->farm->conf, src, sizeof src);
 	json_object_set_new(j, K_SOURCE, json_string(src));

@@ -195,6 +195,20 @@ sockmap_sync(struct session *s)
 		s->last = last;
 }
 
+/* The client's bytes as of now, for show sessions (the counters follow
+ * within a second). */
+uint64_t
+sockmap_bytes_in(const struct session *s)
+{
+	const struct relay *r = s->kr;
+	struct sockmap_flow f;
+
+	if (r == NULL || bpf_map_lookup_elem(flows_fd, &r->key, &f) != 0 ||
+	    f.bytes < r->bytes)
+		return s->up.bytes;
+	return s->up.bytes + (f.bytes - r->bytes);
+}
+
 static void
 tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -344,6 +358,12 @@ void
 sockmap_sync(struct session *s)
 {
 	(void)s;
+}
+
+uint64_t
+sockmap_bytes_in(const struct session *s)
+{
+	return s->up.bytes;
 }
 
 bool

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct config;
 struct errs;
@@ -18,6 +19,7 @@ extern const size_t sockmap_bpf_len;
 int	sockmap_check(const struct config *, struct errs *);
 void	sockmap_start(struct session *);
 void	sockmap_sync(struct session *);
+uint64_t sockmap_bytes_in(const struct session *);
 bool	sockmap_hold_eof(struct session *);
 void	sockmap_end(struct session *);
 
