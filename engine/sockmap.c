@@ -38,7 +38,8 @@
 #include "sockmap-flow.h"
 
 #define SYNC_MS		1000	/* counters brought up to date */
-#define DRAIN_MS	1	/* a held half-close looks again */
+#define DRAIN_MS	1	/* a held half-close looks again, */
+#define DRAIN_MAX_MS	100	/* less and less often */
 
 /* Loaded once, at the first commit that needs it, for the engine's life. */
 static struct bpf_object *obj;
@@ -49,6 +50,7 @@ struct relay {
 	uint64_t	 key;	/* the client's socket cookie */
 	uint64_t	 base;	/* bytes queued on the server's socket before */
 	uint64_t	 bytes;	/* relayed by the kernel, as counted so far */
+	uint64_t	 wait;	/* ms before the next look at a held FIN */
 	struct event	 tick, drain;
 };
 
@@ -233,12 +235,18 @@ static void
 drain_check(evutil_socket_t fd, short what, void *arg)
 {
 	struct session *s = arg;
-	struct timeval tv = ms_timeval(DRAIN_MS);
+	struct relay *r = s->kr;
+	struct timeval tv;
 
 	(void)fd;
 	(void)what;
 	if (!drained(s)) {
-		evtimer_add(&s->kr->drain, &tv);
+		/* A server that reads nothing is left to the idle timeout,
+		 * without a wake-up every millisecond until then. */
+		if (r->wait < DRAIN_MAX_MS)
+			r->wait *= 2;
+		tv = ms_timeval(r->wait);
+		evtimer_add(&r->drain, &tv);
 		return;
 	}
 	shutdown(s->sfd, SHUT_WR);
@@ -256,6 +264,7 @@ sockmap_hold_eof(struct session *s)
 
 	if (s->kr == NULL || drained(s))
 		return false;
+	s->kr->wait = DRAIN_MS;
 	evtimer_add(&s->kr->drain, &tv);
 	return true;
 }
