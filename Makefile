@@ -32,6 +32,16 @@ SHELL_LIBS   := $(shell pkg-config --libs libedit ncursesw)
 CMOCKA_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 B        = build
 
+# forward kernel (engine/sockmap.c) needs libbpf, and clang to build the
+# BPF program that mxlbd embeds; without either, mxlbd is built all the
+# same and a commit with forward kernel is refused with the reason.
+BPF_CC      ?= clang
+HAVE_BPF    := $(shell pkg-config --exists libbpf && command -v $(BPF_CC) >/dev/null && echo 1)
+BPF_LIBS    := $(if $(HAVE_BPF),$(shell pkg-config --libs libbpf))
+BPF_CFLAGS  := $(if $(HAVE_BPF),-DMXLB_BPF $(shell pkg-config --cflags libbpf))
+# The target's headers (asm/types.h) are where the host's are.
+BPF_INC     := $(if $(HAVE_BPF),-I/usr/include/$(shell $(BPF_CC) -print-multiarch))
+
 # The source lists, the version and WARN (errors with gcc and clang alike),
 # shared with tests/fuzz/fuzz.mk.
 include sources.mk
@@ -55,9 +65,29 @@ $(B)/%.o: %.c
 $(B)/libmxlb.a: $(MODEL_OBJS)
 	$(Q)$(AR) rcs $@ $^
 
-$(B)/mxlbd: $(ENGINE_OBJS) $(B)/libmxlb.a
+$(B)/mxlbd: $(ENGINE_OBJS) $(if $(HAVE_BPF),$(B)/engine/sockmap-obj.o) $(B)/libmxlb.a
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(BPF_LIBS)
+
+$(B)/engine/sockmap.o: CPPFLAGS += $(BPF_CFLAGS)
+
+# The relay program (sockmap.bpf.c), compiled for the BPF target and
+# embedded in mxlbd as a byte array (sockmap.h declares it).
+$(B)/engine/sockmap.bpf.o: engine/sockmap.bpf.c engine/sockmap-flow.h
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  BPF     $<")
+	$(Q)$(BPF_CC) -O2 -g -target bpf $(BPF_INC) -Iengine -c -o $@ $<
+
+$(B)/engine/sockmap-obj.c: $(B)/engine/sockmap.bpf.o
+	$(Q){ echo '#include "sockmap.h"'; \
+	    echo '__attribute__((aligned(8))) const unsigned char sockmap_bpf[] = {'; \
+	    od -An -v -tx1 $< | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	    echo '};'; \
+	    echo 'const size_t sockmap_bpf_len = sizeof sockmap_bpf;'; } > $@.tmp
+	$(Q)mv $@.tmp $@
+
+$(B)/engine/sockmap-obj.o: $(B)/engine/sockmap-obj.c
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 
 # The shell minus main(): linked by mxlb and by the grammar's unit tests.
 $(B)/libmxlbsh.a: $(SHELL_OBJS)
@@ -177,7 +207,8 @@ SAN_SUITES = test-config test-balance test-proxy test-commit test-grammar test-t
 	test-monitor engine-split engine-hostile engine-unavailable \
 	control-commits control-confirm control-persist conf-reload \
 	engine-source engine-transparent \
-	test-agent engine-agent engine-slowstart engine-workers
+	test-agent engine-agent engine-slowstart engine-workers \
+	engine-sockmap
 # Suites run a second time with two workers (mxlbd --workers 2).
 WORKER_SUITES = engine-postfix engine-failover engine-greeting engine-passive \
 	engine-quit engine-unavailable engine-takeover attack-flood \

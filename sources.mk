@@ -21,5 +21,6 @@ ENGINE_SRCS = engine/mxlbd.c engine/log.c engine/engine.c engine/listener.c \
               engine/session.c engine/queue.c engine/limit.c engine/probe.c \
               engine/stats.c engine/state.c engine/control.c engine/control-cmd.c \
               engine/zone.c engine/httpmetrics.c engine/privdrop.c engine/notify.c \
-              engine/source.c engine/takeover.c engine/agent.c engine/worker.c
+              engine/source.c engine/takeover.c engine/agent.c engine/worker.c \
+              engine/sockmap.c
 SHELL_SRCS  = $(filter-out shell/mxlb.c,$(wildcard shell/*.c))

@@ -15,6 +15,7 @@ static const char *const proxy_enums[] = { "none", "v1", "v2", NULL };
 static const char *const status_enums[] = { "active", "inactive", NULL };
 static const char *const greet5xx_enums[] = { "redispatch", "pass", NULL };
 static const char *const passive_enums[] = { "on", "off", NULL };
+static const char *const forward_enums[] = { "user", "kernel", NULL };
 
 #define SEC(n)	((long)(n) * 1000)
 
@@ -107,6 +108,10 @@ static const struct field farm_f[] = {
 	{ "passive-health", FT_ENUM, F(passive_health), 0, 0, "on",
 	  passive_enums, NULL, "failed sessions (connect, greeting) count "
 	  "toward probe-fall between probes", 0 },
+	{ "forward", FT_ENUM, F(forward), 0, 0, "user", forward_enums, NULL,
+	  "who relays the client's bytes after the greeting: mxlbd (user), "
+	  "or the kernel by a BPF sockmap (kernel: needs libbpf and CAP_BPF)",
+	  0 },
 };
 #undef F
 const struct fieldset farm_fields = { "farm", farm_f, nitems(farm_f),

@@ -20,6 +20,7 @@ enum unavail	{ UNAVAIL_TEMPFAIL, UNAVAIL_CLOSE };
 enum srvstatus	{ STATUS_ACTIVE, STATUS_INACTIVE };
 enum greet5xx	{ GREET5XX_REDISPATCH, GREET5XX_PASS };
 enum passive	{ PASSIVE_ON, PASSIVE_OFF };
+enum forward	{ FORWARD_USER, FORWARD_KERNEL };
 
 /* Each object starts with `set`: a bit per field of its fieldset. */
 struct server {
@@ -61,6 +62,7 @@ struct farm {
 	long		 greeting_timeout;
 	long		 on_greeting_5xx;	/* enum greet5xx */
 	long		 passive_health;	/* enum passive */
+	long		 forward;		/* enum forward */
 
 	struct server	**servers;
 	size_t		  nservers;

@@ -12,6 +12,7 @@
 
 #include "engine.h"
 #include "proto.h"
+#include "sockmap.h"
 #include "source.h"
 #include "worker.h"
 
@@ -386,7 +387,7 @@ engine_prepare(struct engine *eng, const struct config *cfg, struct errs *e)
 
 	engine_abort(eng);
 	/* What only the engine knows: its capabilities, its addresses. */
-	if (source_check(cfg, e) == -1)
+	if (source_check(cfg, e) == -1 || sockmap_check(cfg, e) == -1)
 		return -1;
 	p = xcalloc(1, sizeof *p);
 	if (plan_listeners(eng, cfg, p, e) == -1) {

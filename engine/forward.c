@@ -19,6 +19,7 @@
 #include "handshake.h"
 #include "proxy.h"
 #include "session.h"
+#include "sockmap.h"
 #include "source.h"
 
 #define FLOW_READ	16384	/* bytes moved per read */
@@ -127,6 +128,7 @@ idle_check(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	sockmap_sync(s);	/* the client's last bytes may be the kernel's */
 	if (now - s->last >= idle) {
 		relay_end(s, end_names[END_IDLE_TIMEOUT]);
 		return;
@@ -170,6 +172,7 @@ forward_start(struct session *s, const char *greeting, size_t n)
 	s->last = now_ms();
 	event_assign(&s->timer, s->w->base, -1, 0, idle_check, s);
 	evtimer_add(&s->timer, &tv);
+	sockmap_start(s);	/* forward kernel: before the client may speak */
 	if (n == 0)
 		return;
 	count(s, f, n);
@@ -381,6 +384,10 @@ flow_eof(struct session *s, struct flow *f)
 		return;
 	}
 	event_del(f->rd);
+	/* forward kernel: the client's last bytes may still be on their
+	 * way; sockmap.c passes the FIN on after them. */
+	if (f == &s->up && sockmap_hold_eof(s))
+		return;
 	if (f->len == 0) {
 		shutdown(f->dst, SHUT_WR);
 		f->shut = true;

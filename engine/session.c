@@ -15,6 +15,7 @@
 #include "handshake.h"
 #include "proto.h"
 #include "session.h"
+#include "sockmap.h"
 #include "source.h"
 
 /* Every open session, oldest first: `show sessions` lists them. */
@@ -356,6 +357,7 @@ session_end(struct session *s, const char *why)
 	}
 	s->w->nsessions--;
 	srv = s->srv;
+	sockmap_end(s);		/* the kernel's count, for the log line */
 	log_session(s, why);
 	s->fe->st.cur--;
 	s->farm->st.cur--;
@@ -406,9 +408,8 @@ session_json(const struct session *s, uint64_t now)
 	    K_STATE,
 	    state_name(s), K_AGE, (double)(now - s->start) / 1000.0,
 	    K_WAIT, s->state == S_QUEUED ? (double)(now - s->queued) / 1000.0 :
-	    0.0, K_BYTES_IN, (json_int_t)__atomic_load_n(&s->up.bytes,
-	    __ATOMIC_RELAXED), K_BYTES_OUT, (json_int_t)__atomic_load_n(
-	    &s->down.bytes, __ATOMIC_RELAXED));
+	    0.0, K_BYTES_IN, (json_int_t)sockmap_bytes_in(s), K_BYTES_OUT,
+	    (json_int_t)__atomic_load_n(&s->down.bytes, __ATOMIC_RELAXED));
 	source_name(s->farm->conf, src, sizeof src);
 	json_object_set_new(j, K_SOURCE, json_string(src));
 	return j;

@@ -66,6 +66,7 @@ struct session {
 	 * yet; a listener on one address knows it without a system call). */
 	struct sockaddr_storage	 local;
 	socklen_t		 local_len;
+	struct relay		*kr;		/* forward kernel: sockmap.c */
 };
 
 void	session_end(struct session *, const char *);

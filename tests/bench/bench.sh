@@ -37,6 +37,10 @@
 #                       with nbthread 1 and 2
 #   BENCH_WORKERS_MSGS  messages per run of that case (BENCH_MSGS)
 #   BENCH_STRACE_MSGS   sessions of the system-call count (3000; 0 to skip)
+#   BENCH_FORWARD       "kernel": every case also runs mxlbd with the farm's
+#                       forward kernel (BPF sockmap, engine/sockmap.c) as a
+#                       third balancer, and a second table sets user, kernel
+#                       and HAProxy side by side (tests/bench/sockmap.md)
 #   BENCH_STRACE_CONC   its concurrency (16)
 #
 # System calls per session: a separate short run per balancer (1 KiB, one
@@ -53,6 +57,7 @@ HA_THREADS=${BENCH_HAPROXY_THREADS:-1}
 HA_LOG=${BENCH_HAPROXY_LOG:-1}
 ST_MSGS=${BENCH_STRACE_MSGS:-3000}
 ST_CONC=${BENCH_STRACE_CONC:-16}
+FORWARD=${BENCH_FORWARD:-user}
 INTERVAL=2
 TICK=$(getconf CLK_TCK)
 
@@ -74,6 +79,10 @@ cat >"$T_DIR/bench.json" <<EOF
   "frontends": [ { "name": "in", "bind": "$FE_M", "address": ["127.0.0.1"], "farm": "mx",
                    "maxconn": 4096, "source-maxconn": 4096, "source-rate": 1000000 } ] }
 EOF
+
+# The same zone with the farm's bytes relayed by the kernel.
+sed 's/"balance": "roundrobin",/"balance": "roundrobin", "forward": "kernel",/' \
+	"$T_DIR/bench.json" >"$T_DIR/bench-kernel.json"
 
 ha_log=""
 [ "$HA_LOG" = 1 ] && ha_log="log stderr format raw local0"
@@ -116,6 +125,16 @@ cpu_ticks() {
 	echo $((${12} + ${13}))
 }
 
+# kthread_ticks: utime + stime of every kworker and ksoftirqd.  With
+# forward kernel the relaying is done by the sockmap's work items
+# (kworkers), which the balancer's own ticks do not show; what softirqs
+# do is charged to whichever process they interrupt (the clients and
+# sinks, the same for every balancer).
+kthread_ticks() {
+	cat /proc/[0-9]*/stat 2>/dev/null |
+		awk '$2 ~ /^\((kworker|ksoftirqd)\// { t += $14 + $15 } END { print t + 0 }'
+}
+
 vmhwm() {
 	awk '$1 == "VmHWM:" { print $2 }' "/proc/$1/status"
 }
@@ -131,6 +150,11 @@ start_balancer() {
 		BPID=$ENGINE_PID
 		BPORT=$FE_M
 		;;
+	mxlbd-kernel)
+		start_engine "$T_DIR/bench-kernel.json" "mxlbd-kernel-$RUN" || return 1
+		BPID=$ENGINE_PID
+		BPORT=$FE_M
+		;;
 	haproxy)
 		spawn "haproxy-$RUN" haproxy -db -f "$HA_CFG" -p "$T_DIR/haproxy.pid"
 		BPID=$SPAWNED_PID
@@ -143,12 +167,13 @@ start_balancer() {
 }
 
 # run_case BALANCER CONC SIZE COUNT: one smtp-source run; appends
-# "CASE BALANCER CONC SIZE COUNT MICROSECONDS TICKS HWM-KB RC" to
-# $T_DIR/results.
+# "CASE BALANCER CONC SIZE COUNT MICROSECONDS TICKS HWM-KB RC KTICKS" to
+# $T_DIR/results (KTICKS: the kernel threads', kthread_ticks).
 run_case() {
-	local b=$1 conc=$2 size=$3 count=$4 t0 t1 c0 c1 rc hwm
+	local b=$1 conc=$2 size=$3 count=$4 t0 t1 c0 c1 rc hwm k0 k1
 	RUN=$((RUN + 1))
 	start_balancer "$b" || { fail "$b started (run $RUN)" "see $T_DIR"; return; }
+	k0=$(kthread_ticks)
 	c0=$(cpu_ticks "$BPID")
 	t0=$(date +%s%N)
 	timeout 900 smtp-source -s "$conc" -m "$count" -l "$size" \
@@ -157,6 +182,7 @@ run_case() {
 	rc=$?
 	t1=$(date +%s%N)
 	c1=$(cpu_ticks "$BPID")
+	k1=$(kthread_ticks)
 	hwm=$(vmhwm "$BPID")
 	stop_pid "$BPID"
 	if [ "$rc" = 0 ]; then
@@ -164,7 +190,7 @@ run_case() {
 	else
 		fail "$b: $count x $size bytes at concurrency $conc" "smtp-source: $(tail -1 "$T_DIR/source-$RUN.out")"
 	fi
-	echo "$CASE $b $conc $size $count $(((t1 - t0) / 1000)) $((c1 - c0)) $hwm $rc" >>"$T_DIR/results"
+	echo "$CASE $b $conc $size $count $(((t1 - t0) / 1000)) $((c1 - c0)) $hwm $rc $((k1 - k0))" >>"$T_DIR/results"
 	echo "# $b c=$conc size=$size: $(awk -v n="$count" -v us=$(((t1 - t0) / 1000)) 'BEGIN { printf "%.0f msg/s", n * 1e6 / us }')"
 }
 
@@ -180,7 +206,9 @@ for c in $CASES; do
 	size=${c#*:}
 	count=$MSGS
 	[ "$size" -gt 10240 ] && count=$BIG
-	for b in mxlbd haproxy; do
+	bals="mxlbd haproxy"
+	[ "$FORWARD" = kernel ] && bals="mxlbd haproxy mxlbd-kernel"
+	for b in $bals; do
 		run_case "$b" "$conc" "$size" "$count"
 	done
 done
@@ -246,6 +274,56 @@ done
 	}' "$T_DIR/results"
 	echo
 	echo "ratio = mxlbd / haproxy: above 1 is better for msg/s, worse for CPU and RSS."
+} >&3
+
+# forward user, forward kernel and HAProxy, each figure the median of the
+# case's runs: msg/s, the balancer's CPU per message, and that plus the
+# kernel threads' (kworker, ksoftirqd) over the same run.
+[ "$FORWARD" = kernel ] && [ -s "$T_DIR/results" ] && {
+	echo
+	echo "forward user vs forward kernel (BPF sockmap) vs HAProxy: medians over each case's runs; +kthreads adds every kworker's and ksoftirqd's CPU during the run"
+	echo
+	awk -v tick="$TICK" '
+	function median(arr, n,   i, j, t) {
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+			if (arr[j] < arr[i]) { t = arr[i]; arr[i] = arr[j]; arr[j] = t }
+		return arr[int((n + 1) / 2)]
+	}
+	function med(key, b, what,   i, m, a) {
+		m = 0
+		for (i = 1; i <= nrun[key, b]; i++) a[++m] = val[key, b, i, what]
+		return m ? median(a, m) : ""
+	}
+	function f1(x) { return x == "" ? "-" : sprintf("%.1f", x) }
+	function f0(x) { return x == "" ? "-" : sprintf("%.0f", x) }
+	function ratio(a, b) { return (a != "" && b > 0) ? sprintf("%.2f", a / b) : "-" }
+	$9 == 0 {
+		b = $2; key = $3 ":" $4
+		if (!(key in seen)) { order[++nkeys] = key; seen[key] = 1 }
+		r = ++nrun[key, b]
+		count[key] = $5
+		val[key, b, r, "rate"] = $5 * 1e6 / $6
+		val[key, b, r, "cpu"] = $7 * 1e6 / tick / $5
+		val[key, b, r, "all"] = ($7 + $10) * 1e6 / tick / $5
+	}
+	END {
+		print "| case | runs | user msg/s | kernel msg/s | haproxy msg/s | user CPU us/msg | kernel CPU us/msg | haproxy CPU us/msg | kernel/user CPU | user +kthreads | kernel +kthreads | haproxy +kthreads | kernel/user +kthreads |"
+		print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+		for (k = 1; k <= nkeys; k++) {
+			key = order[k]; split(key, kc, ":")
+			size = kc[2] >= 1024 ? (kc[2] / 1024) " KiB" : kc[2] " B"
+			uc = med(key, "mxlbd", "cpu"); kc_ = med(key, "mxlbd-kernel", "cpu")
+			ua = med(key, "mxlbd", "all"); ka = med(key, "mxlbd-kernel", "all")
+			printf "| c=%s, %s, %d msgs | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			    kc[1], size, count[key], nrun[key, "mxlbd-kernel"],
+			    f0(med(key, "mxlbd", "rate")), f0(med(key, "mxlbd-kernel", "rate")),
+			    f0(med(key, "haproxy", "rate")), f1(uc), f1(kc_),
+			    f1(med(key, "haproxy", "cpu")), ratio(kc_, uc), f1(ua), f1(ka),
+			    f1(med(key, "haproxy", "all")), ratio(ka, ua)
+		}
+	}' "$T_DIR/results"
+	echo
+	echo "kernel/user below 1: forward kernel costs less CPU per message."
 } >&3
 
 # --- system calls per session ----------------------------------------------

@@ -988,7 +988,7 @@ test_unknown_field(void **state)
 	    "stickiness, port, probe, probe-interval, probe-timeout, "
 	    "probe-rise, probe-fall, probe-port, probe-helo, on-unavailable, "
 	    "queue-timeout, connect-timeout, source, slowstart, greeting-timeout, "
-	    "on-greeting-5xx, passive-health)");
+	    "on-greeting-5xx, passive-health, forward)");
 	expect_only_error("{\"zone\":\"z1\",\"farm\":[]}",
 	    "config: unknown field \"farm\" (known: zone, farms, frontends)");
 }
