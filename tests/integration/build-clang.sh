@@ -27,7 +27,7 @@ mk() {
 
 # 1. clang, -Werror, every program and unit test.
 CB=$T_DIR/clang
-if mk clang CC=clang B="$CB" all units; then
+if mk clang -j"$(nproc)" CC=clang B="$CB" all units; then
 	ok "make CC=clang all units builds with -Werror"
 else
 	fail "make CC=clang all units" \
