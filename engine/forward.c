@@ -74,6 +74,14 @@ send_proxy_header(struct session *s)
 	return 0;
 }
 
+static void
+flow_free_wr(struct flow *f)
+{
+	if (f->wr != NULL)
+		event_free(f->wr);
+	f->wr = NULL;
+}
+
 /* The server failed the session before the client saw anything of it:
  * another server gets it (redispatch). */
 void
@@ -81,7 +89,7 @@ forward_retry(struct session *s)
 {
 	struct rt_server *srv = s->srv;
 
-	event_del(&s->s_wr);
+	flow_free_wr(&s->up);
 	event_del(&s->s_rd);
 	evtimer_del(&s->timer);
 	handshake_free(s);
@@ -130,17 +138,27 @@ idle_check(evutil_socket_t fd, short what, void *arg)
 /* rd has watched src since the accept or the connect (one registration
  * per socket); it was paused only if a client spoke out of turn. */
 static void
-flow_init(struct session *s, struct flow *f, evutil_socket_t src,
-    evutil_socket_t dst, struct event *rd, struct event *wr)
+flow_init(struct flow *f, evutil_socket_t src, evutil_socket_t dst,
+    struct event *rd)
 {
 	f->src = src;
 	f->dst = dst;
 	f->rd = rd;
-	f->wr = wr;
-	event_assign(wr, s->eng->base, dst, EV_WRITE | EV_PERSIST, flow_write,
-	    s);
 	if (!event_pending(rd, EV_READ, NULL))
 		event_add(rd, NULL);
+}
+
+/* What a read brought waits in f->pend: reading pauses until it is
+ * written.  The write event is made on the first need only (most
+ * sessions never need one): two fewer events in every session. */
+static void
+flow_wait(struct session *s, struct flow *f)
+{
+	if (f->wr == NULL && (f->wr = event_new(s->eng->base, f->dst,
+	    EV_WRITE | EV_PERSIST, flow_write, s)) == NULL)
+		abort();	/* out of memory, as xmalloc */
+	event_del(f->rd);
+	event_add(f->wr, NULL);
 }
 
 static void count(struct session *, struct flow *, size_t);
@@ -156,8 +174,8 @@ forward_start(struct session *s, const char *greeting, size_t n)
 	ssize_t w;
 
 	s->state = S_FORWARDING;
-	flow_init(s, &s->up, s->cfd, s->sfd, &s->c_rd, &s->s_wr);
-	flow_init(s, &s->down, s->sfd, s->cfd, &s->s_rd, &s->c_wr);
+	flow_init(&s->up, s->cfd, s->sfd, &s->c_rd);
+	flow_init(&s->down, s->sfd, s->cfd, &s->s_rd);
 	s->last = now_ms();
 	event_assign(&s->timer, s->eng->base, -1, 0, idle_check, s);
 	evtimer_add(&s->timer, &tv);
@@ -175,8 +193,7 @@ forward_start(struct session *s, const char *greeting, size_t n)
 	f->off = 0;
 	f->pend = xmalloc(f->len);
 	memcpy(f->pend, greeting + w, f->len);
-	event_del(f->rd);
-	event_add(f->wr, NULL);
+	flow_wait(s, f);
 }
 
 /* A PROXY server waits for the header: the engine speaks first, so it
@@ -187,6 +204,8 @@ connect_done(evutil_socket_t fd, short what, void *arg)
 	struct session *s = arg;
 
 	(void)fd;
+	/* The connect's event, made for it (up.wr is the relay's later). */
+	flow_free_wr(&s->up);
 	if (what & EV_TIMEOUT) {
 		forward_connect_failed(s, "connect timeout");
 		return;
@@ -266,9 +285,10 @@ forward_connect(struct session *s, struct rt_server *srv)
 	/* Watched only after the connect: a socket not yet connecting
 	 * reports a hang-up. */
 	if (srv->conf->proxyprotocol != PROXY_NONE) {
-		event_assign(&s->s_wr, s->eng->base, s->sfd, EV_WRITE,
-		    connect_done, s);
-		event_add(&s->s_wr, &tv);
+		if ((s->up.wr = event_new(s->eng->base, s->sfd, EV_WRITE,
+		    connect_done, s)) == NULL)
+			abort();	/* out of memory, as xmalloc */
+		event_add(s->up.wr, &tv);
 		return;
 	}
 	s->connected = 0;
@@ -402,8 +422,7 @@ forward_read(evutil_socket_t fd, short what, void *arg)
 	f->off = 0;
 	f->pend = xmalloc(f->len);
 	memcpy(f->pend, buf + w, f->len);
-	event_del(f->rd);
-	event_add(f->wr, NULL);
+	flow_wait(s, f);
 }
 
 static void
@@ -442,9 +461,9 @@ void
 forward_free(struct session *s)
 {
 	event_del(&s->c_rd);
-	event_del(&s->c_wr);
+	flow_free_wr(&s->up);
+	flow_free_wr(&s->down);
 	event_del(&s->s_rd);
-	event_del(&s->s_wr);
 	event_del(&s->timer);
 	if (s->sfd != -1)
 		close(s->sfd);

@@ -225,9 +225,7 @@ session_events_init(struct session *s)
 
 	event_assign(&s->c_rd, base, s->cfd, EV_READ | EV_PERSIST,
 	    session_client_read, s);
-	event_assign(&s->c_wr, base, s->cfd, EV_WRITE, NULL, s);
 	event_assign(&s->s_rd, base, -1, EV_READ, NULL, s);
-	event_assign(&s->s_wr, base, -1, EV_WRITE, NULL, s);
 	evtimer_assign(&s->timer, base, NULL, s);
 }
 
@@ -263,8 +261,12 @@ session_accept(struct listener *l, evutil_socket_t fd,
 	s->start = s->last = now_ms();
 	gettimeofday(&s->accepted, NULL);
 	s->src_counted = counted;
-	if (listener_specific(l))
-		s->local_len = addr_to_sockaddr(&l->addr, l->port, &s->local);
+	if (listener_specific(l)) {
+		struct sockaddr_storage ss;
+
+		s->local_len = addr_to_sockaddr(&l->addr, l->port, &ss);
+		memcpy(&s->local, &ss, s->local_len);
+	}
 	TAILQ_INSERT_TAIL(&sessions_all, s, aentry);
 	counters_open(&fe->st);
 	counters_open(&s->farm->st);
