@@ -38,7 +38,8 @@ server_port(const struct session *s, const struct rt_server *srv)
 }
 
 /* addr_socket_out's socket, with IP_BIND_ADDRESS_NO_PORT only when a
- * source is bound (it means nothing otherwise): one system call less per
+ * source is bound (it means nothing otherwise), and SO_REUSEADDR only if
+ * the engine closes first (server_close): system calls less per
  * session. */
 static int
 server_socket(const struct farm *f, int family)
@@ -48,11 +49,27 @@ server_socket(const struct farm *f, int family)
 	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (FIELD_ISSET(&farm_fields, f, "source"))
 		(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
 		    sizeof one);
 	return fd;
+}
+
+/*
+ * The engine is about to shut down or close the server connection.  If
+ * the server has not closed its side first, the TIME_WAIT will be ours,
+ * on an ephemeral port a zone may want to listen on: SO_REUSEADDR, which
+ * the TIME_WAIT keeps, lets it (engine-reuse).  A server that closes
+ * first, as after its 221, leaves no TIME_WAIT here: no system call.
+ */
+static void
+server_close_first(struct session *s)
+{
+	int one = 1;
+
+	if (s->sfd != -1 && !s->down.eof)
+		(void)setsockopt(s->sfd, SOL_SOCKET, SO_REUSEADDR, &one,
+		    sizeof one);
 }
 
 /* The header goes alone in the first write on a fresh socket: its
@@ -90,9 +107,10 @@ forward_retry(struct session *s)
 	struct rt_server *srv = s->srv;
 
 	flow_free_wr(&s->up);
-	event_del(&s->s_rd);
+	watch_close(&s->s_rd);
 	evtimer_del(&s->timer);
 	handshake_free(s);
+	server_close_first(s);
 	close(s->sfd);
 	s->sfd = -1;
 	s->srv = NULL;
@@ -139,13 +157,13 @@ idle_check(evutil_socket_t fd, short what, void *arg)
  * per socket); it was paused only if a client spoke out of turn. */
 static void
 flow_init(struct flow *f, evutil_socket_t src, evutil_socket_t dst,
-    struct event *rd)
+    struct watch *rd)
 {
 	f->src = src;
 	f->dst = dst;
 	f->rd = rd;
-	if (!event_pending(rd, EV_READ, NULL))
-		event_add(rd, NULL);
+	if (!watch_pending(rd))
+		(void)watch_add(rd);
 }
 
 /* What a read brought waits in f->pend: reading pauses until it is
@@ -157,7 +175,7 @@ flow_wait(struct session *s, struct flow *f)
 	if (f->wr == NULL && (f->wr = event_new(s->eng->base, f->dst,
 	    EV_WRITE | EV_PERSIST, flow_write, s)) == NULL)
 		abort();	/* out of memory, as xmalloc */
-	event_del(f->rd);
+	watch_del(f->rd);
 	event_add(f->wr, NULL);
 }
 
@@ -275,8 +293,7 @@ forward_connect(struct session *s, struct rt_server *srv)
 	}
 	/* SMTP is a dialogue of small lines: never hold one back. */
 	(void)setsockopt(s->sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	event_assign(&s->s_rd, s->eng->base, s->sfd, EV_READ | EV_PERSIST,
-	    server_read, s);
+	watch_assign(&s->s_rd, s->eng->base, s->sfd, server_read, s);
 	if (connect(s->sfd, (struct sockaddr *)&ss, len) == -1 &&
 	    errno != EINPROGRESS) {
 		forward_connect_failed(s, strerror(errno));
@@ -375,8 +392,10 @@ flow_eof(struct session *s, struct flow *f)
 		session_end(s, end_names[END_CLOSED]);
 		return;
 	}
-	event_del(f->rd);
+	watch_del(f->rd);
 	if (f->len == 0) {
+		if (f == &s->up)
+			server_close_first(s);
 		shutdown(f->dst, SHUT_WR);
 		f->shut = true;
 		if (both_done(s))
@@ -392,7 +411,6 @@ forward_read(evutil_socket_t fd, short what, void *arg)
 	char buf[FLOW_READ];
 	ssize_t n, w;
 
-	(void)what;
 	n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
 	if (n == 0) {
 		flow_eof(s, f);
@@ -412,8 +430,14 @@ forward_read(evutil_socket_t fd, short what, void *arg)
 		flow_error(s, f->dst);
 		return;
 	}
-	if (w == n)
+	if (w == n) {
+		/* The peer's FIN came with these bytes (EPOLLRDHUP), and the
+		 * read took all there was: the end is known without another
+		 * read that returns 0. */
+		if ((what & EV_CLOSED) && (size_t)n < sizeof buf)
+			flow_eof(s, f);
 		return;
+	}
 	/* The other side is slow: keep the rest, stop reading until it is
 	 * written. */
 	if (w < 0)
@@ -447,8 +471,10 @@ flow_write(evutil_socket_t fd, short what, void *arg)
 	f->pend = NULL;
 	event_del(f->wr);
 	if (!f->eof)
-		event_add(f->rd, NULL);
+		(void)watch_add(f->rd);
 	else {
+		if (f == &s->up)
+			server_close_first(s);
 		shutdown(f->dst, SHUT_WR);
 		f->shut = true;
 		if (both_done(s))
@@ -460,13 +486,15 @@ flow_write(evutil_socket_t fd, short what, void *arg)
 void
 forward_free(struct session *s)
 {
-	event_del(&s->c_rd);
+	watch_close(&s->c_rd);
 	flow_free_wr(&s->up);
 	flow_free_wr(&s->down);
-	event_del(&s->s_rd);
+	watch_close(&s->s_rd);
 	event_del(&s->timer);
-	if (s->sfd != -1)
+	if (s->sfd != -1) {
+		server_close_first(s);
 		close(s->sfd);
+	}
 	s->sfd = -1;
 	free(s->up.pend);
 	free(s->down.pend);

@@ -16,6 +16,7 @@
 #include "commit.h"
 #include "engine.h"
 #include "notify.h"
+#include "poller.h"
 #include "takeover.h"
 #include "schema.h"
 #include "config-man.h"
@@ -632,6 +633,7 @@ run(const struct options *o)
 	raise_fd_limit();
 	srandom((unsigned)(time(NULL) ^ getpid()));
 	base = event_base_new();
+	poller_open(base);	/* its descriptor is one of those at rest */
 	d.eng = engine_new(base, o->zone);
 	set_hostname(d.eng, o->hostname);
 	if (setup(&d, o, &e) == -1) {

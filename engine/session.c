@@ -223,9 +223,8 @@ session_events_init(struct session *s)
 {
 	struct event_base *base = s->eng->base;
 
-	event_assign(&s->c_rd, base, s->cfd, EV_READ | EV_PERSIST,
-	    session_client_read, s);
-	event_assign(&s->s_rd, base, -1, EV_READ, NULL, s);
+	watch_assign(&s->c_rd, base, s->cfd, session_client_read, s);
+	watch_assign(&s->s_rd, base, -1, NULL, s);
 	evtimer_assign(&s->timer, base, NULL, s);
 }
 
@@ -271,7 +270,11 @@ session_accept(struct listener *l, evutil_socket_t fd,
 	counters_open(&fe->st);
 	counters_open(&s->farm->st);
 	eng->nsessions++;
-	event_add(&s->c_rd, NULL);
+	if (watch_add(&s->c_rd) == -1) {
+		log_err("epoll: %s: refusing the session", strerror(errno));
+		session_refuse(s, REFUSE_FD_LIMIT);
+		return;
+	}
 	session_dispatch(s);
 }
 

@@ -8,6 +8,7 @@
 #include <event2/event_struct.h>
 
 #include "engine.h"
+#include "poller.h"
 
 /* A TCP endpoint's address, IPv4 or IPv6: every session holds two, and a
  * sockaddr_storage is 128 bytes where this is 28. */
@@ -23,7 +24,7 @@ enum sstate { S_NEW, S_QUEUED, S_CONNECTING, S_GREETING, S_FORWARDING };
  * read to a write; only what the reader could not take waits in `pend`. */
 struct flow {
 	evutil_socket_t	 src, dst;
-	struct event	*rd;		/* read on src */
+	struct watch	*rd;		/* read on src */
 	struct event	*wr;		/* write on dst: made when one blocks */
 	char		*pend;
 	size_t		 off, len;
@@ -54,7 +55,7 @@ struct session {
 	uint16_t		 sport;
 	struct flow		 up, down;	/* client->server, server->client */
 	/* Embedded: no allocation per event on the hot path. */
-	struct event		 c_rd, s_rd;
+	struct watch		 c_rd, s_rd;	/* poller.c */
 	struct event		 timer;		/* queue wait, connect, idle */
 	TAILQ_ENTRY(session)	 qentry;
 	TAILQ_ENTRY(session)	 aentry;	/* every session, for listing */
