@@ -411,6 +411,13 @@ forward_read(evutil_socket_t fd, short what, void *arg)
 	char buf[FLOW_READ];
 	ssize_t n, w;
 
+	/* After the 221 and all written, a FIN or a reset ends the session
+	 * whatever comes with it (flow_eof, flow_error): no read to see. */
+	if (s->bye && (what & EV_CLOSED) && s->up.len == 0 &&
+	    s->down.len == 0) {
+		session_end(s, end_names[END_CLOSED]);
+		return;
+	}
 	n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
 	if (n == 0) {
 		flow_eof(s, f);

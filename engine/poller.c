@@ -7,8 +7,11 @@
  * watched here instead, for reading, from the accept or the connect to
  * the close: a session costs two EPOLL_CTL_ADD and nothing more.  The set
  * is one descriptor that libevent watches (one epoll_wait more per
- * wakeup that has session events: fewer calls than the DELs it saves
- * from concurrency 2 on; engine-syscalls).
+ * wakeup that has session events: fewer calls than the two DELs it saves
+ * per session only when many sessions share a wakeup).  So a socket goes
+ * to the set when at least POLL_NESTED_MIN others are watched, and to
+ * libevent (an event made for it, a DEL at its end) below: at low
+ * concurrency a wakeup serves one session.
  *
  * A socket paused (its reader waits for the other side to take what it
  * has) is removed with EPOLL_CTL_DEL, as a level-triggered set would
@@ -17,6 +20,7 @@
  * would keep it in the set.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -26,6 +30,7 @@
 #include "poller.h"
 
 #define POLL_BATCH	256	/* events taken per wakeup */
+#define POLL_NESTED_MIN	16	/* sockets watched: 8 sessions */
 
 struct poller {
 	struct event_base	*base;
@@ -35,6 +40,7 @@ struct poller {
 	 * an earlier one is struck off the rest. */
 	struct epoll_event	*cur;
 	int			 icur, ncur;
+	size_t			 nwatch;	/* sockets watched */
 };
 
 /* One loop per thread: its set lives with the thread, made on first use
@@ -106,11 +112,19 @@ void
 watch_assign(struct watch *w, struct event_base *base, evutil_socket_t fd,
     event_callback_fn cb, void *arg)
 {
-	w->p = poller_get(base);
+	struct poller *p = poller_get(base);
+
+	watch_close(w);
+	w->p = p;
 	w->fd = fd;
 	w->on = false;
 	w->cb = cb;
 	w->arg = arg;
+	w->counted = fd != -1;
+	if (fd != -1 && p->nwatch++ < POLL_NESTED_MIN &&
+	    (w->ev = event_new(base, fd, EV_READ | EV_CLOSED | EV_PERSIST,
+	    cb, arg)) == NULL)
+		abort();	/* out of memory, as xmalloc */
 }
 
 /* 0, or -1 with errno (no set: EMFILE when it could not be made). */
@@ -122,6 +136,12 @@ watch_add(struct watch *w)
 
 	if (w->on)
 		return 0;
+	if (w->ev != NULL) {
+		if (event_add(w->ev, NULL) == -1)
+			return -1;
+		w->on = true;
+		return 0;
+	}
 	if (w->p->epfd == -1 && poller_get(w->p->base)->epfd == -1)
 		return -1;
 	if (epoll_ctl(w->p->epfd, EPOLL_CTL_ADD, w->fd, &e) == -1 &&
@@ -148,7 +168,10 @@ watch_del(struct watch *w)
 {
 	if (!w->on)
 		return;
-	(void)epoll_ctl(w->p->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+	if (w->ev != NULL)
+		event_del(w->ev);
+	else
+		(void)epoll_ctl(w->p->epfd, EPOLL_CTL_DEL, w->fd, NULL);
 	w->on = false;
 	watch_strike(w);
 }
@@ -159,6 +182,12 @@ watch_close(struct watch *w)
 {
 	if (w->p == NULL)
 		return;
+	if (w->ev != NULL)
+		event_free(w->ev);
+	w->ev = NULL;
+	if (w->counted)
+		w->p->nwatch--;
+	w->counted = false;
 	w->on = false;
 	watch_strike(w);
 }

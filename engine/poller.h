@@ -17,8 +17,10 @@ struct poller;
  * and EV_CLOSED when the peer's FIN has come, as libevent gives them. */
 struct watch {
 	struct poller	*p;
+	struct event	*ev;		/* libevent's, at low load */
 	evutil_socket_t	 fd;
-	bool		 on;		/* in the epoll set */
+	bool		 on;		/* watched */
+	bool		 counted;	/* in p->nwatch */
 	event_callback_fn cb;
 	void		*arg;
 };
