@@ -39,7 +39,7 @@ server_port(const struct session *s, const struct rt_server *srv)
 
 /* addr_socket_out's socket, with IP_BIND_ADDRESS_NO_PORT only when a
  * source is bound (it means nothing otherwise), and SO_REUSEADDR only if
- * the engine closes first (server_close): system calls less per
+ * the engine closes first (server_close_first): system calls less per
  * session. */
 static int
 server_socket(const struct farm *f, int family)
@@ -411,9 +411,11 @@ forward_read(evutil_socket_t fd, short what, void *arg)
 	char buf[FLOW_READ];
 	ssize_t n, w;
 
-	/* After the 221 and all written, a FIN or a reset ends the session
-	 * whatever comes with it (flow_eof, flow_error): no read to see. */
-	if (s->bye && (what & EV_CLOSED) && s->up.len == 0 &&
+	/* After the 221 and all written, a FIN (EV_CLOSED) or a reset or
+	 * hang-up (EV_WRITE, on a socket watched for reading) ends the
+	 * session whatever comes with it (flow_eof, flow_error): no read to
+	 * see which. */
+	if (s->bye && (what & (EV_CLOSED | EV_WRITE)) && s->up.len == 0 &&
 	    s->down.len == 0) {
 		session_end(s, end_names[END_CLOSED]);
 		return;

@@ -65,10 +65,14 @@ poller_dispatch(evutil_socket_t fd, short what, void *arg)
 
 		if (w == NULL || !w->on)
 			continue;
-		if (e & (EPOLLIN | EPOLLERR | EPOLLHUP))
-			ev |= EV_READ;
-		if (e & EPOLLRDHUP)
-			ev |= EV_CLOSED;
+		/* As libevent's epoll gives them: an error or a hang-up
+		 * is EV_READ | EV_WRITE, the peer's FIN alone EV_CLOSED. */
+		if (e & (EPOLLERR | EPOLLHUP))
+			ev = EV_READ | EV_WRITE;
+		else if (e & EPOLLRDHUP)
+			ev = EV_READ | EV_CLOSED;
+		else
+			ev = EV_READ;
 		w->cb(w->fd, ev, w->arg);
 	}
 	p->cur = NULL;

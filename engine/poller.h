@@ -14,7 +14,8 @@
 struct poller;
 
 /* One socket's watch for reading (EPOLLIN, EPOLLRDHUP); cb gets EV_READ,
- * and EV_CLOSED when the peer's FIN has come, as libevent gives them. */
+ * with EV_CLOSED when the peer's FIN has come, EV_READ | EV_WRITE on an
+ * error or a hang-up, as libevent gives them. */
 struct watch {
 	struct poller	*p;
 	struct event	*ev;		/* libevent's, at low load */
