@@ -21,7 +21,7 @@ if ! command -v strace >/dev/null; then
 fi
 
 N=200
-free_ports FE SINK DEAD HOLE
+free_ports FE SINK DEAD HOLE BIG
 
 start_sink "$SINK" || die "smtp-sink on $SINK did not start"
 zone_config "$T_DIR/sys.json" sys \
@@ -132,4 +132,73 @@ check "the connect timeout is logged" \
 check "that session went to the sink (redispatch=1)" \
 	wait_log "$ENGINE_LOG" ' session .* server=sink .*redispatch=1 .*end=closed$' 5
 
+stop_pid "$ENGINE_PID"
+
+# A reader paused in the engine's own epoll set: with 10 sessions held
+# open (20 sockets), a new session's sockets are the set's.  Its server
+# answers EHLO with 16 MiB that the client does not read at first: the
+# engine's write to the client blocks, reading from the server pauses
+# (the socket leaves the set), then resumes once the client reads.  Every
+# byte arrives, and QUIT still gets its 221.
+spawn bigmx "$T_PY" -c '
+import socket, sys, threading
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", int(sys.argv[1])))
+ls.listen(64)
+def serve(c):
+    c.sendall(b"220 big ESMTP\r\n")
+    f = c.makefile("rb")
+    for line in f:
+        if line.upper().startswith(b"EHLO"):
+            c.sendall((b"250-" + b"x" * 1018 + b"\r\n") * 16384 + b"250 OK\r\n")
+        elif line.upper().startswith(b"QUIT"):
+            c.sendall(b"221 Bye\r\n")
+            break
+    c.close()
+while True:
+    threading.Thread(target=serve, args=(ls.accept()[0],), daemon=True).start()
+' "$BIG"
+wait_port 127.0.0.1 "$BIG" 5 || die "the big server did not start"
+zone_config "$T_DIR/big.json" sys4 \
+	farm mx probe=none \
+		server big "$BIG" \
+	frontend in "$FE"
+start_engine "$T_DIR/big.json" engine4 || die "engine did not start"
+spawn idle "$T_PY" "$T_PEERS/idleconns.py" 127.0.0.1 "$FE" --conns 10 --hold 60
+IDLE_PID=$SPAWNED_PID
+wait_until 10 grep -q '^ready greeted=10 ' "$T_DIR/idle.log"
+check "10 idle sessions held" grep -q '^ready greeted=10 ' "$T_DIR/idle.log"
+timeout 30 "$T_PY" - "$FE" "$T_DIR/big.out" <<'PY'
+import socket, sys, time
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
+c.settimeout(10)
+f = c.makefile("rb")
+out = open(sys.argv[2], "w")
+out.write("greeting %s\n" % f.readline().decode().strip())
+c.sendall(b"EHLO client\r\n")
+# Not read until the client's receive buffer is full and the engine's
+# send to it blocks: bounded, 10 s.
+end = time.time() + 10
+while time.time() < end:
+    try:
+        if len(c.recv(1 << 22, socket.MSG_PEEK | socket.MSG_DONTWAIT)) >= 64 << 10:
+            break
+    except BlockingIOError:
+        pass
+    time.sleep(0.05)
+n = 0
+while True:
+    line = f.readline()
+    n += len(line)
+    if not line.startswith(b"250-"):
+        break
+out.write("ehlo %d bytes, last %s\n" % (n, line.decode().strip()))
+c.sendall(b"QUIT\r\n")
+out.write("quit %s\n" % f.readline().decode().strip())
+PY
+check "the session with the paused reader got every byte of the 16 MiB reply" \
+	grep -qx 'ehlo 16777224 bytes, last 250 OK' "$T_DIR/big.out"
+check "and QUIT its 221" grep -qx 'quit 221 Bye' "$T_DIR/big.out"
+stop_pid "$IDLE_PID"
 finish
