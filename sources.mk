@@ -17,7 +17,7 @@ MODEL_SRCS  = engine/field.c engine/addr.c engine/config.c engine/config-validat
               engine/paths.c engine/config-man.c engine/agent-parse.c \
               engine/xclient.c
 ENGINE_SRCS = engine/mxlbd.c engine/log.c engine/engine.c engine/listener.c \
-              engine/forward.c engine/handshake.c \
+              engine/forward.c engine/handshake.c engine/poller.c \
               engine/session.c engine/queue.c engine/limit.c engine/probe.c \
               engine/stats.c engine/state.c engine/control.c engine/control-cmd.c \
               engine/zone.c engine/httpmetrics.c engine/privdrop.c engine/notify.c \

@@ -48,7 +48,8 @@ server_port(const struct session *s, const struct rt_server *srv)
 }
 
 /* addr_socket_out's socket, with IP_BIND_ADDRESS_NO_PORT only when a
- * source is bound (it means nothing otherwise): one system call less per
+ * source is bound (it means nothing otherwise), and SO_REUSEADDR only if
+ * the engine closes first (server_close_first): system calls less per
  * session. */
 static int
 server_socket(const struct farm *f, int family)
@@ -58,11 +59,27 @@ server_socket(const struct farm *f, int family)
 	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (FIELD_ISSET(&farm_fields, f, "source"))
 		(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
 		    sizeof one);
 	return fd;
+}
+
+/*
+ * The engine is about to shut down or close the server connection.  If
+ * the server has not closed its side first, the TIME_WAIT will be ours,
+ * on an ephemeral port a zone may want to listen on: SO_REUSEADDR, which
+ * the TIME_WAIT keeps, lets it (engine-reuse).  A server that closes
+ * first, as after its 221, leaves no TIME_WAIT here: no system call.
+ */
+static void
+server_close_first(struct session *s)
+{
+	int one = 1;
+
+	if (s->sfd != -1 && !s->down.eof)
+		(void)setsockopt(s->sfd, SOL_SOCKET, SO_REUSEADDR, &one,
+		    sizeof one);
 }
 
 /* The header goes alone in the first write on a fresh socket: its
@@ -84,6 +101,14 @@ send_proxy_header(struct session *s)
 	return 0;
 }
 
+static void
+flow_free_wr(struct flow *f)
+{
+	if (f->wr != NULL)
+		event_free(f->wr);
+	f->wr = NULL;
+}
+
 /* The server failed the session before the client saw anything of it:
  * another server gets it (redispatch). */
 void
@@ -91,10 +116,11 @@ forward_retry(struct session *s)
 {
 	struct rt_server *srv = s->srv;
 
-	event_del(&s->s_wr);
-	event_del(&s->s_rd);
+	flow_free_wr(&s->up);
+	watch_close(&s->s_rd);
 	evtimer_del(&s->timer);
 	handshake_free(s);
+	server_close_first(s);
 	close(s->sfd);
 	s->sfd = -1;
 	s->srv = NULL;
@@ -141,17 +167,27 @@ idle_check(evutil_socket_t fd, short what, void *arg)
 /* rd has watched src since the accept or the connect (one registration
  * per socket); it was paused only if a client spoke out of turn. */
 static void
-flow_init(struct session *s, struct flow *f, evutil_socket_t src,
-    evutil_socket_t dst, struct event *rd, struct event *wr)
+flow_init(struct flow *f, evutil_socket_t src, evutil_socket_t dst,
+    struct watch *rd)
 {
 	f->src = src;
 	f->dst = dst;
 	f->rd = rd;
-	f->wr = wr;
-	event_assign(wr, s->w->base, dst, EV_WRITE | EV_PERSIST, flow_write,
-	    s);
-	if (!event_pending(rd, EV_READ, NULL))
-		event_add(rd, NULL);
+	if (!watch_pending(rd))
+		(void)watch_add(rd);
+}
+
+/* What a read brought waits in f->pend: reading pauses until it is
+ * written.  The write event is made on the first need only (most
+ * sessions never need one): two fewer events in every session. */
+static void
+flow_wait(struct session *s, struct flow *f)
+{
+	if (f->wr == NULL && (f->wr = event_new(s->w->base, f->dst,
+	    EV_WRITE | EV_PERSIST, flow_write, s)) == NULL)
+		abort();	/* out of memory, as xmalloc */
+	watch_del(f->rd);
+	event_add(f->wr, NULL);
 }
 
 static void count(struct session *, struct flow *, size_t);
@@ -167,8 +203,8 @@ forward_start(struct session *s, const char *greeting, size_t n)
 	ssize_t w;
 
 	s->state = S_FORWARDING;
-	flow_init(s, &s->up, s->cfd, s->sfd, &s->c_rd, &s->s_wr);
-	flow_init(s, &s->down, s->sfd, s->cfd, &s->s_rd, &s->c_wr);
+	flow_init(&s->up, s->cfd, s->sfd, &s->c_rd);
+	flow_init(&s->down, s->sfd, s->cfd, &s->s_rd);
 	s->last = now_ms();
 	event_assign(&s->timer, s->w->base, -1, 0, idle_check, s);
 	evtimer_add(&s->timer, &tv);
@@ -187,8 +223,7 @@ forward_start(struct session *s, const char *greeting, size_t n)
 	f->off = 0;
 	f->pend = xmalloc(f->len);
 	memcpy(f->pend, greeting + w, f->len);
-	event_del(f->rd);
-	event_add(f->wr, NULL);
+	flow_wait(s, f);
 }
 
 /* A PROXY server waits for the header: the engine speaks first, so it
@@ -200,6 +235,8 @@ connect_done(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	engine_lock();
+	/* The connect's event, made for it (up.wr is the relay's later). */
+	flow_free_wr(&s->up);
 	if (what & EV_TIMEOUT)
 		forward_connect_failed(s, "connect timeout");
 	/* A failed connect fails the header's send, with its error. */
@@ -285,8 +322,7 @@ forward_connect_socket(struct session *s)
 	}
 	/* SMTP is a dialogue of small lines: never hold one back. */
 	(void)setsockopt(s->sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	event_assign(&s->s_rd, s->w->base, s->sfd, EV_READ | EV_PERSIST,
-	    server_read, s);
+	watch_assign(&s->s_rd, s->w->base, s->sfd, server_read, s);
 	if (connect(s->sfd, (struct sockaddr *)&ss, len) == -1 &&
 	    errno != EINPROGRESS) {
 		forward_connect_failed(s, strerror(errno));
@@ -295,9 +331,10 @@ forward_connect_socket(struct session *s)
 	/* Watched only after the connect: a socket not yet connecting
 	 * reports a hang-up. */
 	if (srv->conf->proxyprotocol != PROXY_NONE) {
-		event_assign(&s->s_wr, s->w->base, s->sfd, EV_WRITE,
-		    connect_done, s);
-		event_add(&s->s_wr, &tv);
+		if ((s->up.wr = event_new(s->w->base, s->sfd, EV_WRITE,
+		    connect_done, s)) == NULL)
+			abort();	/* out of memory, as xmalloc */
+		event_add(s->up.wr, &tv);
 		return;
 	}
 	s->connected = 0;
@@ -383,12 +420,14 @@ flow_eof(struct session *s, struct flow *f)
 		relay_end(s, end_names[END_CLOSED]);
 		return;
 	}
-	event_del(f->rd);
+	watch_del(f->rd);
 	/* forward kernel: the client's last bytes may still be on their
 	 * way; sockmap.c passes the FIN on after them. */
 	if (f == &s->up && sockmap_hold_eof(s))
 		return;
 	if (f->len == 0) {
+		if (f == &s->up)
+			server_close_first(s);
 		shutdown(f->dst, SHUT_WR);
 		f->shut = true;
 		if (both_done(s))
@@ -404,7 +443,15 @@ forward_read(evutil_socket_t fd, short what, void *arg)
 	char buf[FLOW_READ];
 	ssize_t n, w;
 
-	(void)what;
+	/* After the 221 and all written, a FIN (EV_CLOSED) or a reset or
+	 * hang-up (EV_WRITE, on a socket watched for reading) ends the
+	 * session whatever comes with it (flow_eof, flow_error): no read to
+	 * see which. */
+	if (s->bye && (what & (EV_CLOSED | EV_WRITE)) && s->up.len == 0 &&
+	    s->down.len == 0) {
+		relay_end(s, end_names[END_CLOSED]);
+		return;
+	}
 	n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
 	if (n == 0) {
 		flow_eof(s, f);
@@ -424,8 +471,14 @@ forward_read(evutil_socket_t fd, short what, void *arg)
 		flow_error(s, f->dst);
 		return;
 	}
-	if (w == n)
+	if (w == n) {
+		/* The peer's FIN came with these bytes (EPOLLRDHUP), and the
+		 * read took all there was: the end is known without another
+		 * read that returns 0. */
+		if ((what & EV_CLOSED) && (size_t)n < sizeof buf)
+			flow_eof(s, f);
 		return;
+	}
 	/* The other side is slow: keep the rest, stop reading until it is
 	 * written. */
 	if (w < 0)
@@ -434,8 +487,7 @@ forward_read(evutil_socket_t fd, short what, void *arg)
 	f->off = 0;
 	f->pend = xmalloc(f->len);
 	memcpy(f->pend, buf + w, f->len);
-	event_del(f->rd);
-	event_add(f->wr, NULL);
+	flow_wait(s, f);
 }
 
 static void
@@ -460,8 +512,10 @@ flow_write(evutil_socket_t fd, short what, void *arg)
 	f->pend = NULL;
 	event_del(f->wr);
 	if (!f->eof)
-		event_add(f->rd, NULL);
+		(void)watch_add(f->rd);
 	else {
+		if (f == &s->up)
+			server_close_first(s);
 		shutdown(f->dst, SHUT_WR);
 		f->shut = true;
 		if (both_done(s))
@@ -473,13 +527,15 @@ flow_write(evutil_socket_t fd, short what, void *arg)
 void
 forward_free(struct session *s)
 {
-	event_del(&s->c_rd);
-	event_del(&s->c_wr);
-	event_del(&s->s_rd);
-	event_del(&s->s_wr);
+	watch_close(&s->c_rd);
+	flow_free_wr(&s->up);
+	flow_free_wr(&s->down);
+	watch_close(&s->s_rd);
 	event_del(&s->timer);
-	if (s->sfd != -1)
+	if (s->sfd != -1) {
+		server_close_first(s);
 		close(s->sfd);
+	}
 	s->sfd = -1;
 	free(s->up.pend);
 	free(s->down.pend);

@@ -392,7 +392,7 @@ handshake_client_read(struct session *s)
 	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
 		session_end(s, end_names[END_CLIENT_GONE_GREETING]);
 	else if (n > 0)
-		event_del(&s->c_rd);
+		watch_del(&s->c_rd);
 }
 
 /* s->s_rd is assigned (forward.c); s->connected is 0 while the connect
@@ -410,8 +410,8 @@ handshake_start(struct session *s)
 	s->hs->len = s->hs->line = 0;
 	s->state = s->connected != 0 ? S_GREETING : S_CONNECTING;
 	evtimer_assign(&s->timer, s->w->base, hs_timeout_locked, s);
-	if (!event_pending(&s->s_rd, EV_READ, NULL))
-		event_add(&s->s_rd, NULL);
+	if (!watch_pending(&s->s_rd))
+		(void)watch_add(&s->s_rd);
 	hs_arm(s);
 }
 

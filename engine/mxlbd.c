@@ -16,6 +16,7 @@
 #include "commit.h"
 #include "engine.h"
 #include "notify.h"
+#include "poller.h"
 #include "takeover.h"
 #include "schema.h"
 #include "config-man.h"
@@ -643,6 +644,7 @@ run(const struct options *o)
 	srandom((unsigned)(time(NULL) ^ getpid()));
 	workers_init((unsigned)o->workers);
 	base = event_base_new();
+	poller_open(base);	/* its descriptor is one of those at rest */
 	d.eng = engine_new(base, o->zone);
 	workers_new(d.eng, base, (unsigned)o->workers);
 	set_hostname(d.eng, o->hostname);

@@ -35,7 +35,7 @@ queue_client_read(struct session *s)
 	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
 		session_end(s, end_names[END_CLIENT_GONE_QUEUED]);
 	else if (n > 0)
-		event_del(&s->c_rd);
+		watch_del(&s->c_rd);
 }
 
 void

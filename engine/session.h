@@ -8,7 +8,16 @@
 #include <event2/event_struct.h>
 
 #include "engine.h"
+#include "poller.h"
 #include "worker.h"
+
+/* A TCP endpoint's address, IPv4 or IPv6: every session holds two, and a
+ * sockaddr_storage is 128 bytes where this is 28. */
+union tcpaddr {
+	struct sockaddr		sa;
+	struct sockaddr_in	sin;
+	struct sockaddr_in6	sin6;
+};
 
 enum sstate { S_NEW, S_QUEUED, S_CONNECTING, S_GREETING, S_FORWARDING };
 
@@ -19,7 +28,8 @@ enum smail { MAIL_CONNECT, MAIL_DISPATCH, MAIL_SHUTDOWN };
  * read to a write; only what the reader could not take waits in `pend`. */
 struct flow {
 	evutil_socket_t	 src, dst;
-	struct event	*rd, *wr;	/* read on src, write on dst */
+	struct watch	*rd;		/* read on src */
+	struct event	*wr;		/* write on dst: made when one blocks */
 	char		*pend;
 	size_t		 off, len;
 	uint64_t	 bytes;
@@ -34,7 +44,7 @@ struct session {
 	struct rt_farm		*farm;
 	struct rt_server	*srv;
 	evutil_socket_t		 cfd, sfd;
-	struct sockaddr_storage	 client;
+	union tcpaddr		 client;
 	struct mxaddr		 caddr;
 	uint16_t		 lport;		/* frontend port reached */
 	enum sstate		 state;
@@ -50,7 +60,7 @@ struct session {
 	uint16_t		 sport;
 	struct flow		 up, down;	/* client->server, server->client */
 	/* Embedded: no allocation per event on the hot path. */
-	struct event		 c_rd, c_wr, s_rd, s_wr;
+	struct watch		 c_rd, s_rd;	/* poller.c */
 	struct event		 timer;		/* queue wait, connect, idle */
 	TAILQ_ENTRY(session)	 qentry;
 	TAILQ_ENTRY(session)	 aentry;	/* every session, for listing */
@@ -64,7 +74,7 @@ struct session {
 	struct handshake	*hs;		/* S_GREETING: the server's replies */
 	/* The frontend address the client reached (local_len 0: not known
 	 * yet; a listener on one address knows it without a system call). */
-	struct sockaddr_storage	 local;
+	union tcpaddr		 local;
 	socklen_t		 local_len;
 	struct relay		*kr;		/* forward kernel: sockmap.c */
 };

@@ -116,6 +116,7 @@ worker_loop(void *arg)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	self = w;
+	poller_open(w->base);	/* the thread's own set (poller.c) */
 	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	return NULL;
 }
