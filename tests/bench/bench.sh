@@ -36,7 +36,8 @@
 #                       skip it): mxlbd with 1 and 2 workers beside HAProxy
 #                       with nbthread 1 and 2
 #   BENCH_WORKERS_MSGS  messages per run of that case (BENCH_MSGS)
-#   BENCH_STRACE_MSGS   sessions of the system-call count (3000; 0 to skip)
+#   BENCH_STRACE_MSGS   sessions of the system-call counts, by strace and
+#                       untraced by perf (3000; 0 to skip)
 #   BENCH_FORWARD       "kernel": every case also runs mxlbd with the farm's
 #                       forward kernel (BPF sockmap, engine/sockmap.c) as a
 #                       third balancer, and a second table sets user, kernel
@@ -409,6 +410,46 @@ elif [ "$ST_MSGS" -gt 0 ]; then
 			}
 		}' "$T_DIR/results" "$T_DIR/strace.calls" >&3
 	fi
+fi
+
+# --- system calls per session, untraced ------------------------------------------
+# strace stops the traced process at every call, so more events gather per
+# wakeup than in a real run, and calls that depend on that (epoll_wait,
+# the accept that finds nothing) come out fewer.  The kernel's tracepoint
+# counts without stopping anyone: perf stat -e raw_syscalls:sys_enter.
+# perf_run BALANCER: the count over ST_MSGS sessions in $T_DIR/perf-BALANCER.out.
+perf_run() {
+	local b=$1 out=$T_DIR/perf-$1.out ppid rc
+	RUN=$((RUN + 1))
+	start_balancer "$b" || { fail "$b started (perf run)" "see $T_DIR"; return; }
+	spawn "perf-$b" perf stat -x, -e raw_syscalls:sys_enter -o "$out" -p "$BPID"
+	ppid=$SPAWNED_PID
+	# perf has attached once it has opened its output.
+	wait_until 10 test -e "$out"
+	timeout 900 smtp-source -s "$ST_CONC" -m "$ST_MSGS" -l 1024 \
+		-f bench@mxlb.test -t sink@mxlb.test "127.0.0.1:$BPORT" \
+		>"$T_DIR/source-perf-$b.out" 2>&1
+	rc=$?
+	stop_pid "$ppid" INT 10	# perf writes its count when stopped
+	stop_pid "$BPID"
+	check "$b under perf: $ST_MSGS sessions at concurrency $ST_CONC" [ "$rc" = 0 ]
+	check "perf count of $b" grep -q 'raw_syscalls:sys_enter' "$out"
+}
+
+if [ "$ST_MSGS" -gt 0 ] && perf stat -e raw_syscalls:sys_enter true >/dev/null 2>&1; then
+	perf_run mxlbd
+	perf_run haproxy
+	awk -F, -v n="$ST_MSGS" -v conc="$ST_CONC" '
+	/raw_syscalls:sys_enter/ { c[FILENAME ~ /perf-mxlbd/ ? "m" : "h"] = $1 }
+	END {
+		printf "\nSystem calls per session, untraced: perf stat -e raw_syscalls:sys_enter, %d one-message sessions at concurrency %d\n\n", n, conc
+		print "| | mxlbd | haproxy | ratio |"
+		print "|---|---:|---:|---:|"
+		printf "| system calls per session | %.1f | %.1f | %.2f |\n",
+		    c["m"] / n, c["h"] / n, c["h"] > 0 ? c["m"] / c["h"] : 0
+	}' "$T_DIR/perf-mxlbd.out" "$T_DIR/perf-haproxy.out" >&3
+elif [ "$ST_MSGS" -gt 0 ]; then
+	note "untraced system calls skipped: perf cannot count raw_syscalls:sys_enter here (share/install-deps installs linux-perf)"
 fi
 
 # --- workers -----------------------------------------------------------------
