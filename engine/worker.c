@@ -60,22 +60,29 @@ workers_init(unsigned n)
 	engine_threaded = true;
 }
 
+static void
+calls_run(struct worker *w)
+{
+	struct wcall *c;
+
+	while ((c = TAILQ_FIRST(&w->calls)) != NULL) {
+		TAILQ_REMOVE(&w->calls, c, entry);
+		c->fn(c->arg);
+		free(c);
+	}
+}
+
 /* The mailbox: calls first (a closing socket), then sessions' steps. */
 static void
 worker_wake(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
 	struct session *s;
-	struct wcall *c;
 
 	(void)fd;
 	(void)what;
 	engine_lock();
-	while ((c = TAILQ_FIRST(&w->calls)) != NULL) {
-		TAILQ_REMOVE(&w->calls, c, entry);
-		c->fn(c->arg);
-		free(c);
-	}
+	calls_run(w);
 	while ((s = TAILQ_FIRST(&w->mail)) != NULL) {
 		TAILQ_REMOVE(&w->mail, s, qentry);
 		s->mailed = false;
@@ -161,15 +168,9 @@ workers_stop(struct engine *eng)
 void
 workers_free(struct engine *eng)
 {
-	struct wcall *c;
-
 	for (size_t i = 0; i < eng->nworkers; i++) {
 		struct worker *w = eng->workers[i];
-		while ((c = TAILQ_FIRST(&w->calls)) != NULL) {
-			TAILQ_REMOVE(&w->calls, c, entry);
-			c->fn(c->arg);
-			free(c);
-		}
+		calls_run(w);	/* its thread is gone: the sockets close here */
 		event_free(w->wake);
 		if (i > 0)
 			event_base_free(w->base);
