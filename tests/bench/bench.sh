@@ -446,7 +446,7 @@ if [ "$ST_MSGS" -gt 0 ] && perf stat -e raw_syscalls:sys_enter true >/dev/null 2
 		print "| | mxlbd | haproxy | ratio |"
 		print "|---|---:|---:|---:|"
 		printf "| system calls per session | %.1f | %.1f | %.2f |\n",
-		    c["m"] / n, c["h"] / n, c["h"] > 0 ? c["m"] / c["h"] : 0
+		    c["m"] / n, c["h"] / n, (c["h"] > 0 ? c["m"] / c["h"] : 0)
 	}' "$T_DIR/perf-mxlbd.out" "$T_DIR/perf-haproxy.out" >&3
 elif [ "$ST_MSGS" -gt 0 ]; then
 	note "untraced system calls skipped: perf cannot count raw_syscalls:sys_enter here (share/install-deps installs linux-perf)"
