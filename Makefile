@@ -32,12 +32,13 @@ SHELL_LIBS   := $(shell pkg-config --libs libedit ncursesw)
 CMOCKA_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 B        = build
 
-# forward kernel (engine/sockmap.c) needs libbpf, and clang to build the
-# BPF program that mxlbd embeds; without either, mxlbd is built all the
-# same and a commit with forward kernel is refused with the reason.
+# forward kernel (engine/sockmap.c) needs libbpf's headers, and clang to
+# build the BPF program that mxlbd embeds; without either, mxlbd is built
+# all the same and a commit with forward kernel is refused with the
+# reason.  The library itself is opened at the first commit that needs it
+# (dlopen), so it is not linked.
 BPF_CC      ?= clang
 HAVE_BPF    := $(shell pkg-config --exists libbpf && command -v $(BPF_CC) >/dev/null && echo 1)
-BPF_LIBS    := $(if $(HAVE_BPF),$(shell pkg-config --libs libbpf))
 BPF_CFLAGS  := $(if $(HAVE_BPF),-DMXLB_BPF $(shell pkg-config --cflags libbpf))
 # The target's headers (asm/types.h) are where the host's are.
 BPF_INC     := $(if $(HAVE_BPF),-I/usr/include/$(shell $(BPF_CC) -print-multiarch))
@@ -67,7 +68,7 @@ $(B)/libmxlb.a: $(MODEL_OBJS)
 
 $(B)/mxlbd: $(ENGINE_OBJS) $(if $(HAVE_BPF),$(B)/engine/sockmap-obj.o) $(B)/libmxlb.a
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(BPF_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/engine/sockmap.o: CPPFLAGS += $(BPF_CFLAGS)
 

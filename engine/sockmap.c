@@ -32,10 +32,54 @@
 #include "sockmap.h"
 
 #ifdef MXLB_BPF
+#include <dlfcn.h>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "sockmap-flow.h"
+
+/*
+ * libbpf, opened (dlopen) at the first commit that needs it: an engine
+ * that never relays in the kernel (the default) does not carry it, and
+ * its memory at rest stays as it was.  Each function is named once.
+ */
+#define LIBBPF_SO	"libbpf.so.1"
+#define LIBBPF_FNS							\
+	X(libbpf_set_print) X(bpf_object__open_mem) X(bpf_object__load)	\
+	X(bpf_object__find_program_by_name)				\
+	X(bpf_object__find_map_fd_by_name) X(bpf_prog_attach)		\
+	X(bpf_program__fd) X(bpf_object__close) X(bpf_map_lookup_elem)	\
+	X(bpf_map_update_elem) X(bpf_map_delete_elem)
+
+static struct {
+	void	*so;
+#define X(f) __typeof__(f) *f;
+	LIBBPF_FNS
+#undef X
+} lb;
+
+static int
+libbpf_open(char *why, size_t len)
+{
+	if (lb.so != NULL)
+		return 0;
+	if ((lb.so = dlopen(LIBBPF_SO, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		snprintf(why, len, "cannot open %s (Debian's libbpf1): %s",
+		    LIBBPF_SO, dlerror());
+		return -1;
+	}
+#define X(f)								\
+	if ((lb.f = (__typeof__(f) *)dlsym(lb.so, #f)) == NULL) {	\
+		snprintf(why, len, "%s has no %s", LIBBPF_SO, #f);	\
+		dlclose(lb.so);						\
+		lb.so = NULL;						\
+		return -1;						\
+	}
+	LIBBPF_FNS
+#undef X
+	return 0;
+}
 
 #define SYNC_MS		1000	/* counters brought up to date */
 #define DRAIN_MS	1	/* a held half-close looks again, */
@@ -74,7 +118,7 @@ bpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 static int
 map_fd(const char *name, char *why, size_t len)
 {
-	int fd = bpf_object__find_map_fd_by_name(obj, name);
+	int fd = lb.bpf_object__find_map_fd_by_name(obj, name);
 
 	if (fd < 0)
 		snprintf(why, len, "no map %s in the program", name);
@@ -90,15 +134,17 @@ sockmap_load(char *why, size_t len)
 
 	if (obj != NULL)
 		return 0;
-	libbpf_set_print(bpf_print);
-	obj = bpf_object__open_mem(sockmap_bpf, sockmap_bpf_len, NULL);
+	if (libbpf_open(why, len) == -1)
+		return -1;
+	lb.libbpf_set_print(bpf_print);
+	obj = lb.bpf_object__open_mem(sockmap_bpf, sockmap_bpf_len, NULL);
 	if (obj == NULL) {
 		snprintf(why, len, "cannot open the BPF object: %s",
 		    strerror(errno));
 		return -1;
 	}
-	err = bpf_object__load(obj);
-	prog = bpf_object__find_program_by_name(obj, "relay");
+	err = lb.bpf_object__load(obj);
+	prog = lb.bpf_object__find_program_by_name(obj, "relay");
 	if (err == 0 && prog == NULL)
 		err = -ENOENT;
 	if (err != 0) {
@@ -115,7 +161,7 @@ sockmap_load(char *why, size_t len)
 	    (servers_fd = map_fd("servers", why, len)) < 0 ||
 	    (flows_fd = map_fd("flows", why, len)) < 0)
 		goto fail;
-	if (bpf_prog_attach(bpf_program__fd(prog), clients_fd,
+	if (lb.bpf_prog_attach(lb.bpf_program__fd(prog), clients_fd,
 	    BPF_SK_SKB_VERDICT, 0) != 0) {
 		snprintf(why, len, "cannot attach the BPF program to its "
 		    "sockmap: %s", strerror(errno));
@@ -125,7 +171,7 @@ sockmap_load(char *why, size_t len)
 	    "the kernel");
 	return 0;
 fail:
-	bpf_object__close(obj);
+	lb.bpf_object__close(obj);
 	obj = NULL;
 	clients_fd = servers_fd = flows_fd = -1;
 	return -1;
@@ -188,7 +234,7 @@ sockmap_sync(struct session *s)
 	struct sockmap_flow f;
 	uint64_t last;
 
-	if (r == NULL || bpf_map_lookup_elem(flows_fd, &r->key, &f) != 0)
+	if (r == NULL || lb.bpf_map_lookup_elem(flows_fd, &r->key, &f) != 0)
 		return;
 	if (f.bytes > r->bytes) {
 		count_in(s, f.bytes - r->bytes);
@@ -210,7 +256,7 @@ sockmap_bytes_in(const struct session *s)
 	uint64_t up = __atomic_load_n(&s->up.bytes, __ATOMIC_RELAXED);
 	uint64_t seen;
 
-	if (r == NULL || bpf_map_lookup_elem(flows_fd, &r->key, &f) != 0 ||
+	if (r == NULL || lb.bpf_map_lookup_elem(flows_fd, &r->key, &f) != 0 ||
 	    f.bytes < (seen = __atomic_load_n(&r->bytes, __ATOMIC_RELAXED)))
 		return up;
 	return up + (f.bytes - seen);
@@ -282,9 +328,9 @@ static void
 relay_undo(struct relay *r, int stage)
 {
 	if (stage > 1)
-		(void)bpf_map_delete_elem(servers_fd, &r->key);
+		(void)lb.bpf_map_delete_elem(servers_fd, &r->key);
 	if (stage > 0)
-		(void)bpf_map_delete_elem(flows_fd, &r->key);
+		(void)lb.bpf_map_delete_elem(flows_fd, &r->key);
 	free(r);
 }
 
@@ -310,15 +356,17 @@ sockmap_start(struct session *s)
 	}
 	/* The flow before the sockets: the program finds it for the first
 	 * byte. */
-	if (bpf_map_update_elem(flows_fd, &r->key, &f, BPF_NOEXIST) != 0) {
+	if (lb.bpf_map_update_elem(flows_fd, &r->key, &f, BPF_NOEXIST) != 0) {
 		relay_undo(r, 0);
 		return;
 	}
-	if (bpf_map_update_elem(servers_fd, &r->key, &sfd, BPF_NOEXIST) != 0) {
+	if (lb.bpf_map_update_elem(servers_fd, &r->key, &sfd, BPF_NOEXIST)
+	    != 0) {
 		relay_undo(r, 1);
 		return;
 	}
-	if (bpf_map_update_elem(clients_fd, &r->key, &cfd, BPF_NOEXIST) != 0) {
+	if (lb.bpf_map_update_elem(clients_fd, &r->key, &cfd, BPF_NOEXIST)
+	    != 0) {
 		log_info("sockmap: session stays in user space: %s",
 		    strerror(errno));
 		relay_undo(r, 2);
@@ -342,7 +390,7 @@ sockmap_end(struct session *s)
 	sockmap_sync(s);
 	event_del(&r->tick);
 	event_del(&r->drain);
-	(void)bpf_map_delete_elem(flows_fd, &r->key);
+	(void)lb.bpf_map_delete_elem(flows_fd, &r->key);
 	free(r);
 	s->kr = NULL;
 }
