@@ -27,7 +27,7 @@
 static void flow_write(evutil_socket_t, short, void *);
 
 /* The relay runs unlocked (worker.h): its end takes the lock. */
-static void
+void
 relay_end(struct session *s, const char *why)
 {
 	engine_lock();
@@ -190,7 +190,6 @@ flow_wait(struct session *s, struct flow *f)
 	event_add(f->wr, NULL);
 }
 
-static void count(struct session *, struct flow *, size_t);
 static void reply_scan(struct session *, const char *, size_t);
 
 /* The handshake is over: the client gets the server's greeting (held
@@ -211,7 +210,7 @@ forward_start(struct session *s, const char *greeting, size_t n)
 	sockmap_start(s);	/* forward kernel: before the client may speak */
 	if (n == 0)
 		return;
-	count(s, f, n);
+	relay_count(s, f, n);
 	reply_scan(s, greeting, n);
 	/* A failed write is found again, and judged, by flow_write. */
 	w = send(f->dst, greeting, n, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -342,9 +341,9 @@ forward_connect_socket(struct session *s)
 }
 
 /* Atomic: the relay runs unlocked, beside other workers' relays and the
- * main thread's reads of the counters. */
-static void
-count(struct session *s, struct flow *f, size_t n)
+ * main thread's reads of the counters (sockmap.c's counts too). */
+void
+relay_count(struct session *s, struct flow *f, size_t n)
 {
 	struct counters *c[3] = { &s->fe->st, &s->farm->st, &s->srv->st };
 
@@ -462,7 +461,7 @@ forward_read(evutil_socket_t fd, short what, void *arg)
 			flow_error(s, fd);
 		return;
 	}
-	count(s, f, (size_t)n);
+	relay_count(s, f, (size_t)n);
 	if (f == &s->down)
 		reply_scan(s, buf, (size_t)n);
 	s->last = now_ms();

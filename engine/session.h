@@ -98,5 +98,8 @@ void	forward_start(struct session *, const char *, size_t);
 void	forward_retry(struct session *);
 void	forward_connect_failed(struct session *, const char *);
 void	forward_read(evutil_socket_t, short, void *);
+/* The relay's own steps, unlocked (worker.h): its bytes and its end. */
+void	relay_count(struct session *, struct flow *, size_t);
+void	relay_end(struct session *, const char *);
 
 #endif

@@ -215,18 +215,6 @@ server_queued(int fd, uint64_t *q)
 	return 0;
 }
 
-/* Atomic, as forward.c's count(): this runs unlocked, in the session's
- * worker, beside the other workers and the main thread's readers. */
-static void
-count_in(struct session *s, uint64_t n)
-{
-	struct counters *c[3] = { &s->fe->st, &s->farm->st, &s->srv->st };
-
-	__atomic_store_n(&s->up.bytes, s->up.bytes + n, __ATOMIC_RELAXED);
-	for (size_t i = 0; i < nitems(c); i++)
-		__atomic_fetch_add(&c[i]->bytes_in, n, __ATOMIC_RELAXED);
-}
-
 void
 sockmap_sync(struct session *s)
 {
@@ -237,7 +225,7 @@ sockmap_sync(struct session *s)
 	if (r == NULL || lb.bpf_map_lookup_elem(flows_fd, &r->key, &f) != 0)
 		return;
 	if (f.bytes > r->bytes) {
-		count_in(s, f.bytes - r->bytes);
+		relay_count(s, &s->up, f.bytes - r->bytes);
 		__atomic_store_n(&r->bytes, f.bytes, __ATOMIC_RELAXED);
 	}
 	last = f.last_ns / 1000000;
@@ -302,12 +290,8 @@ drain_check(evutil_socket_t fd, short what, void *arg)
 	}
 	shutdown(s->sfd, SHUT_WR);
 	s->up.shut = true;
-	if (s->down.shut) {
-		/* The relay runs unlocked; its end does not (worker.h). */
-		engine_lock();
-		session_end(s, end_names[END_CLOSED]);
-		engine_unlock();
-	}
+	if (s->down.shut)
+		relay_end(s, end_names[END_CLOSED]);
 }
 
 /* True when the client's EOF must wait for its bytes in the kernel; the
