@@ -460,6 +460,15 @@ expect_421() {
 
 T_PEERS=$T_TOP/tests/peers
 
+# The benchmarks' median, for their awk tables: awk "$T_AWK_MEDIAN"'...'.
+T_AWK_MEDIAN='
+function median(arr, n,   i, j, t) {
+	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+		if (arr[j] < arr[i]) { t = arr[i]; arr[i] = arr[j]; arr[j] = t }
+	return arr[int((n + 1) / 2)]
+}
+'
+
 # smtpload ARGS...: the per-message SMTP load client (tests/peers/smtpload.py).
 smtpload() {
 	"$T_PY" "$T_PEERS/smtpload.py" "$@"

@@ -229,11 +229,7 @@ done
 		    fmt(mr), fmt(hr), ratio(mr, hr), fmt(mc), fmt(hc), ratio(mc, hc),
 		    fmt(mm), fmt(hm), ratio(mm, hm)
 	}
-	function median(arr, n,   i, j, t) {
-		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
-			if (arr[j] < arr[i]) { t = arr[i]; arr[i] = arr[j]; arr[j] = t }
-		return arr[int((n + 1) / 2)]
-	}
+	'"$T_AWK_MEDIAN"'
 	{
 		b = $2; key = $3 ":" $4; n = $5; us = $6; ticks = $7; hwm = $8; rc = $9
 		if (!(key in seen)) { order[++nkeys] = key; seen[key] = 0 }
@@ -285,11 +281,7 @@ done
 	echo "forward user vs forward kernel (BPF sockmap) vs HAProxy: medians over each case's runs; +kthreads adds every kworker's and ksoftirqd's CPU during the run"
 	echo
 	awk -v tick="$TICK" '
-	function median(arr, n,   i, j, t) {
-		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
-			if (arr[j] < arr[i]) { t = arr[i]; arr[i] = arr[j]; arr[j] = t }
-		return arr[int((n + 1) / 2)]
-	}
+	'"$T_AWK_MEDIAN"'
 	function med(key, b, what,   i, m, a) {
 		m = 0
 		for (i = 1; i <= nrun[key, b]; i++) a[++m] = val[key, b, i, what]
@@ -382,13 +374,12 @@ elif [ "$ST_MSGS" -gt 0 ]; then
 			if (!($2 in seen)) { order[++nk] = $2; seen[$2] = 1 }
 			calls[$2, $1] = $3
 		}
-		function med(b,   i, j, t, m) {
+		'"$T_AWK_MEDIAN"'
+		function med(b,   i, m) {
 			m = ncpu[b]
 			if (m == 0) return ""
 			for (i = 1; i <= m; i++) a[i] = cpu[b, i]
-			for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++)
-				if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-			return sprintf("%.1f", a[int((m + 1) / 2)])
+			return sprintf("%.1f", median(a, m))
 		}
 		END {
 			mc = med("mxlbd"); hc = med("haproxy")

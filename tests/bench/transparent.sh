@@ -115,11 +115,7 @@ check "no session failed to connect from the client's address" \
 	echo "mxlbd, plain forwarding vs source client (transparent), $(nproc) CPUs, three namespaces on veth; smtp-source one message per connection, one smtp-sink, probe every 2 s"
 	echo
 	awk -v tick="$TICK" '
-	function median(arr, n,   i, j, t) {
-		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
-			if (arr[j] < arr[i]) { t = arr[i]; arr[i] = arr[j]; arr[j] = t }
-		return arr[int((n + 1) / 2)]
-	}
+	'"$T_AWK_MEDIAN"'
 	{
 		key = $2 ":" $3
 		if (!(key in seen)) { order[++nkeys] = key; seen[key] = 1; count[key] = $4 }
