@@ -8,7 +8,7 @@
 #                 network namespaces (tests/bench/transparent.sh)
 
 CC      ?= cc
-PKGS     = libevent jansson
+PKGS     = libevent_core libevent_extra jansson
 CFLAGS  ?= -O2 -g
 # Fortified whenever optimised: glibc's checks need the optimiser, and
 # without it (-O0, or no -O at all) glibc ignores the flag or, in older
@@ -26,7 +26,7 @@ FORTIFY  = $(if $(SAN_BUILD),,$(if $(OPT),-D_FORTIFY_SOURCE=2))
 CPPFLAGS += -std=gnu11 -D_GNU_SOURCE $(FORTIFY) -DMXLB_VERSION='"$(VERSION)"' -Iengine -Ishell \
             $(PKG_CFLAGS)
 PKG_CFLAGS   := $(shell pkg-config --cflags $(PKGS) libedit ncursesw)
-LIBS         := $(shell pkg-config --libs $(PKGS) libevent_pthreads) -lm -pthread
+LIBS         := -Wl,--as-needed $(shell pkg-config --libs $(PKGS) libevent_pthreads) -lm -pthread
 SHELL_LIBS   := $(shell pkg-config --libs libedit ncursesw)
 # Only the units need cmocka: a build without it (nocheck) stays quiet.
 CMOCKA_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)

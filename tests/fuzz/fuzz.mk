@@ -13,7 +13,7 @@ CC       = clang
 MODE    ?= fuzz
 B        = build/fuzz
 O        = $(B)/obj-$(MODE)
-PKGS     = libevent libevent_pthreads jansson libedit ncursesw
+PKGS     = libevent_core libevent_extra libevent_pthreads jansson libedit ncursesw
 SAN_fuzz    = -fsanitize=fuzzer,address,undefined
 SAN_regress = -fsanitize=address,undefined
 SAN_cov     = -fprofile-instr-generate -fcoverage-mapping

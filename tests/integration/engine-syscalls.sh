@@ -12,6 +12,10 @@
 # the 221 needs no read of its own).  At concurrency 16, as issue 16
 # counts them.  A refused server is still found out at once (the session goes to the other
 # one), and a connect that never completes is caught by connect-timeout.
+# At rest, before any session: one copy of libevent's core in memory (the
+# engine links libevent_core, libevent_extra and libevent_pthreads; with
+# libevent, which holds core and extra, libevent_pthreads brought in a
+# second core: 112 kB more RSS), and no libbpf (opened by forward kernel).
 # Skipped when strace is not installed (share/install-deps has it).
 . "$(dirname "$0")/../lib.sh"
 
@@ -29,6 +33,10 @@ zone_config "$T_DIR/sys.json" sys \
 		server sink "$SINK" \
 	frontend in "$FE"
 start_engine "$T_DIR/sys.json" || die "engine did not start"
+libs=$(awk '{ print $6 }' "/proc/$ENGINE_PID/maps" | sort -u)
+check_eq "one copy of libevent's core mapped (libevent or libevent_core, not both)" 1 \
+	"$(grep -cE '/libevent(_core)?-2\.' <<<"$libs")"
+check_eq "no libbpf mapped at rest" 0 "$(grep -c libbpf <<<"$libs")"
 # 8 sessions held open throughout: the sessions counted always find the
 # engine busy enough for its own epoll set (below 8, a socket is
 # libevent's, and leaves with a DEL).
