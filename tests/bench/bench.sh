@@ -272,9 +272,11 @@ done
 				}
 				row(base " median", v[1], v[2], sprintf("%.1f", v[3]),
 				    sprintf("%.1f", v[4]), v[5], v[6])
-				if (v[4] > 0)
-					target = target sprintf("%s c=%s %s: %.2f%s", target == "" ? "" : ";",
-					    kc[1], size, v[3] / v[4], v[3] / v[4] <= 0.85 ? "" : " (above)")
+				if (v[4] > 0) {
+					r = sprintf("%.2f", v[3] / v[4])
+					target = target sprintf("%s c=%s %s: %s%s", target == "" ? "" : ";",
+					    kc[1], size, r, r + 0 <= 0.85 ? "" : " (above)")
+				}
 			}
 		}
 		if (target != "")
