@@ -8,6 +8,9 @@
 #                 network namespaces (tests/bench/transparent.sh)
 
 CC      ?= cc
+# libevent as its parts, not libevent (core and extra in one): the threads'
+# libevent_pthreads needs libevent_core, and with libevent beside it the
+# core was loaded twice (112 kB of RSS).  --as-needed: the shell links core.
 PKGS     = libevent_core libevent_extra jansson
 CFLAGS  ?= -O2 -g
 # Fortified whenever optimised: glibc's checks need the optimiser, and
