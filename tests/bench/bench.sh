@@ -26,8 +26,8 @@
 #   BENCH_BIG_MSGS      messages in the 100 KiB case (BENCH_MSGS / 4)
 #   BENCH_CASES         "CONC:SIZE ..." to run other cases
 #                       (default "1:1024 16:1024 64:1024 256:1024 16:102400")
-#   BENCH_RUNS          times the list of cases runs (3)
 #                       ("none": only the xclient case)
+#   BENCH_RUNS          times the list of cases runs (3)
 #   BENCH_XCLIENT_CASE  "CONC:SIZE" of the transport case (16:1024; "none" to
 #                       skip it): mxlbd forwarding plain, with PROXY v2, then with XCLIENT,
 #                       to a private Postfix smtpd (tests/peers/postfix.sh)
