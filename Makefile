@@ -227,19 +227,20 @@ units-clang:
 	@set -e; for t in build-clang/tests/test-*; do echo "=== $$t"; $$t; done
 
 # The clang build and its units are a suite of their own (build-clang).
-# Builds use every CPU: make test has a budget.
+# Builds use every CPU, and suites run as many at a time (tests/run -j):
+# make test has a budget.
 JOBS := -j$(shell nproc)
 test: deps
 	@$(MAKE) $(JOBS) --no-print-directory all units
-	@tests/run
+	@tests/run $(JOBS)
 	@echo "=== engine suites again, with two workers (MXLBD_WORKERS=2)"
-	@MXLBD_WORKERS=2 tests/run $(WORKER_SUITES)
+	@MXLBD_WORKERS=2 tests/run $(JOBS) $(WORKER_SUITES)
 	@echo "=== fuzz regressions (every input kept in tests/fuzz)"
 	@tests/fuzz/regress
 	@$(MAKE) $(JOBS) --no-print-directory sanitize
 	@echo "=== sanitizer pass (ASan, UBSan)"
 	@ASAN_OPTIONS=detect_leaks=1 B=build-asan MXLBD=$(CURDIR)/build-asan/mxlbd \
-	    tests/run $(SAN_SUITES)
+	    tests/run $(JOBS) $(SAN_SUITES)
 
 # libFuzzer on each harness for FUZZ_SECONDS (60); crashes land in
 # tests/fuzz/crashes/ and become regression tests.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# run: alone (it adds groups to the system)
 # Who may use the control socket.  The engine runs with --group ADMIN and
 # --read-group READ (two throwaway groups).  The run directory is 0755 (zones
 # share it) and the socket 0660 of group READ.  A client run as nobody with group

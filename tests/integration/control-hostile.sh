@@ -1,4 +1,5 @@
 #!/bin/bash
+# run: alone (it measures the engine's memory)
 # Hostile control clients: garbage lines, truncated JSON, wrong types,
 # unknown commands (each with its exact error code), a 100 MB line (answered
 # "too-long" and closed, memory bounded), 200 clients connecting at once, a

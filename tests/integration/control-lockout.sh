@@ -1,4 +1,5 @@
 #!/bin/bash
+# run: alone (it adds users and groups to the system)
 # Issue 10: nobody without the admin group gets in the way of one who has it.
 #
 # A user made for the test, whose only group is the zone's read-only group,

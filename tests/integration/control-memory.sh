@@ -1,4 +1,5 @@
 #!/bin/bash
+# run: alone (it measures the engine's memory)
 # Issue 10: memory per control client is bounded and given back; requests
 # that make the engine work are bounded per client.
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# run: alone (it adds a user to the system)
 # The state directory is the truth.  A state.json the engine cannot read
 # (mode 000 for the engine's user, a directory in its place), a history
 # version that cannot be read, a state directory holding versions but no

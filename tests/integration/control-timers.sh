@@ -1,4 +1,5 @@
 #!/bin/bash
+# run: alone (it measures milliseconds and wakeups)
 # Issue 12, timers instead of polling.
 #
 #  1. A `wait` on a server is answered when the server's last session ends,

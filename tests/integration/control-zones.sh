@@ -1,4 +1,5 @@
 #!/bin/bash
+# run: alone (it adds groups to the system)
 # Issue 10: zone names and zones that share a run directory.
 #
 #  1. `mxlbd -z ..` and `mxlbd -z .` (and `-z .hidden`) are refused with the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# run: alone (it measures the engine's memory)
 # Hostile clients while real mail flows: one sends garbage, some never read
 # their replies while sending as fast as they can, some drop the connection
 # in the middle of DATA, one sits idle.  Meanwhile smtpload, smtp-source and

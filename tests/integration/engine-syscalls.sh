@@ -1,4 +1,5 @@
 #!/bin/bash
+# run: alone (it counts system calls and measures memory)
 # What the engine asks of the kernel per session, as strace shows it
 # (issue 16): in SMTP the server speaks first, so its greeting proves the
 # connect.  Over 200 one-message sessions through the engine, the floor:

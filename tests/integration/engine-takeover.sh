@@ -1,4 +1,5 @@
 #!/bin/bash
+# run: alone (it adds a group to the system)
 # A restart or an upgrade refuses nobody: `mxlbd -z ZONE --takeover`.
 #
 # Today's way first: SIGTERM with one idle session open closes the port

@@ -1,4 +1,5 @@
 #!/bin/bash
+# run: alone (it installs the package on the system)
 # Issue 13, packaging: `make deb` builds a real Debian package with the
 # distribution's tools, lintian finds nothing to say that debian/ does not
 # override with a reason, and the package installs, runs, removes and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# run: alone (it makes the system's /dev/log)
 # Issue 13, logs: what an MX admin greps for, where he looks for it.
 #
 #  1. The session line (engine -f, stderr) has HAProxy tcplog's facts as

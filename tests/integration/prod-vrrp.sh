@@ -1,4 +1,5 @@
 #!/bin/bash
+# run: alone (keepalived's timers decide who holds the address)
 # Issue 13: two mxlb nodes and a VIP, with keepalived (VRRP).
 #
 # Three network namespaces of this run only: node A, node B and a client

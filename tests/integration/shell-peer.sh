@@ -1,4 +1,5 @@
 #!/bin/bash
+# run: alone (it adds a user to the system)
 # Issue 11: the shell's one peer layer tells the truth about the engines.
 #
 # Zone z1 (a farm mx of one smtp-sink) and, as each case needs it:
