@@ -46,6 +46,10 @@
 #                       third balancer, and a second table sets user, kernel
 #                       and HAProxy side by side (tests/bench/sockmap.md)
 #   BENCH_STRACE_CONC   its concurrency (16)
+#   BENCH_FLOOR         1: every case also runs tests/bench/floor.c, the
+#                       least a relay can do (epoll, and io_uring when
+#                       liburing-dev is installed), and a table sets mxlbd's
+#                       CPU beside it (tests/bench/cpu.md)
 #
 # System calls per session: a separate short run per balancer (1 KiB, one
 # message per connection) under `strace -c -f`, so the timed runs are not
@@ -63,6 +67,7 @@ HA_LOG=${BENCH_HAPROXY_LOG:-1}
 ST_MSGS=${BENCH_STRACE_MSGS:-3000}
 ST_CONC=${BENCH_STRACE_CONC:-16}
 FORWARD=${BENCH_FORWARD:-user}
+FLOOR=${BENCH_FLOOR:-0}
 INTERVAL=2
 TICK=$(getconf CLK_TCK)
 
@@ -118,6 +123,22 @@ EOF
 haproxy -c -f "$T_DIR/haproxy.cfg" >"$T_DIR/haproxy-check.out" 2>&1 ||
 	die "haproxy config invalid: $(tail -3 "$T_DIR/haproxy-check.out")"
 
+# The floor relays, built here: a measuring stick, not part of mxlb.
+FLOORS=""
+if [ "$FLOOR" = 1 ]; then
+	${CC:-cc} -std=gnu11 -O2 -o "$T_DIR/floor" "$T_TOP/tests/bench/floor.c" ||
+		die "tests/bench/floor.c did not build"
+	FLOORS="floor-epoll"
+	if pkg-config --exists liburing; then
+		${CC:-cc} -std=gnu11 -O2 -DFLOOR_URING -o "$T_DIR/floor" \
+		    "$T_TOP/tests/bench/floor.c" $(pkg-config --libs liburing) ||
+			die "tests/bench/floor.c with liburing did not build"
+		FLOORS="floor-epoll floor-uring"
+	else
+		note "floor-uring skipped: liburing-dev is not installed"
+	fi
+fi
+
 SINK_NODUMP=1 start_sink "$P1" || die "smtp-sink on $P1 did not start"
 SINK_NODUMP=1 start_sink "$P2" || die "smtp-sink on $P2 did not start"
 
@@ -159,6 +180,12 @@ start_balancer() {
 		start_engine "$T_DIR/bench-kernel.json" "mxlbd-kernel-$RUN" || return 1
 		BPID=$ENGINE_PID
 		BPORT=$FE_M
+		;;
+	floor-*)
+		spawn "$1-$RUN" "$T_DIR/floor" "${1#floor-}" "$FE_M" "$P1" "$P2"
+		BPID=$SPAWNED_PID
+		BPORT=$FE_M
+		wait_port 127.0.0.1 "$FE_M" 10 || return 1
 		;;
 	haproxy)
 		spawn "haproxy-$RUN" haproxy -db -f "$HA_CFG" -p "$T_DIR/haproxy.pid"
@@ -213,6 +240,7 @@ for c in $(for r in $(seq "$RUNS"); do echo $CASES; done); do
 	[ "$size" -gt 10240 ] && count=$BIG
 	bals="mxlbd haproxy"
 	[ "$FORWARD" = kernel ] && bals="mxlbd haproxy mxlbd-kernel"
+	bals="$bals $FLOORS"
 	for b in $bals; do
 		run_case "$b" "$conc" "$size" "$count"
 	done
@@ -332,6 +360,43 @@ done
 	echo "kernel/user below 1: forward kernel costs less CPU per message."
 } >&3
 
+# mxlbd beside the floor relays (tests/bench/floor.c) and HAProxy: the
+# median CPU per message of each, and how far mxlbd is above the floor.
+[ -n "$FLOORS" ] && [ -s "$T_DIR/results" ] && {
+	echo
+	echo "mxlbd against the floor (tests/bench/floor.c: accept, connect, copy, close; nothing else): CPU us/msg, medians over each case's runs"
+	echo
+	awk -v tick="$TICK" '
+	'"$T_AWK_MEDIAN"'
+	function med(key, b,   i, a) {
+		for (i = 1; i <= nrun[key, b]; i++) a[i] = cpu[key, b, i]
+		return nrun[key, b] ? median(a, nrun[key, b]) : ""
+	}
+	function f1(x) { return x == "" ? "-" : sprintf("%.1f", x) }
+	function ratio(a, b) { return (a != "" && b > 0) ? sprintf("%.2f", a / b) : "-" }
+	$9 == 0 {
+		key = $3 ":" $4
+		if (!(key in seen)) { order[++nkeys] = key; seen[key] = 1 }
+		cpu[key, $2, ++nrun[key, $2]] = $7 * 1e6 / tick / $5
+		count[key] = $5
+	}
+	END {
+		print "| case | mxlbd | floor-epoll | floor-uring | haproxy | mxlbd/floor-epoll | floor-uring/floor-epoll | floor-epoll/haproxy | mxlbd/haproxy |"
+		print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+		for (k = 1; k <= nkeys; k++) {
+			key = order[k]; split(key, kc, ":")
+			size = kc[2] >= 1024 ? (kc[2] / 1024) " KiB" : kc[2] " B"
+			m = med(key, "mxlbd"); e = med(key, "floor-epoll")
+			u = med(key, "floor-uring"); h = med(key, "haproxy")
+			printf "| c=%s, %s, %d msgs | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			    kc[1], size, count[key], f1(m), f1(e), f1(u), f1(h),
+			    ratio(m, e), ratio(u, e), ratio(e, h), ratio(m, h)
+		}
+	}' "$T_DIR/results"
+	echo
+	echo "mxlbd/floor-epoll near 1: what mxlbd adds to the least an epoll relay does is small; floor-epoll/haproxy is the best ratio any epoll design could show in that run."
+} >&3
+
 # --- system calls per session ----------------------------------------------
 # strace_run BALANCER: a fresh balancer, strace attached to it (-f: every
 # thread), ST_MSGS one-message sessions; the summary in
@@ -443,6 +508,9 @@ perf_run() {
 if [ "$ST_MSGS" -gt 0 ] && perf stat -e raw_syscalls:sys_enter true >/dev/null 2>&1; then
 	perf_run mxlbd
 	perf_run haproxy
+	for b in $FLOORS; do
+		perf_run "$b"
+	done
 	awk -F, -v n="$ST_MSGS" -v conc="$ST_CONC" '
 	/raw_syscalls:sys_enter/ { c[FILENAME ~ /perf-mxlbd/ ? "m" : "h"] = $1 }
 	END {
@@ -452,6 +520,15 @@ if [ "$ST_MSGS" -gt 0 ] && perf stat -e raw_syscalls:sys_enter true >/dev/null 2
 		printf "| system calls per session | %.1f | %.1f | %.2f |\n",
 		    c["m"] / n, c["h"] / n, (c["h"] > 0 ? c["m"] / c["h"] : 0)
 	}' "$T_DIR/perf-mxlbd.out" "$T_DIR/perf-haproxy.out" >&3
+	[ -n "$FLOORS" ] && {
+		echo
+		echo "| floor relay | system calls per session |"
+		echo "|---|---:|"
+		for b in $FLOORS; do
+			awk -F, -v n="$ST_MSGS" -v b="$b" '/raw_syscalls:sys_enter/ {
+			    printf "| %s | %.1f |\n", b, $1 / n }' "$T_DIR/perf-$b.out"
+		done
+	} >&3
 elif [ "$ST_MSGS" -gt 0 ]; then
 	note "untraced system calls skipped: perf cannot count raw_syscalls:sys_enter here (share/install-deps installs linux-perf)"
 fi
