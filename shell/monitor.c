@@ -65,36 +65,53 @@ blit(const struct mon_screen *s, bool color)
 	refresh();
 }
 
-/* A line typed in the status line: Enter keeps it, Escape drops it. */
-static bool
-prompt_line(const char *what, char *buf, size_t len)
-{
-	size_t n = 0;
-	int ch;
+/*
+ * The filter, typed on the status line.  It applies as it is typed and
+ * the screen keeps refreshing meanwhile, as for a question: counters that
+ * stood still while the operator typed would be stale ones shown as live.
+ * Enter keeps it, Escape puts back the one before.
+ */
+struct edit {
+	bool		 open;
+	char		 before[sizeof ((struct mon_view *)0)->filter];
+};
 
-	buf[0] = '\0';
-	curs_set(1);
-	timeout(-1);
-	for (;;) {
-		move(LINES - 1, 0);
-		clrtoeol();
-		attron(A_REVERSE);
-		printw("%s%s", what, buf);
-		attroff(A_REVERSE);
-		refresh();
-		ch = getch();
-		if (ch == '\n' || ch == KEY_ENTER || ch == 27)
-			break;
-		if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && n > 0)
-			buf[--n] = '\0';
-		else if (ch >= 32 && ch < 127 && n + 1 < len) {
-			buf[n++] = (char)ch;
-			buf[n] = '\0';
-		}
+static void
+edit_show(struct mon_view *v)
+{
+	snprintf(v->status, sizeof v->status, "filter: %s", v->filter);
+}
+
+static void
+edit_open(struct mon_view *v, struct edit *e)
+{
+	e->open = true;
+	snprintf(e->before, sizeof e->before, "%s", v->filter);
+	v->filter[0] = '\0';
+	v->selected = 0;
+	edit_show(v);
+}
+
+static void
+edit_key(struct mon_view *v, struct edit *e, int ch)
+{
+	size_t n = strlen(v->filter);
+
+	if (ch == '\n' || ch == '\r' || ch == KEY_ENTER || ch == 27) {
+		if (ch == 27)
+			snprintf(v->filter, sizeof v->filter, "%s", e->before);
+		e->open = false;
+		v->status[0] = '\0';
+		return;
 	}
-	curs_set(0);
-	timeout(200);
-	return ch != 27;
+	if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && n > 0)
+		v->filter[n - 1] = '\0';
+	else if (ch >= 32 && ch < 127 && n + 1 < sizeof v->filter) {
+		v->filter[n] = (char)ch;
+		v->filter[n + 1] = '\0';
+	}
+	v->selected = 0;
+	edit_show(v);
 }
 
 /*
@@ -175,7 +192,7 @@ next_zone(struct shell *sh, struct mon_view *v)
 /* Returns false to quit. */
 static bool
 key(struct shell *sh, struct mon_view *v, struct question *q,
-    const struct mon_target *t, int nrows, int ch)
+    struct edit *e, const struct mon_target *t, int nrows, int ch)
 {
 	if (v->help && ch != ERR && ch != KEY_RESIZE) {
 		v->help = false;
@@ -193,7 +210,7 @@ key(struct shell *sh, struct mon_view *v, struct question *q,
 	case 'z': next_zone(sh, v); v->selected = 0; break;
 	case '?': v->help = true; break;
 	case 'l': v->sessions = !v->sessions; break;
-	case '/': prompt_line("filter: ", v->filter, sizeof v->filter); break;
+	case '/': edit_open(v, e); break;
 	case 'd': ask(v, q, t, admin_names[ADMIN_DRAIN]); break;
 	case 'm': ask(v, q, t, admin_names[ADMIN_MAINT]); break;
 	case 'r': ask(v, q, t, admin_names[ADMIN_READY]); break;
@@ -230,6 +247,7 @@ monitor_run(struct shell *sh, char **zones, int nzones)
 	struct mon_target t;
 	struct mon_snapshot *snap = NULL;
 	struct question q;
+	struct edit e;
 	json_t *sess = NULL;
 	char sess_err[256] = "";
 	uint64_t last = 0;
@@ -241,6 +259,7 @@ monitor_run(struct shell *sh, char **zones, int nzones)
 
 	memset(&v, 0, sizeof v);
 	memset(&q, 0, sizeof q);
+	memset(&e, 0, sizeof e);
 	memset(&t, 0, sizeof t);
 	mon_stop = 0;
 	memset(&sa, 0, sizeof sa);
@@ -275,7 +294,7 @@ monitor_run(struct shell *sh, char **zones, int nzones)
 		}
 		mon_screen_init(&s, COLS, LINES);
 		nrows = mon_render(snap, &v, &s, &t);
-		if (!q.open)
+		if (!q.open && !e.open)
 			drain_progress(&v, &t);
 		mon_render(snap, &v, &s, &t);
 		if (v.sessions && !v.help)
@@ -285,9 +304,13 @@ monitor_run(struct shell *sh, char **zones, int nzones)
 		ch = getch();
 		if (ch == ERR || ch == KEY_RESIZE)
 			continue;
+		if (e.open) {
+			edit_key(&v, &e, ch);
+			continue;	/* the filter is ours: no need to ask */
+		}
 		if (q.open)
 			answer(src, &v, &q, ch);
-		else if (!key(sh, &v, &q, &t, nrows, ch))
+		else if (!key(sh, &v, &q, &e, &t, nrows, ch))
 			break;
 		last = 0;	/* show the effect at once */
 	}

@@ -8,6 +8,8 @@
 #     address, the connected one; l again goes back; ? lists l.
 #   - d asks; the screen keeps refreshing (the clock moves) while it asks;
 #     y alone (no Enter) answers it; another key answers no.
+#   - / filters as it is typed, and the screen keeps refreshing meanwhile;
+#     Escape puts back the filter before, Enter keeps the new one.
 . "$(dirname "$0")/../lib.sh"
 
 MXLB=$T_TOP/build/mxlb
@@ -89,6 +91,27 @@ tm send-keys -t mon r
 wait_until 3 tm_has mon 'ready mx/s1 in zone mk\? \[y/N\]'
 tm send-keys -t mon Y
 check "Y: s1 ready again" wait_until 4 tm_has mon '^>   s1 .* ready '
+
+# --- / filters as it is typed, the screen refreshing meanwhile ------------------
+
+tm send-keys -t mon /
+check "/ opens the filter on the status line" wait_until 3 tm_has mon '^filter: *$'
+tm send-keys -t mon -l zzz
+check "the filter applies as it is typed: 'zzz' hides s1" \
+	wait_until 3 eval '! tm_has mon "^[ >]   s1 " && tm_has mon "^filter: zzz *$"'
+c1=$(clock)
+check "while the filter is typed the screen refreshes (clock $c1 moves)" wait_until 4 moved
+tm send-keys -t mon BSpace BSpace BSpace
+tm send-keys -t mon -l s1
+check "Backspace edits it: 's1' shows s1" \
+	wait_until 3 eval 'tm_has mon "^[ >]   s1 " && tm_has mon "^filter: s1 *$"'
+tm send-keys -t mon Enter
+check "Enter keeps it: the footer names the filter" wait_until 3 tm_has mon '^filter s1  q quit'
+tm send-keys -t mon / ; tm send-keys -t mon -l zzz
+wait_until 3 eval '! tm_has mon "^[ >]   s1 "' || fail "a second filter applies as typed" "$(tail -1 "$T_DIR/mon.screen")"
+tm send-keys -t mon Escape
+check "Escape puts back the filter before (s1): s1 shown, footer says so" \
+	wait_until 3 eval 'tm_has mon "^[ >]   s1 " && tm_has mon "^filter s1  q quit"'
 
 touch "$T_DIR/go"
 check "monitor-keys: q ends the monitor" eval 'tm send-keys -t mon q; wait_until 3 eval "! tm has-session -t mon 2>/dev/null"'
