@@ -3,7 +3,7 @@
 # What the engine asks of the kernel per session, as strace shows it
 # (issue 16): in SMTP the server speaks first, so its greeting proves the
 # connect.  Over 200 one-message sessions through the engine, the floor:
-# one accept, socket, connect and TCP_NODELAY, the dialogue's reads and
+# one accept (and none that finds nothing), socket, connect and TCP_NODELAY, the dialogue's reads and
 # writes, two closes, two registrations (each socket once, for reading: no
 # EPOLLOUT round trip on a connect, no re-registration between the
 # handshake and the relay, no EPOLL_CTL_DEL: a closed socket leaves the
@@ -57,13 +57,22 @@ SRC=$!
 wait_until 10 attached || die "strace did not attach to the engine"
 wait "$SRC"
 wait_until 5 eval '[ "$(log_count "$ENGINE_LOG" " session ")" -ge 1 ]'
+: >"$T_DIR/trace"
+
+# One client at a time: each readiness of the listener holds one client,
+# so a second accept per readiness would find nothing, every time.
+timeout 30 smtp-source -s 1 -m 20 -f a@example.com -t b@example.com \
+	127.0.0.1:"$FE" >/dev/null 2>&1
+wait_until 10 eval '[ "$(log_count "$ENGINE_LOG" " session ")" -ge 21 ]'
+check_eq "one client at a time: 20 accepts, none that found the queue empty (EAGAIN)" \
+	"20 0" "$(grep -aEc 'accept4\(.* = [0-9]+$' "$T_DIR/trace") $(grep -aEc 'accept4\(.*EAGAIN' "$T_DIR/trace")"
 : >"$T_DIR/trace"	# from here on: the sessions counted
 
 timeout 60 smtp-source -s 16 -m "$N" -f a@example.com -t b@example.com \
 	127.0.0.1:"$FE" >"$T_DIR/source.log" 2>&1
 check_eq "smtp-source sent its $N messages (exit 0)" 0 $?
-wait_until 10 eval '[ "$(log_count "$ENGINE_LOG" " session ")" -ge $((N + 1)) ]'
-check_eq "$N more sessions logged end=closed" $((N + 1)) \
+wait_until 10 eval '[ "$(log_count "$ENGINE_LOG" " session ")" -ge $((N + 21)) ]'
+check_eq "$N more sessions logged end=closed" $((N + 21)) \
 	"$(log_count "$ENGINE_LOG" ' session .* end=closed$')"
 stop_pid "$STRACE_PID" INT 10
 T="$T_DIR/trace"
@@ -74,6 +83,8 @@ reads=$(calls 'recvfrom\(') writes=$(calls 'sendto\(')
 note "per $N sessions: epoll_ctl ADD=$adds MOD=$(calls EPOLL_CTL_MOD) DEL=$(calls EPOLL_CTL_DEL) getsockopt=$(calls 'getsockopt\(') setsockopt=$(calls 'setsockopt\(') shutdown=$(calls 'shutdown\(') recvfrom=$reads sendto=$writes epoll_wait=$(calls 'epoll_wait\(') EAGAIN=$(calls EAGAIN)"
 note "system calls per session: $(awk -v n="$N" '/[0-9] +[a-z_0-9]+\(/ { c++ } END { printf "%.1f", c / n }' "$T") (the waits depend on timing)"
 check_eq "one accept per session" "$N" "$(calls 'accept4\(.* = [0-9]+$')"
+check_eq "no accept that found the queue empty (EAGAIN): one accept per readiness" \
+	0 "$(calls 'accept4\(.*EAGAIN')"
 check_eq "one socket and one connect per session" "$N $N" "$(calls '[0-9] +socket\(') $(calls '[0-9] +connect\(')"
 check_eq "two closes per session" $((N * 2)) "$(calls '[0-9] +close\(')"
 check_eq "two registrations per session (client, server)" $((N * 2)) "$adds"
@@ -96,7 +107,7 @@ check_eq "no shutdown" 0 "$(calls 'shutdown\(')"
 check_eq "no read that returned EAGAIN" 0 "$(calls 'recvfrom\(.*EAGAIN')"
 
 stop_pid "$IDLE8_PID"
-wait_until 10 eval '[ "$(log_count "$ENGINE_LOG" " session ")" -ge $((N + 9)) ]'
+wait_until 10 eval '[ "$(log_count "$ENGINE_LOG" " session ")" -ge $((N + 29)) ]'
 
 # A refused server, watched only for reading: the refusal is reported as
 # an error at once, and the session goes to the sink.
