@@ -70,6 +70,15 @@ FORWARD=${BENCH_FORWARD:-user}
 FLOOR=${BENCH_FLOOR:-0}
 INTERVAL=2
 TICK=$(getconf CLK_TCK)
+# awk: a case's label, "c=16, 1 KiB, 5000 msgs", from its key "CONC:SIZE"
+# and its count of messages.
+AWK_CASE='
+function case_label(key, n,   kc) {
+	split(key, kc, ":")
+	return sprintf("c=%s, %s, %d msgs", kc[1],
+	    kc[2] >= 1024 ? (kc[2] / 1024) " KiB" : kc[2] " B", n)
+}
+'
 
 command -v haproxy >/dev/null || die "haproxy is not installed"
 [ -x "$MXLBD" ] || die "no engine at $MXLBD (run make)"
@@ -264,6 +273,7 @@ done
 		    fmt(mm), fmt(hm), ratio(mm, hm)
 	}
 	'"$T_AWK_MEDIAN"'
+	'"$AWK_CASE"'
 	{
 		b = $2; key = $3 ":" $4; n = $5; us = $6; ticks = $7; hwm = $8; rc = $9
 		if (!(key in seen)) { order[++nkeys] = key; seen[key] = 0 }
@@ -281,7 +291,7 @@ done
 		for (k = 1; k <= nkeys; k++) {
 			key = order[k]; split(key, kc, ":")
 			size = kc[2] >= 1024 ? (kc[2] / 1024) " KiB" : kc[2] " B"
-			base = sprintf("c=%s, %s, %d msgs", kc[1], size, count[key])
+			base = case_label(key, count[key])
 			for (r = 1; r <= runs[key]; r++)
 				row(base (runs[key] > 1 ? " #" r : ""),
 				    rate[key, r, "mxlbd"], rate[key, r, "haproxy"],
@@ -323,6 +333,7 @@ done
 	echo
 	awk -v tick="$TICK" '
 	'"$T_AWK_MEDIAN"'
+	'"$AWK_CASE"'
 	function med(key, b, what,   i, m, a) {
 		m = 0
 		for (i = 1; i <= nrun[key, b]; i++) a[++m] = val[key, b, i, what]
@@ -344,12 +355,11 @@ done
 		print "| case | runs | user msg/s | kernel msg/s | haproxy msg/s | user CPU us/msg | kernel CPU us/msg | haproxy CPU us/msg | kernel/user CPU | user +kthreads | kernel +kthreads | haproxy +kthreads | kernel/user +kthreads |"
 		print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 		for (k = 1; k <= nkeys; k++) {
-			key = order[k]; split(key, kc, ":")
-			size = kc[2] >= 1024 ? (kc[2] / 1024) " KiB" : kc[2] " B"
+			key = order[k]
 			uc = med(key, "mxlbd", "cpu"); kc_ = med(key, "mxlbd-kernel", "cpu")
 			ua = med(key, "mxlbd", "all"); ka = med(key, "mxlbd-kernel", "all")
-			printf "| c=%s, %s, %d msgs | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			    kc[1], size, count[key], nrun[key, "mxlbd-kernel"],
+			printf "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			    case_label(key, count[key]), nrun[key, "mxlbd-kernel"],
 			    f0(med(key, "mxlbd", "rate")), f0(med(key, "mxlbd-kernel", "rate")),
 			    f0(med(key, "haproxy", "rate")), f1(uc), f1(kc_),
 			    f1(med(key, "haproxy", "cpu")), ratio(kc_, uc), f1(ua), f1(ka),
@@ -368,6 +378,7 @@ done
 	echo
 	awk -v tick="$TICK" '
 	'"$T_AWK_MEDIAN"'
+	'"$AWK_CASE"'
 	function med(key, b,   i, a) {
 		for (i = 1; i <= nrun[key, b]; i++) a[i] = cpu[key, b, i]
 		return nrun[key, b] ? median(a, nrun[key, b]) : ""
@@ -384,12 +395,11 @@ done
 		print "| case | mxlbd | floor-epoll | floor-uring | haproxy | mxlbd/floor-epoll | floor-uring/floor-epoll | floor-epoll/haproxy | mxlbd/haproxy |"
 		print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 		for (k = 1; k <= nkeys; k++) {
-			key = order[k]; split(key, kc, ":")
-			size = kc[2] >= 1024 ? (kc[2] / 1024) " KiB" : kc[2] " B"
+			key = order[k]
 			m = med(key, "mxlbd"); e = med(key, "floor-epoll")
 			u = med(key, "floor-uring"); h = med(key, "haproxy")
-			printf "| c=%s, %s, %d msgs | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			    kc[1], size, count[key], f1(m), f1(e), f1(u), f1(h),
+			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			    case_label(key, count[key]), f1(m), f1(e), f1(u), f1(h),
 			    ratio(m, e), ratio(u, e), ratio(e, h), ratio(m, h)
 		}
 	}' "$T_DIR/results"
