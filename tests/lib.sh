@@ -398,6 +398,7 @@ T_SINK_MARK='X-MXLB-Sink: delivered'
 # start_sink PORT [SMTP-SINK-OPTIONS...]: smtp-sink on 127.0.0.1:PORT.
 # Sets SINK_PID; the PID is also kept per port in SINK_PIDS[PORT].
 # SINK_NODUMP=1: no dump file (the benchmark: counting costs disk writes).
+# SINK_BACKLOG: its listen queue (1024; the kernel caps it at somaxconn).
 declare -A SINK_PIDS=()
 start_sink() {
 	local port=$1 dir=$T_DIR/sink-$1 dump user
@@ -413,7 +414,7 @@ start_sink() {
 	dump=(-D "$dir/dump" -S "$T_SINK_MARK\n")
 	[ "${SINK_NODUMP:-0}" = 1 ] && dump=()
 	spawn "sink-$port" smtp-sink "${user[@]}" "${dump[@]}" -m 512 \
-		"$@" "127.0.0.1:$port" 1024
+		"$@" "127.0.0.1:$port" "${SINK_BACKLOG:-1024}"
 	SINK_PID=$SPAWNED_PID
 	SINK_PIDS[$port]=$SINK_PID
 	wait_port 127.0.0.1 "$port" 5

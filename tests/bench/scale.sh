@@ -160,6 +160,20 @@ stop_idle() {
 	stop_pid "$IDLE_PID" TERM 30
 }
 
+# idle_sinks P1 P2: two fresh smtp-sinks with room for every session (-m),
+# no idle cut (-t), no dump.  Each balancer meets fresh ones: a sink is
+# slow to accept while it first grows to thousands of connections, and
+# that queued the first balancer's clients (ListenOverflows at the sinks,
+# not at the balancer).  A queue of 4096 (somaxconn) absorbs the rest.
+idle_sinks() {
+	local p
+	for p in "$@"; do
+		[ -n "${SINK_PIDS[$p]:-}" ] && stop_sink "$p"
+		SINK_NODUMP=1 SINK_BACKLOG=4096 start_sink "$p" -m $((SESSIONS / 2 + 1000)) \
+		    -t 3600 || { fail "idle: sink $p"; return 1; }
+	done
+}
+
 part_idle() {
 	local fe_m fe_h p1 p2 m_rss0 m_rss1 m_n h_rss0 h_rss1 h_n m_per h_per
 	free_port; fe_m=$PORT
@@ -167,9 +181,7 @@ part_idle() {
 	free_port; p1=$PORT
 	free_port; p2=$PORT
 	note "idle: $SESSIONS sessions, descriptor limit $LIMIT"
-	# smtp-sink: room for every session (-m), no idle cut (-t), no dump.
-	SINK_NODUMP=1 start_sink "$p1" -m $((SESSIONS / 2 + 1000)) -t 3600 || { fail "idle: sink $p1"; return; }
-	SINK_NODUMP=1 start_sink "$p2" -m $((SESSIONS / 2 + 1000)) -t 3600 || { fail "idle: sink $p2"; return; }
+	idle_sinks "$p1" "$p2" || return
 
 	cat >"$T_DIR/idle.json" <<EOF
 { "zone": "idle",
@@ -194,6 +206,7 @@ EOF
 	local m_after
 	m_after=$(vm "$epid" VmRSS)
 	stop_pid "$epid" TERM 30
+	idle_sinks "$p1" "$p2" || return
 
 	cat >"$T_DIR/idle-haproxy.cfg" <<EOF
 global
