@@ -60,10 +60,12 @@ listener_accept(evutil_socket_t lfd, short what, void *arg)
 	fd = accept4(lfd, (struct sockaddr *)&ss, &len,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd == -1) {
+		/* Else EAGAIN: the client left, or the other engine of a
+		 * takeover, which shares the socket, took it. */
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 		    errno == ENOMEM)
 			listener_pause(ls, errno);
-		return;		/* EAGAIN: the client left before */
+		return;
 	}
 	engine_lock();
 	if (ls->l != NULL)
