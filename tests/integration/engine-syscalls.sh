@@ -3,11 +3,12 @@
 # What the engine asks of the kernel per session, as strace shows it
 # (issue 16): in SMTP the server speaks first, so its greeting proves the
 # connect.  Over 200 one-message sessions through the engine, the floor:
-# one accept (and none that finds nothing), socket, connect and TCP_NODELAY, the dialogue's reads and
-# writes, two closes, two registrations (each socket once, for reading: no
-# EPOLLOUT round trip on a connect, no re-registration between the
-# handshake and the relay, no EPOLL_CTL_DEL: a closed socket leaves the
-# epoll set by itself), and the waits.  No getsockopt(SO_ERROR), no
+# one accept (and none that finds nothing), socket, connect and
+# TCP_NODELAY, the dialogue's reads and writes, two closes, two
+# registrations (each socket once, for reading: no EPOLLOUT round trip on
+# a connect, no re-registration between the handshake and the relay, no
+# EPOLL_CTL_DEL: a closed socket leaves the epoll set by itself), and the
+# waits.  No getsockopt(SO_ERROR), no
 # shutdown, no SO_REUSEADDR (the server closes first, after its 221), no
 # read that returns EAGAIN, a read for each write (a FIN that comes with
 # the 221 needs no read of its own).  At concurrency 16, as issue 16
